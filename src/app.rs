@@ -1,0 +1,92 @@
+//! The application state and the server: what every request handler and command shares.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix_web::{App, HttpServer, web as aw};
+use anyhow::Context as _;
+use handlebars::Handlebars;
+
+use crate::config::Config;
+use crate::db::{self, Pool};
+use crate::web;
+
+/// Everything a request may need, built once and shared (cheap to clone).
+#[derive(Clone)]
+pub struct AppState {
+    /// The database pool.
+    pub pool: Pool,
+    /// The checked configuration.
+    pub config: Arc<Config>,
+    /// The compiled page templates.
+    pub templates: Arc<Handlebars<'static>>,
+    /// The key that signs cookies (from `SANPING_SECRET` or the database).
+    pub secret: Arc<String>,
+}
+
+impl AppState {
+    /// Opens the database, runs the migrations and loads the cookie key.
+    pub fn open(config: Config) -> anyhow::Result<Self> {
+        let pool = db::pool(&config.database, config.db_pool, config.db_timeout)?;
+        let mut conn = pool.get().context("cannot get a database connection")?;
+        db::migrate(&mut conn)?;
+        let secret = match &config.secret {
+            Some(s) => s.clone(),
+            None => db::settings::get_or_insert(&mut conn, "cookie_secret", || {
+                format!(
+                    "{}{}",
+                    crate::domain::token::random_id(),
+                    crate::domain::token::random_id()
+                )
+            })
+            .context("cannot read or store the cookie secret")?,
+        };
+        drop(conn);
+        Ok(Self {
+            pool,
+            config: Arc::new(config),
+            templates: Arc::new(web::templates::registry()?),
+            secret: Arc::new(secret),
+        })
+    }
+}
+
+/// Binds the web server; the returned server runs when awaited.
+pub fn server(state: AppState) -> anyhow::Result<(actix_web::dev::Server, SocketAddr)> {
+    let bind = state.config.bind.clone();
+    let data = aw::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(actix_web::middleware::from_fn(web::log::request_log))
+            .configure(web::routes)
+    })
+    .bind(&bind)
+    .with_context(|| format!("cannot listen on {bind}"))?;
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .context("the server has no address")?;
+    Ok((server.run(), addr))
+}
+
+/// Starts the server on a thread of its own and returns its address once it listens
+/// (used by tests and benchmarks, which drive it over real HTTP).
+pub fn spawn(state: AppState) -> anyhow::Result<SocketAddr> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            match server(state) {
+                Ok((server, addr)) => {
+                    let _ = tx.send(Ok(addr));
+                    let _ = server.await;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            }
+        });
+    });
+    rx.recv().context("the server thread died")?
+}

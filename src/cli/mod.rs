@@ -1,0 +1,103 @@
+//! The command line (`sanping …`): parses arguments and calls the library. Every command
+//! that changes data prints what it did; every failure names what is wrong and exits non-zero.
+
+mod roster;
+mod survey;
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::app::{self, AppState};
+use crate::config::{Config, ConfigArgs};
+use crate::db;
+
+/// 三评 sanping — anonymous three-step evaluation of grassroots Party organizations.
+#[derive(Debug, Parser)]
+#[command(name = "sanping", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web server (runs pending migrations first).
+    Serve,
+    /// Run pending database migrations.
+    Migrate,
+    /// Print the effective configuration (secrets masked).
+    Config,
+    /// Survey files.
+    #[command(subcommand)]
+    Survey(survey::SurveyCommand),
+    /// The unit tree.
+    #[command(subcommand)]
+    Units(roster::UnitsCommand),
+    /// The roster.
+    #[command(subcommand)]
+    People(roster::PeopleCommand),
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_args(&cli.config)?;
+    match cli.command {
+        Command::Serve => serve(config),
+        Command::Migrate => {
+            let pool = db::pool(&config.database, 1, config.db_timeout)?;
+            let mut conn = pool.get().context("cannot get a database connection")?;
+            let n = db::migrate(&mut conn)?;
+            println!("{n} migration(s) applied ({})", config.database.backend());
+            Ok(())
+        }
+        Command::Config => {
+            for (key, value) in config.describe() {
+                println!("{key:<20} {value}");
+            }
+            Ok(())
+        }
+        Command::Survey(cmd) => survey::run(cmd),
+        Command::Units(cmd) => roster::units(&open(config)?, cmd),
+        Command::People(cmd) => roster::people(&open(config)?, cmd),
+    }
+}
+
+/// Opens the database (running migrations) for a command.
+fn open(config: Config) -> anyhow::Result<AppState> {
+    AppState::open(config)
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let state = open(config)?;
+    let (server, addr) = app::server(state.clone())?;
+    tracing::info!(%addr, base_url = %state.config.base_url, database = state.config.database.backend(), "sanping is listening");
+    println!("三评 sanping: http://{addr}/");
+    actix_web::rt::System::new()
+        .block_on(server)
+        .context("the web server failed")
+}

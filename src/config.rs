@@ -1,0 +1,229 @@
+//! Configuration: environment variables, each overridable by a command-line flag, checked
+//! once at start and passed through the application state — never global.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+
+use crate::db::DbTarget;
+
+/// The configuration as given on the command line or in the environment.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConfigArgs {
+    /// Database: a SQLite file path (or sqlite://PATH), or a postgres:// URL. Unset: ./sanping.db.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Address the web server listens on.
+    #[arg(
+        long,
+        env = "SANPING_BIND",
+        global = true,
+        default_value = "127.0.0.1:8080"
+    )]
+    pub bind: String,
+    /// Public address of the site, put into emailed and printed links.
+    #[arg(
+        long,
+        env = "SANPING_BASE_URL",
+        global = true,
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub base_url: String,
+    /// SMTP server (smtp://user:pass@host:587, smtps://…). Unset: mails are written as .eml files.
+    #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Folder for .eml files when SMTP_URL is unset.
+    #[arg(
+        long,
+        env = "SANPING_MAIL_DIR",
+        global = true,
+        default_value = "mail-outbox"
+    )]
+    pub mail_dir: PathBuf,
+    /// Sender address of every mail.
+    #[arg(
+        long,
+        env = "SANPING_MAIL_FROM",
+        global = true,
+        default_value = "三评 sanping <sanping@localhost>"
+    )]
+    pub mail_from: String,
+    /// Cookie signing key (at least 32 characters). Unset: generated and kept in the database.
+    #[arg(long, env = "SANPING_SECRET", global = true, hide_env_values = true)]
+    pub secret: Option<String>,
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "SANPING_DB_POOL", global = true)]
+    pub db_pool: Option<u32>,
+    /// Seconds a request waits for a database connection before it gets 503.
+    #[arg(long, env = "SANPING_DB_TIMEOUT", global = true, default_value_t = 5)]
+    pub db_timeout: u64,
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the data lives.
+    pub database: DbTarget,
+    /// Listen address.
+    pub bind: String,
+    /// Public base URL without a trailing slash.
+    pub base_url: String,
+    /// SMTP server URL; `None` writes `.eml` files.
+    pub smtp_url: Option<String>,
+    /// Folder for `.eml` files.
+    pub mail_dir: PathBuf,
+    /// Sender address.
+    pub mail_from: String,
+    /// Cookie key from the environment; `None` means the one stored in the database.
+    pub secret: Option<String>,
+    /// Pool size.
+    pub db_pool: u32,
+    /// Pool wait.
+    pub db_timeout: Duration,
+}
+
+impl Config {
+    /// Checks the arguments.
+    pub fn from_args(args: &ConfigArgs) -> anyhow::Result<Self> {
+        let database = DbTarget::parse(args.database_url.as_deref());
+        let base_url = args.base_url.trim().trim_end_matches('/').to_owned();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            bail!("SANPING_BASE_URL must start with http:// or https://, not \"{base_url}\"");
+        }
+        if let Some(url) = &args.smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            bail!("SMTP_URL must start with smtp:// or smtps://");
+        }
+        if let Some(secret) = &args.secret
+            && secret.len() < 32
+        {
+            bail!("SANPING_SECRET must be at least 32 characters long");
+        }
+        args.bind.parse::<std::net::SocketAddr>().with_context(|| {
+            format!(
+                "SANPING_BIND \"{}\" is not an address like 127.0.0.1:8080",
+                args.bind
+            )
+        })?;
+        let default_pool = match database {
+            DbTarget::Sqlite(_) => 8,
+            DbTarget::Postgres(_) => 16,
+        };
+        Ok(Self {
+            database,
+            bind: args.bind.clone(),
+            base_url,
+            smtp_url: args.smtp_url.clone().filter(|u| !u.trim().is_empty()),
+            mail_dir: args.mail_dir.clone(),
+            mail_from: args.mail_from.clone(),
+            secret: args.secret.clone(),
+            db_pool: args.db_pool.unwrap_or(default_pool).max(1),
+            db_timeout: Duration::from_secs(args.db_timeout.max(1)),
+        })
+    }
+
+    /// A configuration for tests and tools: the defaults with this database.
+    pub fn for_database(database_url: &str) -> Self {
+        Self {
+            database: DbTarget::parse(Some(database_url)),
+            bind: "127.0.0.1:0".into(),
+            base_url: "http://127.0.0.1:8080".into(),
+            smtp_url: None,
+            mail_dir: PathBuf::from("mail-outbox"),
+            mail_from: "sanping <sanping@localhost>".into(),
+            secret: None,
+            db_pool: 8,
+            db_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// The effective configuration as `(variable, value)` lines, secrets masked.
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        let database = match &self.database {
+            DbTarget::Sqlite(path) => format!("{path} (SQLite)"),
+            DbTarget::Postgres(url) => format!("{} (PostgreSQL)", mask_url(url)),
+        };
+        vec![
+            ("DATABASE_URL", database),
+            ("SANPING_BIND", self.bind.clone()),
+            ("SANPING_BASE_URL", self.base_url.clone()),
+            (
+                "SMTP_URL",
+                self.smtp_url.as_deref().map_or_else(
+                    || "(unset: mails are written as .eml files)".to_owned(),
+                    mask_url,
+                ),
+            ),
+            ("SANPING_MAIL_DIR", self.mail_dir.display().to_string()),
+            ("SANPING_MAIL_FROM", self.mail_from.clone()),
+            (
+                "SANPING_SECRET",
+                if self.secret.is_some() {
+                    "******** (set)".to_owned()
+                } else {
+                    "(unset: generated and kept in the database)".to_owned()
+                },
+            ),
+            ("SANPING_DB_POOL", self.db_pool.to_string()),
+            (
+                "SANPING_DB_TIMEOUT",
+                format!("{}s", self.db_timeout.as_secs()),
+            ),
+        ]
+    }
+}
+
+/// Hides the password of `scheme://user:password@host/…`.
+pub fn mask_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, None), |(a, p)| (a, Some(p)));
+    let masked = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:********@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    match path {
+        Some(p) => format!("{scheme}://{masked}/{}", mask_query_password(p)),
+        None => format!("{scheme}://{masked}"),
+    }
+}
+
+fn mask_query_password(path: &str) -> String {
+    let Some((p, query)) = path.split_once('?') else {
+        return path.to_owned();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=********"),
+            _ => kv.to_owned(),
+        })
+        .collect();
+    format!("{p}?{}", query.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_masked() {
+        assert_eq!(
+            mask_url("postgres://u:secret@db:5432/x?password=p2&sslmode=require"),
+            "postgres://u:********@db:5432/x?password=********&sslmode=require"
+        );
+        assert_eq!(
+            mask_url("smtp://mail.example.edu:25"),
+            "smtp://mail.example.edu:25"
+        );
+        assert_eq!(mask_url("smtps://u@h"), "smtps://u@h");
+    }
+}

@@ -1,0 +1,191 @@
+//! The database: one connection type over SQLite and PostgreSQL, the pool, embedded
+//! migrations and the transaction helpers. This module tree is the only place with SQL.
+//!
+//! Query functions take `&mut DbConn` and leave the transaction to the caller.
+
+pub mod people;
+pub mod schema;
+pub mod settings;
+pub mod units;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+/// Migrations for each backend, compiled into the binary.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// See [`SQLITE_MIGRATIONS`].
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend; all shared queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    /// PostgreSQL (`postgres://…`).
+    Postgresql(PgConnection),
+    /// SQLite, the embedded default.
+    Sqlite(SqliteConnection),
+}
+
+/// A pool of [`DbConn`].
+pub type Pool = r2d2::Pool<Manager>;
+/// A connection taken from the [`Pool`].
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Where the data lives, decided from `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbTarget {
+    /// A `postgres://` or `postgresql://` URL, passed to libpq as is.
+    Postgres(String),
+    /// A SQLite file path.
+    Sqlite(String),
+}
+
+impl DbTarget {
+    /// Reads a `DATABASE_URL`: `postgres://…` is PostgreSQL; `sqlite://PATH`, `sqlite:PATH`
+    /// or a plain path is a SQLite file; unset or empty is `sanping.db` in the working
+    /// directory.
+    pub fn parse(url: Option<&str>) -> Self {
+        let url = url.map(str::trim).unwrap_or_default();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Self::Postgres(url.to_owned());
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() {
+            Self::Sqlite("sanping.db".to_owned())
+        } else {
+            Self::Sqlite(path.to_owned())
+        }
+    }
+
+    /// The backend's name, for messages.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "postgresql",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+/// An r2d2 manager that picks the backend from the URL scheme, so a bad PostgreSQL URL
+/// reports libpq's own error instead of silently becoming a SQLite file of that name.
+#[derive(Debug)]
+pub struct Manager {
+    target: DbTarget,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match &self.target {
+            DbTarget::Postgres(url) => PgConnection::establish(url)
+                .map(DbConn::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            DbTarget::Sqlite(path) => {
+                let mut conn =
+                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                // Per connection: wait for the writer instead of failing, keep WAL's fast
+                // durable mode, and enforce the schema's references.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        <DbConn as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+/// Opens the pool. For SQLite the file is switched to WAL once, before any pooled
+/// connection exists (doing it per connection races and logs "database is locked").
+pub fn pool(target: &DbTarget, size: u32, timeout: Duration) -> anyhow::Result<Pool> {
+    use anyhow::Context as _;
+    if let DbTarget::Sqlite(path) = target {
+        let mut conn = SqliteConnection::establish(path)
+            .with_context(|| format!("cannot open SQLite file {path}"))?;
+        conn.batch_execute("PRAGMA journal_mode = WAL;")
+            .with_context(|| format!("cannot switch {path} to WAL"))?;
+    }
+    let manager = Manager {
+        target: target.clone(),
+    };
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(timeout)
+        .build(manager)
+        .with_context(|| format!("cannot connect to the {} database", target.backend()))
+}
+
+/// Runs the pending migrations of the connection's backend.
+pub fn migrate(conn: &mut DbConn) -> anyhow::Result<usize> {
+    let done = match conn {
+        DbConn::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(done.len())
+}
+
+/// Reverts every migration (used by the migration guard tests).
+pub fn revert_all(conn: &mut DbConn) -> anyhow::Result<usize> {
+    let done = match conn {
+        DbConn::Postgresql(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS),
+        DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("revert failed: {e}"))?;
+    Ok(done.len())
+}
+
+/// Runs `f` in a transaction that may read and then write.
+///
+/// On SQLite it starts with `BEGIN IMMEDIATE`, taking the write lock up front: a deferred
+/// transaction that reads first and writes later fails with "database is locked" under
+/// concurrency instead of waiting. The closure stays typed on [`DbConn`], and nested
+/// `transaction` calls inside it become savepoints as usual.
+pub fn write_tx<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let DbConn::Sqlite(inner) = conn else {
+        return conn.transaction(f);
+    };
+    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => {
+            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
+/// `true` when the error is a unique-constraint violation (same on both backends).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

@@ -1,0 +1,51 @@
+//! The roster.
+
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::people;
+
+/// A stored person.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = people)]
+pub struct Person {
+    /// Lowercased address (key).
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Code of the unit the person belongs to.
+    pub unit: String,
+    /// e.g. `faculty`, `student`.
+    pub category: String,
+    /// Sorted `;`-separated roles.
+    pub roles: String,
+}
+
+impl Person {
+    /// Whether the person has the role (`member`, `secretary`, `committee`).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.split(';').any(|r| r == role)
+    }
+}
+
+/// Every person, by address.
+pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Person>> {
+    people::table
+        .select(Person::as_select())
+        .order(people::email)
+        .load(conn)
+}
+
+/// Inserts a new person.
+pub fn insert(conn: &mut DbConn, person: &Person) -> QueryResult<usize> {
+    diesel::insert_into(people::table)
+        .values(person)
+        .execute(conn)
+}
+
+/// Overwrites a stored person's fields.
+pub fn update(conn: &mut DbConn, person: &Person) -> QueryResult<usize> {
+    diesel::update(people::table.find(&person.email))
+        .set(person)
+        .execute(conn)
+}

@@ -1,0 +1,81 @@
+//! The portable diesel schema, shared by SQLite and PostgreSQL (see `migrations/`).
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    units (code) {
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        parent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    people (email) {
+        email -> Text,
+        name -> Text,
+        unit -> Text,
+        category -> Text,
+        roles -> Text,
+    }
+}
+
+diesel::table! {
+    waves (id) {
+        id -> Integer,
+        title -> Text,
+        survey -> Text,
+        fingerprint -> Text,
+        scope -> Nullable<Text>,
+        state -> Text,
+        is_test -> Bool,
+        closes_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        opened_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        wave_id -> Integer,
+        person -> Nullable<Text>,
+        unit -> Text,
+        step -> Text,
+        token_hash -> Nullable<Text>,
+        used -> Bool,
+    }
+}
+
+diesel::table! {
+    responses (id) {
+        id -> Text,
+        wave_id -> Integer,
+        unit -> Text,
+        day -> Date,
+        answers -> Text,
+        comment -> Nullable<Text>,
+        is_test -> Bool,
+    }
+}
+
+diesel::joinable!(people -> units (unit));
+diesel::joinable!(invitations -> waves (wave_id));
+diesel::joinable!(responses -> waves (wave_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    settings,
+    units,
+    people,
+    waves,
+    invitations,
+    responses
+);

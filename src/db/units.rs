@@ -1,0 +1,49 @@
+//! The unit tree.
+
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::units;
+
+/// A stored unit.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = units, treat_none_as_null = true)]
+pub struct Unit {
+    /// The organizer's code (key).
+    pub code: String,
+    /// The unit's name.
+    pub name: String,
+    /// `committee`, `general_branch`, `direct_branch` or `branch`.
+    pub kind: String,
+    /// The parent's code; `None` for the root.
+    pub parent: Option<String>,
+}
+
+/// Every unit, by code.
+pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Unit>> {
+    units::table
+        .select(Unit::as_select())
+        .order(units::code)
+        .load(conn)
+}
+
+/// One unit.
+pub fn find(conn: &mut DbConn, code: &str) -> QueryResult<Option<Unit>> {
+    units::table
+        .find(code)
+        .select(Unit::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Inserts a new unit.
+pub fn insert(conn: &mut DbConn, unit: &Unit) -> QueryResult<usize> {
+    diesel::insert_into(units::table).values(unit).execute(conn)
+}
+
+/// Overwrites a stored unit's fields.
+pub fn update(conn: &mut DbConn, unit: &Unit) -> QueryResult<usize> {
+    diesel::update(units::table.find(&unit.code))
+        .set(unit)
+        .execute(conn)
+}

@@ -1,0 +1,132 @@
+//! A submitted questionnaire: the checks every answer sheet passes before it is stored.
+//!
+//! Form fields are `q.<item id>` (the chosen option id) and `comment`. Anything else, a
+//! repeated field, an option outside the item's scale, a missing required answer or an
+//! over-long comment is refused with a message per field; the form is shown again with the
+//! answers kept.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::survey::{Step, Survey};
+use super::text::Text;
+
+/// Longest comment accepted, in characters.
+pub const MAX_COMMENT_CHARS: usize = 2000;
+
+/// The form field of an item.
+pub fn field_name(item_id: &str) -> String {
+    format!("q.{item_id}")
+}
+
+/// A checked answer sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Submission {
+    /// Item id → option id, for the answered items.
+    pub answers: BTreeMap<String, String>,
+    /// The comment, trimmed; `None` when empty.
+    pub comment: Option<String>,
+}
+
+/// A problem with one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The item id, `comment`, or `form` for problems not tied to a known field.
+    pub field: String,
+    /// What is wrong.
+    pub message: Text,
+}
+
+fn msg(zh: &str, en: &str) -> Text {
+    Text {
+        zh: zh.to_owned(),
+        en: Some(en.to_owned()),
+    }
+}
+
+/// Checks the submitted fields against the step. On failure returns the errors together
+/// with what could be kept of the answers, to fill the form again.
+pub fn check(
+    survey: &Survey,
+    step: &Step,
+    fields: &[(String, String)],
+) -> Result<Submission, (Vec<FieldError>, Submission)> {
+    let mut errors = Vec::new();
+    let mut kept = Submission::default();
+    let mut seen = HashSet::new();
+    for (name, value) in fields {
+        if !seen.insert(name.as_str()) {
+            errors.push(FieldError {
+                field: name.strip_prefix("q.").unwrap_or(name).to_owned(),
+                message: msg("该项被提交了多次", "this field was sent more than once"),
+            });
+            continue;
+        }
+        if name == "comment" && step.comment {
+            let trimmed = value.trim();
+            if trimmed.chars().count() > MAX_COMMENT_CHARS {
+                errors.push(FieldError {
+                    field: "comment".into(),
+                    message: msg(
+                        &format!("意见建议不能超过 {MAX_COMMENT_CHARS} 字"),
+                        &format!("the comment may have at most {MAX_COMMENT_CHARS} characters"),
+                    ),
+                });
+            }
+            kept.comment = (!trimmed.is_empty()).then(|| trimmed.to_owned());
+            continue;
+        }
+        let item = name
+            .strip_prefix("q.")
+            .and_then(|id| step.items().find(|i| i.id == id));
+        let Some(item) = item else {
+            errors.push(FieldError {
+                field: "form".into(),
+                message: msg(
+                    &format!("表单中有未知字段“{}”", truncate(name)),
+                    &format!("unknown field \"{}\" in the form", truncate(name)),
+                ),
+            });
+            continue;
+        };
+        if value.is_empty() {
+            continue;
+        }
+        if survey.scale_of(item).option(value).is_some() {
+            kept.answers.insert(item.id.clone(), value.clone());
+        } else {
+            errors.push(FieldError {
+                field: item.id.clone(),
+                message: msg(
+                    "所选答案不是本题的选项",
+                    "the answer is not an option of this question",
+                ),
+            });
+        }
+    }
+    for item in step.items() {
+        let flagged = errors.iter().any(|e| e.field == item.id);
+        if item.required && !kept.answers.contains_key(&item.id) && !flagged {
+            errors.push(FieldError {
+                field: item.id.clone(),
+                message: msg("请选择一项", "please choose an answer"),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(kept)
+    } else {
+        Err((errors, kept))
+    }
+}
+
+/// Field names echoed in messages are cut short: a forged form must not fill the page.
+fn truncate(s: &str) -> String {
+    let mut out: String = s.chars().take(40).collect();
+    if s.chars().count() > 40 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

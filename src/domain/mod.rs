@@ -1,0 +1,10 @@
+//! Pure rules of the evaluation: survey files, roster files, tokens, answers. Nothing here
+//! does I/O or knows actix, diesel or lettre; this is where most unit tests live.
+
+pub mod answers;
+pub mod roster;
+pub mod survey;
+pub mod text;
+pub mod token;
+
+pub use text::{Lang, Text};

@@ -1,0 +1,811 @@
+//! Survey files (`surveys/*.toml`): parsing and validation. The format is documented in
+//! `docs/survey-format.md`. Everything a wave needs to know about scales, weights, grades,
+//! gates and anonymity thresholds comes from here: nothing of a standard is hard-coded.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+use super::text::Text;
+
+/// The three steps of the evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepKind {
+    /// 基层自评: the unit assesses itself.
+    #[serde(rename = "self")]
+    SelfAssessment,
+    /// 群众测评: the anonymous satisfaction survey.
+    Mass,
+    /// 组织考评: the committee's assessment.
+    Org,
+}
+
+impl StepKind {
+    /// All steps in their order.
+    pub const ALL: [Self; 3] = [Self::SelfAssessment, Self::Mass, Self::Org];
+
+    /// The id used in files, the database and URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SelfAssessment => "self",
+            Self::Mass => "mass",
+            Self::Org => "org",
+        }
+    }
+}
+
+/// A validated survey.
+#[derive(Debug, Clone)]
+pub struct Survey {
+    /// Short identifier from the file.
+    pub id: String,
+    /// Title shown to everyone.
+    pub title: Text,
+    /// Where the standard comes from.
+    pub description: Option<Text>,
+    /// Step weights of the composite score; they sum to 1.
+    pub weights: Weights,
+    /// Anonymity thresholds.
+    pub anonymity: Anonymity,
+    /// Grade bands from best to worst.
+    pub grades: Vec<Grade>,
+    /// Caps on the grade when the mass satisfaction rate is too low.
+    pub gates: Vec<Gate>,
+    /// Answer scales by id.
+    pub scales: BTreeMap<String, Scale>,
+    /// The steps `self`, `mass`, `org` in this order.
+    pub steps: [Step; 3],
+}
+
+/// Step weights of the composite.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weights {
+    /// Weight of the self-assessment.
+    pub self_assessment: f64,
+    /// Weight of the mass satisfaction index.
+    pub mass: f64,
+    /// Weight of the committee's score.
+    pub org: f64,
+}
+
+/// Anonymity thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anonymity {
+    /// No figure of a group with fewer mass responses is shown or exported.
+    pub min_responses: u32,
+    /// Comments need at least this many responses in the group.
+    pub min_comments: u32,
+}
+
+/// A grade band: composite scores `>= min` get `label` (unless a gate caps it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grade {
+    /// The grade's name, e.g. 好.
+    pub label: Text,
+    /// Inclusive lower bound of the composite score.
+    pub min: f64,
+}
+
+/// A gate: a mass satisfaction rate below `min_satisfaction` caps the grade at `cap`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gate {
+    /// Threshold on the overall satisfaction rate, 0..1.
+    pub min_satisfaction: f64,
+    /// Index into [`Survey::grades`] of the best grade allowed below the threshold.
+    pub cap: usize,
+}
+
+/// An answer scale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scale {
+    /// The scale's id.
+    pub id: String,
+    /// Its name.
+    pub name: Text,
+    /// Options in the order shown.
+    pub options: Vec<ScaleOption>,
+}
+
+impl Scale {
+    /// The option with this id.
+    pub fn option(&self, id: &str) -> Option<&ScaleOption> {
+        self.options.iter().find(|o| o.id == id)
+    }
+}
+
+/// One option of a scale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleOption {
+    /// The option's id, as submitted in forms.
+    pub id: String,
+    /// Its label.
+    pub label: Text,
+    /// Score 0..100; `None` exactly when the option is not a valid vote.
+    pub score: Option<f64>,
+    /// Counts toward the satisfaction rate.
+    pub satisfied: bool,
+}
+
+impl ScaleOption {
+    /// A valid vote (not 不了解).
+    pub fn is_valid(&self) -> bool {
+        self.score.is_some()
+    }
+}
+
+/// One step of the evaluation.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Which step.
+    pub kind: StepKind,
+    /// Dimensions in order.
+    pub dimensions: Vec<Dimension>,
+    /// Whether the form offers a free-text comment (mass step).
+    pub comment: bool,
+    /// Person categories who also rate their unit's parent; `*` means everyone.
+    pub also_rate_parent: Vec<String>,
+    /// Drop one highest and one lowest score when there are at least 5 scorers.
+    pub trim_extremes: bool,
+}
+
+impl Step {
+    /// All items of the step, in order.
+    pub fn items(&self) -> impl Iterator<Item = &Item> {
+        self.dimensions.iter().flat_map(|d| d.items.iter())
+    }
+
+    /// Whether people of `category` also rate the parent of their unit.
+    pub fn rates_parent(&self, category: &str) -> bool {
+        self.also_rate_parent
+            .iter()
+            .any(|c| c == "*" || c == category)
+    }
+}
+
+/// A group of items, e.g. one of the six 好.
+#[derive(Debug, Clone)]
+pub struct Dimension {
+    /// The dimension's id.
+    pub id: String,
+    /// Its name.
+    pub name: Text,
+    /// Items in order.
+    pub items: Vec<Item>,
+}
+
+/// One question.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// Unique across the survey.
+    pub id: String,
+    /// The question.
+    pub text: Text,
+    /// Weight within its dimension and step (> 0).
+    pub weight: f64,
+    /// Whether an answer is required.
+    pub required: bool,
+    /// The scale's id (exists in [`Survey::scales`]).
+    pub scale: String,
+}
+
+impl Survey {
+    /// Parses and validates a survey file's content. `file` names it in error messages.
+    pub fn parse(file: &str, src: &str) -> Result<Self, Vec<SurveyError>> {
+        let raw: RawSurvey = toml::from_str(src).map_err(|e| {
+            vec![SurveyError {
+                file: file.to_owned(),
+                line: e.span().map(|s| line_of(src, s.start)),
+                place: String::new(),
+                message: e.message().to_owned(),
+            }]
+        })?;
+        let mut v = Validator {
+            file,
+            src,
+            errors: Vec::new(),
+        };
+        let survey = v.survey(raw);
+        if v.errors.is_empty() {
+            Ok(survey)
+        } else {
+            Err(v.errors)
+        }
+    }
+
+    /// The step of this kind.
+    pub fn step(&self, kind: StepKind) -> &Step {
+        match kind {
+            StepKind::SelfAssessment => &self.steps[0],
+            StepKind::Mass => &self.steps[1],
+            StepKind::Org => &self.steps[2],
+        }
+    }
+
+    /// The scale of an item (validated to exist).
+    pub fn scale_of(&self, item: &Item) -> &Scale {
+        &self.scales[&item.scale]
+    }
+}
+
+/// sha256 of a survey file's bytes, in hex: printed on forms so anyone can check which
+/// version of the questionnaire a wave uses.
+pub fn fingerprint(src: &str) -> String {
+    hex::encode(Sha256::digest(src.as_bytes()))
+}
+
+/// A problem in a survey file, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyError {
+    /// The file's name.
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// Where in the structure (e.g. `steps.mass item m3`).
+    pub place: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for SurveyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if !self.place.is_empty() {
+            write!(f, ": {}", self.place)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+fn line_of(src: &str, offset: usize) -> usize {
+    src.as_bytes()[..offset.min(src.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+// ---- the file as written -------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSurvey {
+    id: Spanned<String>,
+    title: String,
+    title_en: Option<String>,
+    description: Option<String>,
+    description_en: Option<String>,
+    weights: Spanned<RawWeights>,
+    anonymity: Spanned<RawAnonymity>,
+    grades: Spanned<Vec<RawGrade>>,
+    #[serde(default)]
+    gates: Vec<RawGate>,
+    scales: BTreeMap<String, Spanned<RawScale>>,
+    steps: RawSteps,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWeights {
+    #[serde(rename = "self")]
+    self_assessment: f64,
+    mass: f64,
+    org: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnonymity {
+    min_responses: i64,
+    min_comments: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGrade {
+    label: Spanned<String>,
+    label_en: Option<String>,
+    min: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGate {
+    min_satisfaction: Spanned<f64>,
+    cap: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScale {
+    name: String,
+    name_en: Option<String>,
+    options: Vec<RawOption>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOption {
+    id: Spanned<String>,
+    label: String,
+    label_en: Option<String>,
+    score: Option<f64>,
+    #[serde(default)]
+    satisfied: bool,
+    #[serde(default = "yes")]
+    valid: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSteps {
+    #[serde(rename = "self")]
+    self_assessment: Spanned<RawStep>,
+    mass: Spanned<RawStep>,
+    org: Spanned<RawStep>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    scale: Spanned<String>,
+    comment: Option<bool>,
+    #[serde(default)]
+    also_rate_parent: Vec<String>,
+    trim_extremes: Option<bool>,
+    #[serde(default)]
+    dimensions: Vec<RawDimension>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDimension {
+    id: Spanned<String>,
+    name: String,
+    name_en: Option<String>,
+    #[serde(default)]
+    items: Vec<RawItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawItem {
+    id: Spanned<String>,
+    text: String,
+    text_en: Option<String>,
+    weight: Option<f64>,
+    #[serde(default = "yes")]
+    required: bool,
+    scale: Option<Spanned<String>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn text(zh: String, en: Option<String>) -> Text {
+    Text {
+        zh,
+        en: en.filter(|e| !e.trim().is_empty()),
+    }
+}
+
+fn is_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+// ---- validation -----------------------------------------------------------------------
+
+struct Validator<'a> {
+    file: &'a str,
+    src: &'a str,
+    errors: Vec<SurveyError>,
+}
+
+impl Validator<'_> {
+    fn err(&mut self, offset: usize, place: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(SurveyError {
+            file: self.file.to_owned(),
+            line: Some(line_of(self.src, offset)),
+            place: place.into(),
+            message: message.into(),
+        });
+    }
+
+    fn survey(&mut self, raw: RawSurvey) -> Survey {
+        if !is_id(raw.id.get_ref()) {
+            self.err(
+                raw.id.span().start,
+                "id",
+                "must be lowercase letters, digits, '-' or '_'",
+            );
+        }
+        let w = raw.weights.get_ref();
+        let at = raw.weights.span().start;
+        for (name, value) in [
+            ("self", w.self_assessment),
+            ("mass", w.mass),
+            ("org", w.org),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                self.err(
+                    at,
+                    format!("weights.{name}"),
+                    format!("{value} is not between 0 and 1"),
+                );
+            }
+        }
+        let sum = w.self_assessment + w.mass + w.org;
+        if (sum - 1.0).abs() > 1e-9 {
+            self.err(
+                at,
+                "weights",
+                format!("self + mass + org must sum to 1, not {sum}"),
+            );
+        }
+        let weights = Weights {
+            self_assessment: w.self_assessment,
+            mass: w.mass,
+            org: w.org,
+        };
+        let anonymity = self.anonymity(&raw.anonymity);
+        let grades = self.grades(&raw.grades);
+        let gates = self.gates(&raw.gates, &grades);
+        let scales: BTreeMap<String, Scale> = raw
+            .scales
+            .into_iter()
+            .map(|(id, s)| {
+                let scale = self.scale(&id, s);
+                (id, scale)
+            })
+            .collect();
+        let mut item_ids = HashSet::new();
+        let steps = [
+            (StepKind::SelfAssessment, raw.steps.self_assessment),
+            (StepKind::Mass, raw.steps.mass),
+            (StepKind::Org, raw.steps.org),
+        ]
+        .map(|(kind, step)| self.step(kind, step, &scales, &mut item_ids));
+        Survey {
+            id: raw.id.into_inner(),
+            title: text(raw.title, raw.title_en),
+            description: raw.description.map(|d| text(d, raw.description_en)),
+            weights,
+            anonymity,
+            grades,
+            gates,
+            scales,
+            steps,
+        }
+    }
+
+    fn anonymity(&mut self, raw: &Spanned<RawAnonymity>) -> Anonymity {
+        let a = raw.get_ref();
+        let at = raw.span().start;
+        if a.min_responses < 2 {
+            self.err(
+                at,
+                "anonymity.min_responses",
+                "must be at least 2: a group of one is a person",
+            );
+        }
+        if a.min_comments < a.min_responses {
+            self.err(
+                at,
+                "anonymity.min_comments",
+                "must be at least min_responses",
+            );
+        }
+        let clamp = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
+        Anonymity {
+            min_responses: clamp(a.min_responses),
+            min_comments: clamp(a.min_comments),
+        }
+    }
+
+    fn grades(&mut self, raw: &Spanned<Vec<RawGrade>>) -> Vec<Grade> {
+        let at = raw.span().start;
+        let list = raw.get_ref();
+        if list.len() < 2 {
+            self.err(at, "grades", "at least two grades are needed");
+        }
+        let mut seen = HashSet::new();
+        for (i, g) in list.iter().enumerate() {
+            let place = format!("grades[{}] \"{}\"", i + 1, g.label.get_ref());
+            if !seen.insert(g.label.get_ref().clone()) {
+                self.err(
+                    g.label.span().start,
+                    place.clone(),
+                    "the label is used twice",
+                );
+            }
+            if !(0.0..=100.0).contains(&g.min) {
+                self.err(
+                    g.label.span().start,
+                    place.clone(),
+                    "min must be between 0 and 100",
+                );
+            }
+            if i > 0 && g.min >= list[i - 1].min {
+                self.err(
+                    g.label.span().start,
+                    place.clone(),
+                    "grades must go from best to worst with strictly decreasing min",
+                );
+            }
+        }
+        if let Some(last) = list.last()
+            && last.min != 0.0
+        {
+            self.err(
+                last.label.span().start,
+                "grades",
+                "the last grade must have min = 0 so every score gets a grade",
+            );
+        }
+        list.iter()
+            .map(|g| Grade {
+                label: text(g.label.get_ref().clone(), g.label_en.clone()),
+                min: g.min,
+            })
+            .collect()
+    }
+
+    fn gates(&mut self, raw: &[RawGate], grades: &[Grade]) -> Vec<Gate> {
+        raw.iter()
+            .enumerate()
+            .filter_map(|(i, g)| {
+                let place = format!("gates[{}]", i + 1);
+                let threshold = *g.min_satisfaction.get_ref();
+                if !(0.0..=1.0).contains(&threshold) {
+                    self.err(
+                        g.min_satisfaction.span().start,
+                        place.clone(),
+                        "min_satisfaction is a rate between 0 and 1 (e.g. 0.9)",
+                    );
+                }
+                let Some(cap) = grades.iter().position(|gr| &gr.label.zh == g.cap.get_ref()) else {
+                    self.err(
+                        g.cap.span().start,
+                        place,
+                        format!("cap \"{}\" is not one of the grades", g.cap.get_ref()),
+                    );
+                    return None;
+                };
+                Some(Gate {
+                    min_satisfaction: threshold,
+                    cap,
+                })
+            })
+            .collect()
+    }
+
+    fn scale(&mut self, id: &str, raw: Spanned<RawScale>) -> Scale {
+        let at = raw.span().start;
+        let place = format!("scales.{id}");
+        if !is_id(id) {
+            self.err(
+                at,
+                place.clone(),
+                "a scale id must be lowercase letters, digits, '-' or '_'",
+            );
+        }
+        let raw = raw.into_inner();
+        if raw.options.len() < 2 {
+            self.err(at, place.clone(), "a scale needs at least two options");
+        }
+        let mut seen = HashSet::new();
+        let mut options = Vec::new();
+        for o in raw.options {
+            let oplace = format!("{place} option \"{}\"", o.id.get_ref());
+            let oat = o.id.span().start;
+            if !is_id(o.id.get_ref()) {
+                self.err(
+                    oat,
+                    oplace.clone(),
+                    "an option id must be lowercase letters, digits, '-' or '_'",
+                );
+            }
+            if !seen.insert(o.id.get_ref().clone()) {
+                self.err(
+                    oat,
+                    oplace.clone(),
+                    "the option id is used twice in this scale",
+                );
+            }
+            match (o.valid, o.score) {
+                (true, None) => self.err(oat, oplace.clone(), "a valid option needs a score"),
+                (false, Some(_)) => self.err(
+                    oat,
+                    oplace.clone(),
+                    "an option with valid = false is not scored: remove its score",
+                ),
+                (_, Some(s)) if !(0.0..=100.0).contains(&s) => {
+                    self.err(oat, oplace.clone(), "score must be between 0 and 100");
+                }
+                _ => {}
+            }
+            if !o.valid && o.satisfied {
+                self.err(
+                    oat,
+                    oplace.clone(),
+                    "an option that is not a valid vote cannot count as satisfied",
+                );
+            }
+            options.push(ScaleOption {
+                id: o.id.into_inner(),
+                label: text(o.label, o.label_en),
+                score: if o.valid { o.score } else { None },
+                satisfied: o.satisfied,
+            });
+        }
+        if !options.is_empty() && !options.iter().any(ScaleOption::is_valid) {
+            self.err(at, place, "a scale needs at least one valid option");
+        }
+        Scale {
+            id: id.to_owned(),
+            name: text(raw.name, raw.name_en),
+            options,
+        }
+    }
+
+    fn step(
+        &mut self,
+        kind: StepKind,
+        raw: Spanned<RawStep>,
+        scales: &BTreeMap<String, Scale>,
+        item_ids: &mut HashSet<String>,
+    ) -> Step {
+        let at = raw.span().start;
+        let sname = format!("steps.{}", kind.as_str());
+        let raw = raw.into_inner();
+        if !scales.contains_key(raw.scale.get_ref()) {
+            self.err(
+                raw.scale.span().start,
+                sname.clone(),
+                format!(
+                    "scale \"{}\" is not defined under [scales]",
+                    raw.scale.get_ref()
+                ),
+            );
+        }
+        if raw.dimensions.is_empty() {
+            self.err(
+                at,
+                sname.clone(),
+                "a step needs at least one dimension with items",
+            );
+        }
+        if kind != StepKind::Mass && (raw.comment.is_some() || !raw.also_rate_parent.is_empty()) {
+            self.err(
+                at,
+                sname.clone(),
+                "comment and also_rate_parent belong to the mass step only",
+            );
+        }
+        if kind != StepKind::Org && raw.trim_extremes.is_some() {
+            self.err(
+                at,
+                sname.clone(),
+                "trim_extremes belongs to the org step only",
+            );
+        }
+        let mut dim_ids = HashSet::new();
+        let mut dimensions = Vec::new();
+        for d in raw.dimensions {
+            let dplace = format!("{sname} dimension \"{}\"", d.id.get_ref());
+            if !is_id(d.id.get_ref()) {
+                self.err(
+                    d.id.span().start,
+                    dplace.clone(),
+                    "a dimension id must be lowercase letters, digits, '-' or '_'",
+                );
+            }
+            if !dim_ids.insert(d.id.get_ref().clone()) {
+                self.err(
+                    d.id.span().start,
+                    dplace.clone(),
+                    "the dimension id is used twice in this step",
+                );
+            }
+            if d.items.is_empty() {
+                self.err(
+                    d.id.span().start,
+                    dplace.clone(),
+                    "a dimension needs at least one item",
+                );
+            }
+            let items = d
+                .items
+                .into_iter()
+                .map(|i| self.item(&sname, i, raw.scale.get_ref(), scales, item_ids))
+                .collect();
+            dimensions.push(Dimension {
+                id: d.id.into_inner(),
+                name: text(d.name, d.name_en),
+                items,
+            });
+        }
+        let step = Step {
+            kind,
+            dimensions,
+            comment: raw.comment.unwrap_or(kind == StepKind::Mass),
+            also_rate_parent: raw.also_rate_parent,
+            trim_extremes: raw.trim_extremes.unwrap_or(false),
+        };
+        if kind == StepKind::Mass {
+            let any_satisfied = step
+                .items()
+                .filter_map(|i| scales.get(&i.scale))
+                .all(|s| s.options.iter().any(|o| o.satisfied));
+            if !any_satisfied {
+                self.err(at, sname, "every mass scale needs at least one option with satisfied = true, or no satisfaction rate can be computed");
+            }
+        }
+        step
+    }
+
+    fn item(
+        &mut self,
+        sname: &str,
+        raw: RawItem,
+        step_scale: &str,
+        scales: &BTreeMap<String, Scale>,
+        item_ids: &mut HashSet<String>,
+    ) -> Item {
+        let iat = raw.id.span().start;
+        let place = format!("{sname} item \"{}\"", raw.id.get_ref());
+        if !is_id(raw.id.get_ref()) {
+            self.err(
+                iat,
+                place.clone(),
+                "an item id must be lowercase letters, digits, '-' or '_'",
+            );
+        }
+        if !item_ids.insert(raw.id.get_ref().clone()) {
+            self.err(
+                iat,
+                place.clone(),
+                "the item id is used twice in this survey (ids are unique across all steps)",
+            );
+        }
+        if raw.text.trim().is_empty() {
+            self.err(iat, place.clone(), "text is empty");
+        }
+        let weight = raw.weight.unwrap_or(1.0);
+        if weight.is_nan() || weight <= 0.0 {
+            self.err(iat, place.clone(), "weight must be greater than 0");
+        }
+        let scale = match raw.scale {
+            Some(s) => {
+                if !scales.contains_key(s.get_ref()) {
+                    self.err(
+                        s.span().start,
+                        place,
+                        format!("scale \"{}\" is not defined under [scales]", s.get_ref()),
+                    );
+                }
+                s.into_inner()
+            }
+            None => step_scale.to_owned(),
+        };
+        Item {
+            id: raw.id.into_inner(),
+            text: text(raw.text, raw.text_en),
+            weight,
+            required: raw.required,
+            scale,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

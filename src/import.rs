@@ -1,0 +1,118 @@
+//! Importing the unit tree and the roster from CSV: all or nothing, in one transaction.
+//! Re-importing an updated file updates by key (`code`, `email`) and leaves stored rows that
+//! the file does not mention untouched.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use crate::db::people::{self, Person};
+use crate::db::units::{self, Unit};
+use crate::db::{self, DbConn};
+use crate::domain::roster::{self, RowError};
+
+/// Why an import wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file has bad rows: every one of them, with its line.
+    #[error("{} bad row(s); nothing was imported", .0.len())]
+    Rows(Vec<RowError>),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] diesel::result::Error),
+}
+
+/// What an import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Keys of the rows added.
+    pub added: Vec<String>,
+    /// Keys of the rows whose fields changed.
+    pub changed: Vec<String>,
+    /// How many stored rows were left as they were (the file matched them or did not
+    /// mention them).
+    pub unchanged: usize,
+}
+
+impl fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} added, {} changed, {} unchanged",
+            self.added.len(),
+            self.changed.len(),
+            self.unchanged
+        )
+    }
+}
+
+/// Imports a unit file (`code,name,kind,parent`).
+pub fn units(conn: &mut DbConn, csv: &[u8]) -> Result<ImportReport, ImportError> {
+    db::write_tx(conn, |conn| {
+        let stored: HashMap<String, Unit> = units::all(conn)?
+            .into_iter()
+            .map(|u| (u.code.clone(), u))
+            .collect();
+        let tree: BTreeMap<String, Option<String>> = stored
+            .values()
+            .map(|u| (u.code.clone(), u.parent.clone()))
+            .collect();
+        let rows = roster::parse_units(csv, &tree).map_err(ImportError::Rows)?;
+        let mut report = ImportReport::default();
+        for row in rows {
+            let unit = Unit {
+                code: row.code,
+                name: row.name,
+                kind: row.kind.as_str().to_owned(),
+                parent: row.parent,
+            };
+            match stored.get(&unit.code) {
+                None => {
+                    units::insert(conn, &unit)?;
+                    report.added.push(unit.code);
+                }
+                Some(old) if *old == unit => {}
+                Some(_) => {
+                    units::update(conn, &unit)?;
+                    report.changed.push(unit.code);
+                }
+            }
+        }
+        report.unchanged = stored.len() - report.changed.len();
+        Ok(report)
+    })
+}
+
+/// Imports a roster file (`email,name,unit,category,role`).
+pub fn people(conn: &mut DbConn, csv: &[u8]) -> Result<ImportReport, ImportError> {
+    db::write_tx(conn, |conn| {
+        let codes: HashSet<String> = units::all(conn)?.into_iter().map(|u| u.code).collect();
+        let rows = roster::parse_people(csv, &codes).map_err(ImportError::Rows)?;
+        let stored: HashMap<String, Person> = people::all(conn)?
+            .into_iter()
+            .map(|p| (p.email.clone(), p))
+            .collect();
+        let mut report = ImportReport::default();
+        for row in rows {
+            let person = Person {
+                email: row.email,
+                name: row.name,
+                unit: row.unit,
+                category: row.category,
+                roles: roster::roles_to_string(&row.roles),
+            };
+            match stored.get(&person.email) {
+                None => {
+                    people::insert(conn, &person)?;
+                    report.added.push(person.email);
+                }
+                Some(old) if *old == person => {}
+                Some(_) => {
+                    people::update(conn, &person)?;
+                    report.changed.push(person.email);
+                }
+            }
+        }
+        report.unchanged = stored.len() - report.changed.len();
+        Ok(report)
+    })
+}
