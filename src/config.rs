@@ -11,7 +11,7 @@ use crate::db::DbTarget;
 /// The configuration as given on the command line or in the environment.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConfigArgs {
-    /// Database: a SQLite file path (or sqlite://PATH), or a postgres:// URL. Unset: ./sanping.db.
+    /// Database: a SQLite file path (or `sqlite://PATH`), or a `postgres://` URL. Unset: `./sanping.db`.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
     /// Address the web server listens on.
@@ -30,10 +30,10 @@ pub struct ConfigArgs {
         default_value = "http://127.0.0.1:8080"
     )]
     pub base_url: String,
-    /// SMTP server (smtp://user:pass@host:587, smtps://…). Unset: mails are written as .eml files.
+    /// SMTP server (`smtp://user:pass@host:587`, `smtps://…`). Unset: mails are written as `.eml` files.
     #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
     pub smtp_url: Option<String>,
-    /// Folder for .eml files when SMTP_URL is unset.
+    /// Folder for `.eml` files when `SMTP_URL` is unset.
     #[arg(
         long,
         env = "SANPING_MAIL_DIR",

@@ -83,7 +83,7 @@ impl ResponseError for AppError {
         };
         match self {
             Self::Unavailable(d) => {
-                tracing::warn!(detail = %d, "request failed: database unavailable")
+                tracing::warn!(detail = %d, "request failed: database unavailable");
             }
             Self::Internal(d) => tracing::error!(detail = %d, "request failed"),
             _ => {}

@@ -1,7 +1,7 @@
 //! `sanping units …` and `sanping people …`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
@@ -34,7 +34,7 @@ pub enum PeopleCommand {
     List,
 }
 
-fn report(file: &PathBuf, result: Result<ImportReport, ImportError>) -> anyhow::Result<()> {
+fn report(file: &Path, result: Result<ImportReport, ImportError>) -> anyhow::Result<()> {
     match result {
         Ok(r) => {
             println!("{}: {r}", file.display());

@@ -189,3 +189,40 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
 }
+
+#[derive(diesel::QueryableByName)]
+struct ColumnRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    column_name: String,
+}
+
+/// Every table of the application with its columns, as the database itself reports them
+/// (diesel's own bookkeeping table left out). Used by the guard test that both backends
+/// end with the same schema, and by audits that scan every table.
+pub fn tables_and_columns(
+    conn: &mut DbConn,
+) -> QueryResult<std::collections::BTreeMap<String, Vec<String>>> {
+    let rows: Vec<ColumnRow> = match conn {
+        DbConn::Sqlite(c) => diesel::sql_query(
+            "SELECT m.name AS table_name, p.name AS column_name \
+             FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+             AND m.name <> '__diesel_schema_migrations' ORDER BY m.name, p.cid",
+        )
+        .load(c)?,
+        DbConn::Postgresql(c) => diesel::sql_query(
+            "SELECT table_name::text AS table_name, column_name::text AS column_name \
+             FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name <> '__diesel_schema_migrations' \
+             ORDER BY table_name, ordinal_position",
+        )
+        .load(c)?,
+    };
+    let mut out = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for row in rows {
+        out.entry(row.table_name).or_default().push(row.column_name);
+    }
+    Ok(out)
+}

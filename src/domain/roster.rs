@@ -212,19 +212,16 @@ fn read_table(bytes: &[u8], columns: &[&'static str], errors: &mut Vec<RowError>
         let mut row = HashMap::new();
         let mut ok = true;
         for &(col, i) in &index {
-            match std::str::from_utf8(&record[i]) {
-                Ok(v) => {
-                    row.insert(col, v.trim().to_owned());
-                }
-                Err(_) => {
-                    errors.push(RowError {
-                        line,
-                        message: format!(
-                            "column \"{col}\" is not valid UTF-8 (save the file as UTF-8)"
-                        ),
-                    });
-                    ok = false;
-                }
+            if let Ok(v) = std::str::from_utf8(&record[i]) {
+                row.insert(col, v.trim().to_owned());
+            } else {
+                errors.push(RowError {
+                    line,
+                    message: format!(
+                        "column \"{col}\" is not valid UTF-8 (save the file as UTF-8)"
+                    ),
+                });
+                ok = false;
             }
         }
         if ok {
@@ -294,20 +291,42 @@ pub fn parse_units(
             });
         }
     }
-    // The tree after the import: stored units, overridden by the file's rows.
+    check_tree(&rows, existing, &mut errors);
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
+        return Err(errors);
+    }
+    Ok(parents_first(rows, existing))
+}
+
+/// The tree after the import: stored units, overridden by the file's rows.
+fn merged_tree<'a>(
+    rows: &'a [UnitRow],
+    existing: &'a BTreeMap<String, Option<String>>,
+) -> BTreeMap<&'a str, Option<&'a str>> {
     let mut merged: BTreeMap<&str, Option<&str>> = existing
         .iter()
         .map(|(c, p)| (c.as_str(), p.as_deref()))
         .collect();
-    for row in &rows {
+    for row in rows {
         merged.insert(&row.code, row.parent.as_deref());
     }
+    merged
+}
+
+/// Parents must exist, only one unit may lack a parent, and no unit may be its own ancestor.
+fn check_tree(
+    rows: &[UnitRow],
+    existing: &BTreeMap<String, Option<String>>,
+    errors: &mut Vec<RowError>,
+) {
+    let merged = merged_tree(rows, existing);
     let roots: Vec<&str> = merged
         .iter()
         .filter(|(_, p)| p.is_none())
         .map(|(c, _)| *c)
         .collect();
-    for row in &rows {
+    for row in rows {
         match &row.parent {
             Some(p) if !merged.contains_key(p.as_str()) => errors.push(RowError {
                 line: row.line,
@@ -323,8 +342,6 @@ pub fn parse_units(
             }),
             _ => {}
         }
-    }
-    for row in &rows {
         if in_cycle(&merged, &row.code) {
             errors.push(RowError {
                 line: row.line,
@@ -332,10 +349,11 @@ pub fn parse_units(
             });
         }
     }
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| e.line);
-        return Err(errors);
-    }
+}
+
+/// Orders rows so that every parent comes before its children (then by file order).
+fn parents_first(rows: Vec<UnitRow>, existing: &BTreeMap<String, Option<String>>) -> Vec<UnitRow> {
+    let merged = merged_tree(&rows, existing);
     let depths: Vec<usize> = rows
         .iter()
         .map(|r| {
@@ -351,7 +369,7 @@ pub fn parse_units(
     drop(merged);
     let mut ordered: Vec<(usize, UnitRow)> = depths.into_iter().zip(rows).collect();
     ordered.sort_by_key(|(d, r)| (*d, r.line));
-    Ok(ordered.into_iter().map(|(_, r)| r).collect())
+    ordered.into_iter().map(|(_, r)| r).collect()
 }
 
 fn in_cycle(tree: &BTreeMap<&str, Option<&str>>, start: &str) -> bool {

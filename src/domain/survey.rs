@@ -264,11 +264,7 @@ impl fmt::Display for SurveyError {
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
-    src.as_bytes()[..offset.min(src.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    src.get(..offset).map_or(0, |s| s.matches('\n').count()) + 1
 }
 
 // ---- the file as written -------------------------------------------------------------

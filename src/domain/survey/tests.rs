@@ -1,1 +1,1 @@
-use super::*;
+//! Unit tests of the parent module.

@@ -1,0 +1,179 @@
+//! Test support: an isolated database per test, the app served on a free port, a client.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use diesel::connection::SimpleConnection as _;
+use diesel::{Connection as _, PgConnection};
+use sanping::app::{self, AppState};
+use sanping::config::Config;
+
+/// The environment variable that names the PostgreSQL to test against.
+pub const PG_ENV: &str = "SANPING_TEST_PG";
+
+/// One test's own database: a fresh SQLite file, or a fresh schema in PostgreSQL.
+pub enum TestDb {
+    Sqlite {
+        _dir: tempfile::TempDir,
+        url: String,
+    },
+    Postgres {
+        base: String,
+        schema: String,
+        url: String,
+    },
+}
+
+impl TestDb {
+    /// The backend under test: PostgreSQL when `SANPING_TEST_PG` is set, SQLite otherwise.
+    pub fn new() -> Self {
+        match Self::postgres() {
+            Some(db) => db,
+            None => Self::sqlite(),
+        }
+    }
+
+    /// A fresh SQLite file in a temporary folder.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = dir.path().join("test.db").display().to_string();
+        Self::Sqlite { _dir: dir, url }
+    }
+
+    /// A fresh schema in the PostgreSQL named by `SANPING_TEST_PG`, or `None` (and a note
+    /// on stderr) when it is not set.
+    pub fn postgres() -> Option<Self> {
+        let Ok(base) = std::env::var(PG_ENV) else {
+            eprintln!("note: {PG_ENV} is not set; this test runs on SQLite only");
+            return None;
+        };
+        let schema = format!("t_{}", sanping::domain::token::random_id());
+        let mut conn = PgConnection::establish(&base).expect("connect to SANPING_TEST_PG");
+        conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .expect("create test schema");
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+        Some(Self::Postgres { base, schema, url })
+    }
+
+    /// The `DATABASE_URL` of this database.
+    pub fn url(&self) -> &str {
+        match self {
+            Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
+        }
+    }
+
+    /// Whether this is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres { .. })
+    }
+
+    /// The default configuration pointed at this database.
+    pub fn config(&self) -> Config {
+        Config::for_database(self.url())
+    }
+
+    /// The application state (migrations run).
+    pub fn state(&self) -> AppState {
+        AppState::open(self.config()).expect("open app state")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Self::Postgres { base, schema, .. } = self
+            && let Ok(mut conn) = PgConnection::establish(base)
+        {
+            let _ = conn.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
+        }
+    }
+}
+
+/// The app served over real HTTP on a free port.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+}
+
+impl Server {
+    /// Serves `state`.
+    pub fn start(state: AppState) -> Self {
+        let mut state = state;
+        let mut config = (*state.config).clone();
+        config.bind = "127.0.0.1:0".into();
+        state.config = std::sync::Arc::new(config);
+        let addr = app::spawn(state.clone()).expect("start server");
+        Self { addr, state }
+    }
+
+    /// An absolute URL on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+/// An HTTP client that returns 4xx/5xx responses instead of failing and follows no
+/// redirects (tests look at them).
+pub fn client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into()
+}
+
+/// GET a URL: status and body.
+pub fn get(url: &str) -> (u16, String) {
+    let mut res = client().get(url).call().expect("GET");
+    let status = res.status().as_u16();
+    (status, res.body_mut().read_to_string().expect("body"))
+}
+
+/// POST a form: status and body.
+pub fn post_form(url: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let mut res = client()
+        .post(url)
+        .send_form(fields.iter().copied())
+        .expect("POST");
+    let status = res.status().as_u16();
+    (status, res.body_mut().read_to_string().expect("body"))
+}
+
+/// POST a raw body with a content type: status and body.
+pub fn post_raw(url: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+    let mut res = client()
+        .post(url)
+        .header("content-type", content_type)
+        .send(body)
+        .expect("POST");
+    let status = res.status().as_u16();
+    (status, res.body_mut().read_to_string().expect("body"))
+}
+
+/// A file under `tests/fixtures/`.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A file under `surveys/`.
+pub fn survey_file(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("surveys")
+        .join(name)
+}
+
+/// The `sanping` binary built for these tests.
+pub fn bin() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sanping"))
+}
+
+/// Imports the fixture unit tree and roster.
+pub fn load_fixtures(state: &AppState) {
+    let mut conn = state.pool.get().expect("conn");
+    sanping::import::units(&mut conn, &std::fs::read(fixture("units.csv")).unwrap())
+        .expect("units");
+    sanping::import::people(&mut conn, &std::fs::read(fixture("people.csv")).unwrap())
+        .expect("people");
+}
