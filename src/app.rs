@@ -1,14 +1,18 @@
 //! The application state and the server: what every request handler and command shares.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use actix_web::{App, HttpServer, web as aw};
 use anyhow::Context as _;
 use handlebars::Handlebars;
 
 use crate::config::Config;
+use crate::db::waves::Wave;
 use crate::db::{self, Pool};
+use crate::domain::survey::Survey;
+use crate::wave::{self, WaveError};
 use crate::web;
 
 /// Everything a request may need, built once and shared (cheap to clone).
@@ -22,6 +26,9 @@ pub struct AppState {
     pub templates: Arc<Handlebars<'static>>,
     /// The key that signs cookies (from `SANPING_SECRET` or the database).
     pub secret: Arc<String>,
+    /// Parsed surveys by wave id. A wave's survey never changes after creation, so an entry
+    /// never goes stale; it saves parsing the TOML on every request.
+    surveys: Arc<RwLock<HashMap<i32, Arc<Survey>>>>,
 }
 
 impl AppState {
@@ -47,7 +54,26 @@ impl AppState {
             config: Arc::new(config),
             templates: Arc::new(web::templates::registry()?),
             secret: Arc::new(secret),
+            surveys: Arc::default(),
         })
+    }
+
+    /// The parsed survey of a wave.
+    pub fn survey(&self, wave: &Wave) -> Result<Arc<Survey>, WaveError> {
+        if let Some(s) = self
+            .surveys
+            .read()
+            .expect("survey cache lock")
+            .get(&wave.id)
+        {
+            return Ok(s.clone());
+        }
+        let survey = Arc::new(wave::survey_of(wave)?);
+        self.surveys
+            .write()
+            .expect("survey cache lock")
+            .insert(wave.id, survey.clone());
+        Ok(survey)
     }
 }
 

@@ -13,4 +13,6 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod import;
+pub mod respond;
+pub mod wave;
 pub mod web;

@@ -3,6 +3,7 @@
 
 mod roster;
 mod survey;
+pub mod wave;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,9 @@ enum Command {
     /// The roster.
     #[command(subcommand)]
     People(roster::PeopleCommand),
+    /// Evaluation waves: create, open, close, publish, slips.
+    #[command(subcommand)]
+    Wave(wave::WaveCommand),
 }
 
 /// Entry point of the binary.
@@ -84,6 +88,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Survey(cmd) => survey::run(cmd),
         Command::Units(cmd) => roster::units(&open(config)?, cmd),
         Command::People(cmd) => roster::people(&open(config)?, cmd),
+        Command::Wave(cmd) => wave::run(&open(config)?, cmd),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod people;
 pub mod schema;
 pub mod settings;
 pub mod units;
+pub mod waves;
 
 use std::time::Duration;
 

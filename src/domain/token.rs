@@ -58,9 +58,60 @@ pub fn random_id() -> String {
     hex::encode(bytes)
 }
 
+/// The receipt code of a stored response: the first 50 bits of sha256 over its random id
+/// and its answers, as two groups of five base32 characters (`ABCDE-FGHJK`). It can be
+/// recomputed from the response alone, so nothing extra is stored, and it reveals nothing
+/// about the answers.
+pub fn receipt(response_id: &str, answers: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(response_id.as_bytes());
+    h.update(b"\n");
+    h.update(answers.as_bytes());
+    let digest = h.finalize();
+    let mut bits = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    let mut out = String::with_capacity(11);
+    for i in 0..10 {
+        if i == 5 {
+            out.push('-');
+        }
+        out.push(char::from(
+            ALPHABET[(bits >> 59) as usize].to_ascii_uppercase(),
+        ));
+        bits <<= 5;
+    }
+    out
+}
+
+/// Normalizes a typed receipt code to the printed form, or `None` if it cannot be one.
+pub fn normalize_receipt(raw: &str) -> Option<String> {
+    let clean: String = raw
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if clean.len() != 10 || !clean.bytes().all(|b| ALPHABET.contains(&b)) {
+        return None;
+    }
+    let upper = clean.to_ascii_uppercase();
+    Some(format!("{}-{}", &upper[..5], &upper[5..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn receipts_are_stable_short_and_depend_on_the_response() {
+        let a = receipt("id1", "{\"m1\":\"s\"}");
+        assert_eq!(a, receipt("id1", "{\"m1\":\"s\"}"));
+        assert_ne!(a, receipt("id2", "{\"m1\":\"s\"}"));
+        assert_eq!(a.len(), 11);
+        assert_eq!(
+            normalize_receipt(&a.to_lowercase().replace('-', "")),
+            Some(a)
+        );
+        assert_eq!(normalize_receipt("nope"), None);
+    }
 
     #[test]
     fn minted_tokens_are_url_safe_distinct_and_normalize_to_themselves() {

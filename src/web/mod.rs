@@ -3,6 +3,7 @@
 pub mod home;
 pub mod i18n;
 pub mod log;
+pub mod respond;
 pub mod templates;
 
 use actix_web::web as aw;
@@ -13,5 +14,14 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
         .route("/healthz", aw::get().to(home::healthz))
         .route("/admin/login", aw::get().to(home::admin_login))
         .route("/static/{file}", aw::get().to(templates::asset))
+        .route("/s", aw::get().to(respond::enter_code))
+        .service(
+            aw::resource("/s/{token}")
+                // Answer sheets are small; a forged giant body is refused before parsing.
+                .app_data(aw::PayloadConfig::new(64 * 1024))
+                .route(aw::get().to(respond::show))
+                .route(aw::post().to(respond::submit)),
+        )
+        .route("/w/{wave}/receipts", aw::get().to(respond::receipts))
         .default_service(aw::to(home::not_found));
 }

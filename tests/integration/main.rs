@@ -2,4 +2,6 @@
 //! and — when `SANPING_TEST_PG` holds a URL — the real PostgreSQL.
 
 mod foundation;
+mod respond;
 mod support;
+mod waves;

@@ -177,3 +177,96 @@ pub fn load_fixtures(state: &AppState) {
     sanping::import::people(&mut conn, &std::fs::read(fixture("people.csv")).unwrap())
         .expect("people");
 }
+
+/// Creates a wave from a shipped survey file and opens it; returns its id and links.
+pub fn open_wave(
+    state: &AppState,
+    survey: &str,
+    scope: Option<&str>,
+    is_test: bool,
+) -> (i32, Vec<sanping::wave::Link>) {
+    let id = create_wave(state, survey, scope, is_test);
+    let mut conn = state.pool.get().expect("conn");
+    let mut links = Vec::new();
+    sanping::wave::open(&mut conn, id, &state.config.base_url, |l| {
+        links = l.to_vec();
+        Ok(())
+    })
+    .expect("open wave");
+    (id, links)
+}
+
+/// Creates a draft wave from a shipped survey file.
+pub fn create_wave(state: &AppState, survey: &str, scope: Option<&str>, is_test: bool) -> i32 {
+    let path = survey_file(survey);
+    let spec = sanping::wave::NewWaveSpec {
+        survey_name: path.display().to_string(),
+        survey_src: std::fs::read_to_string(&path).expect("survey"),
+        title: "2026年度测评".into(),
+        scope: scope.map(str::to_owned),
+        closes_at: None,
+        is_test,
+    };
+    let mut conn = state.pool.get().expect("conn");
+    sanping::wave::create(&mut conn, &spec).expect("create wave")
+}
+
+/// The path part (`/s/{token}`) of a link.
+pub fn path_of(link: &str) -> String {
+    let start = link.find("/s/").expect("a respondent link");
+    link[start..].to_owned()
+}
+
+/// A complete valid answer sheet for the mass step of a survey file: the option at
+/// `choice` (clamped) for every item.
+pub fn answers_for(survey: &str, choice: usize) -> Vec<(String, String)> {
+    let src = std::fs::read_to_string(survey_file(survey)).expect("survey");
+    let s = sanping::domain::survey::Survey::parse(survey, &src).expect("valid survey");
+    s.step(sanping::domain::survey::StepKind::Mass)
+        .items()
+        .map(|i| {
+            let opts = &s.scale_of(i).options;
+            (
+                format!("q.{}", i.id),
+                opts[choice.min(opts.len() - 1)].id.clone(),
+            )
+        })
+        .collect()
+}
+
+/// Every text value in every table, joined: for scans that must not find a secret.
+pub fn dump_text(state: &AppState) -> String {
+    use diesel::RunQueryDsl as _;
+    #[derive(diesel::QueryableByName)]
+    struct V {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        v: Option<String>,
+    }
+    let mut conn = state.pool.get().expect("conn");
+    let tables = sanping::db::tables_and_columns(&mut conn).expect("tables");
+    let mut out = String::new();
+    for (table, columns) in tables {
+        for col in columns {
+            let sql = format!("SELECT CAST(\"{col}\" AS TEXT) AS v FROM \"{table}\"");
+            let rows: Vec<V> = match &mut *conn {
+                sanping::db::DbConn::Sqlite(c) => diesel::sql_query(sql).load(c),
+                sanping::db::DbConn::Postgresql(c) => diesel::sql_query(sql).load(c),
+            }
+            .expect("scan");
+            for r in rows.into_iter().filter_map(|r| r.v) {
+                out.push_str(&r);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// POST owned fields.
+pub fn post_fields(url: &str, fields: &[(String, String)]) -> (u16, String) {
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    post_form(url, &borrowed)
+}

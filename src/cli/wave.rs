@@ -1,0 +1,326 @@
+//! `sanping wave …`: the wave lifecycle from the command line.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use chrono::{Local, NaiveDateTime, TimeZone as _};
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::db::units;
+use crate::domain::token;
+use crate::wave::{self, Link, NewWaveSpec, State};
+
+/// Wave commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum WaveCommand {
+    /// Create a draft wave from a survey file; prints its id.
+    Create {
+        /// The survey file (copied into the wave).
+        #[arg(long)]
+        survey: PathBuf,
+        /// The title respondents see.
+        #[arg(long)]
+        title: String,
+        /// Only evaluate this unit's subtree.
+        #[arg(long)]
+        scope: Option<String>,
+        /// Stop taking answers at this local time ("YYYY-MM-DD HH:MM").
+        #[arg(long)]
+        closes: Option<String>,
+        /// A rehearsal wave: its responses are marked test and can be purged.
+        #[arg(long)]
+        test: bool,
+    },
+    /// Open a draft wave: create the invitations and write their one-time links to a file.
+    Open {
+        /// The wave id.
+        wave: i32,
+        /// Where to write the links (CSV: email,name,unit,link). The only copy of the tokens.
+        #[arg(long)]
+        links: PathBuf,
+    },
+    /// Stop taking answers.
+    Close {
+        /// The wave id.
+        wave: i32,
+    },
+    /// Publish the results of a closed wave (receipts become checkable).
+    Publish {
+        /// The wave id.
+        wave: i32,
+    },
+    /// List the waves.
+    List,
+    /// Show a wave and its progress per unit.
+    Show {
+        /// The wave id.
+        wave: i32,
+    },
+    /// Print anonymous one-time slips with QR codes for in-meeting evaluation.
+    Slips {
+        /// The wave id.
+        wave: i32,
+        /// The unit the slips evaluate.
+        #[arg(long)]
+        unit: String,
+        /// How many slips.
+        #[arg(long)]
+        count: usize,
+        /// The HTML file to write (print it on A4).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Delete a test wave's responses and invitations and return it to draft.
+    PurgeTest {
+        /// The wave id.
+        wave: i32,
+    },
+}
+
+/// Reads "YYYY-MM-DD HH:MM" in local time as UTC.
+pub fn parse_local(s: &str) -> anyhow::Result<NaiveDateTime> {
+    let naive = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M")
+        .with_context(|| format!("\"{s}\" is not a time like \"2026-12-31 18:00\""))?;
+    let local = Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .with_context(|| format!("\"{s}\" does not exist in the local time zone"))?;
+    Ok(local.naive_utc())
+}
+
+/// Runs a wave command.
+pub fn run(state: &AppState, cmd: WaveCommand) -> anyhow::Result<()> {
+    let mut conn = state
+        .pool
+        .get()
+        .context("cannot get a database connection")?;
+    match cmd {
+        WaveCommand::Create {
+            survey,
+            title,
+            scope,
+            closes,
+            test,
+        } => {
+            let src = std::fs::read_to_string(&survey)
+                .with_context(|| format!("cannot read {}", survey.display()))?;
+            let spec = NewWaveSpec {
+                survey_name: survey.display().to_string(),
+                survey_src: src,
+                title,
+                scope,
+                closes_at: closes.as_deref().map(parse_local).transpose()?,
+                is_test: test,
+            };
+            let id = wave::create(&mut conn, &spec)?;
+            println!("{id}");
+            eprintln!(
+                "wave {id} created as a draft; open it with: sanping wave open {id} --links FILE.csv"
+            );
+        }
+        WaveCommand::Open { wave, links } => {
+            let n = wave::open(&mut conn, wave, &state.config.base_url, |l| {
+                write_links(&links, l)
+            })?;
+            println!(
+                "wave {wave} is open: {n} invitation(s); links written to {}",
+                links.display()
+            );
+            if n == 0 {
+                eprintln!(
+                    "warning: nobody in the roster is evaluating a unit of this wave; import people or print slips"
+                );
+            }
+        }
+        WaveCommand::Close { wave } => {
+            wave::close(&mut conn, wave)?;
+            println!("wave {wave} is closed");
+        }
+        WaveCommand::Publish { wave } => {
+            wave::publish(&mut conn, wave)?;
+            println!(
+                "wave {wave} is published; receipts: {}/w/{wave}/receipts",
+                state.config.base_url
+            );
+        }
+        WaveCommand::List => {
+            println!("{:>4}  {:<8} {:<17} title", "id", "state", "closes");
+            for w in crate::db::waves::all(&mut conn)? {
+                println!(
+                    "{:>4}  {:<8} {:<17} {}{}",
+                    w.id,
+                    w.state,
+                    w.closes_at
+                        .map_or_else(|| "-".into(), crate::web::respond::local_time),
+                    w.title,
+                    if w.is_test { " [test]" } else { "" }
+                );
+            }
+        }
+        WaveCommand::Show { wave } => show(state, &mut conn, wave)?,
+        WaveCommand::Slips {
+            wave,
+            unit,
+            count,
+            out,
+        } => {
+            let (w, u, tokens) = wave::slips(&mut conn, wave, &unit, count)?;
+            let html = slips_html(state, &w.title, &u.name, &tokens)?;
+            write_private(&out, html.as_bytes())?;
+            println!(
+                "{count} slip(s) for {} written to {}",
+                u.name,
+                out.display()
+            );
+        }
+        WaveCommand::PurgeTest { wave } => {
+            let (r, i) = wave::purge_test(&mut conn, wave)?;
+            println!(
+                "wave {wave}: {r} test response(s) and {i} invitation(s) deleted; it is a draft again"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn show(state: &AppState, conn: &mut crate::db::DbConn, id: i32) -> anyhow::Result<()> {
+    let w = wave::get(conn, id)?;
+    let st = State::parse(&w.state);
+    println!(
+        "wave {}: {}{}",
+        w.id,
+        w.title,
+        if w.is_test { " [test]" } else { "" }
+    );
+    println!("  state:       {} ({})", st.as_str(), st.label());
+    println!(
+        "  scope:       {}",
+        w.scope.as_deref().unwrap_or("whole tree")
+    );
+    println!("  survey:      sha256 {}", w.fingerprint);
+    if let Some(c) = w.closes_at {
+        println!("  closes:      {}", crate::web::respond::local_time(c));
+    }
+    let names: std::collections::HashMap<String, String> = units::all(conn)?
+        .into_iter()
+        .map(|u| (u.code, u.name))
+        .collect();
+    let progress = wave::progress(conn, id)?;
+    if progress.is_empty() {
+        println!("  no invitations yet");
+        return Ok(());
+    }
+    println!(
+        "  {:<14} {:<24} {:>8} {:>9} {:>8}",
+        "unit", "name", "invited", "answered", "rate"
+    );
+    let (mut inv, mut ans) = (0, 0);
+    for p in &progress {
+        inv += p.invited;
+        ans += p.responses;
+        println!(
+            "  {:<14} {:<24} {:>8} {:>9} {:>7.1}%",
+            p.unit,
+            names.get(&p.unit).map_or("?", String::as_str),
+            p.invited,
+            p.responses,
+            p.response_rate() * 100.0
+        );
+    }
+    let rate = if inv == 0 {
+        0.0
+    } else {
+        ans as f64 / inv as f64 * 100.0
+    };
+    println!(
+        "  {:<14} {:<24} {inv:>8} {ans:>9} {rate:>7.1}%",
+        "total", ""
+    );
+    if st == State::Open {
+        println!("  (scores are shown only after the wave closes)");
+    }
+    let _ = state;
+    Ok(())
+}
+
+/// Writes the links CSV, readable by the owner only, flushed to disk before the wave opens.
+fn write_links(path: &Path, links: &[Link]) -> Result<(), String> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(["email", "name", "unit", "link"])
+        .map_err(|e| e.to_string())?;
+    for l in links {
+        out.write_record([&l.email, &l.name, &l.unit, &l.url])
+            .map_err(|e| e.to_string())?;
+    }
+    let bytes = out.into_inner().map_err(|e| e.to_string())?;
+    write_private(path, &bytes).map_err(|e| format!("{e:#}"))
+}
+
+/// Writes a file only its owner can read (it holds live tokens) and syncs it.
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Slip {
+    code: String,
+    url: String,
+    qr_svg: String,
+}
+
+#[derive(Serialize)]
+struct SlipsPage<'a> {
+    wave_title: &'a str,
+    unit_name: &'a str,
+    base_url: &'a str,
+    count: usize,
+    slips: Vec<Slip>,
+}
+
+/// The printable A4 page of slips.
+pub fn slips_html(
+    state: &AppState,
+    wave_title: &str,
+    unit_name: &str,
+    tokens: &[String],
+) -> anyhow::Result<String> {
+    let base = &state.config.base_url;
+    let slips = tokens
+        .iter()
+        .map(|t| {
+            let url = format!("{base}/s/{t}");
+            let qr = qrcode::QrCode::new(url.as_bytes()).context("QR code")?;
+            let qr_svg = qr
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(160, 160)
+                .build();
+            Ok(Slip {
+                code: token::grouped(t),
+                url,
+                qr_svg,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if slips.is_empty() {
+        bail!("no slips to print");
+    }
+    let page = SlipsPage {
+        wave_title,
+        unit_name,
+        base_url: base,
+        count: slips.len(),
+        slips,
+    };
+    Ok(state.templates.render("print/slips", &page)?)
+}

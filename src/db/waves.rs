@@ -1,0 +1,250 @@
+//! Waves, their invitations and their responses.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{invitations, responses, waves};
+
+/// A stored wave.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = waves)]
+pub struct Wave {
+    /// Sequential id (waves are few and typed by people; their order reveals nothing).
+    pub id: i32,
+    /// Title shown to respondents.
+    pub title: String,
+    /// The survey file's content, frozen at creation.
+    pub survey: String,
+    /// sha256 of `survey`.
+    pub fingerprint: String,
+    /// Code of the unit whose subtree is evaluated; `None` for the whole tree.
+    pub scope: Option<String>,
+    /// `draft`, `open`, `closed` or `published`.
+    pub state: String,
+    /// A rehearsal wave: its responses are marked test.
+    pub is_test: bool,
+    /// When the wave stops taking answers, even if nobody closes it.
+    pub closes_at: Option<NaiveDateTime>,
+    /// Creation time.
+    pub created_at: NaiveDateTime,
+    /// When it was opened.
+    pub opened_at: Option<NaiveDateTime>,
+    /// When it was closed.
+    pub closed_at: Option<NaiveDateTime>,
+    /// When its results were published.
+    pub published_at: Option<NaiveDateTime>,
+}
+
+/// A wave to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = waves)]
+pub struct NewWave<'a> {
+    /// See [`Wave`].
+    pub id: i32,
+    pub title: &'a str,
+    pub survey: &'a str,
+    pub fingerprint: &'a str,
+    pub scope: Option<&'a str>,
+    pub state: &'a str,
+    pub is_test: bool,
+    pub closes_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A stored invitation.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = invitations)]
+pub struct Invitation {
+    /// Random id.
+    pub id: String,
+    /// The wave.
+    pub wave_id: i32,
+    /// The invited person's address; `None` for a printed slip.
+    pub person: Option<String>,
+    /// The unit being evaluated.
+    pub unit: String,
+    /// `mass` (later also `self` and `org`).
+    pub step: String,
+    /// sha256 of the token, once minted.
+    pub token_hash: Option<String>,
+    /// Whether the token was used (never when, never for which response).
+    pub used: bool,
+}
+
+/// A stored response.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = responses)]
+pub struct Response {
+    /// Random id.
+    pub id: String,
+    /// The wave.
+    pub wave_id: i32,
+    /// The unit being evaluated.
+    pub unit: String,
+    /// The day of submission (no time of day).
+    pub day: NaiveDate,
+    /// JSON object item id → option id.
+    pub answers: String,
+    /// Free-text comment.
+    pub comment: Option<String>,
+    /// From a rehearsal wave.
+    pub is_test: bool,
+}
+
+/// The next wave id.
+pub fn next_id(conn: &mut DbConn) -> QueryResult<i32> {
+    let max: Option<i32> = waves::table
+        .select(diesel::dsl::max(waves::id))
+        .first(conn)?;
+    Ok(max.unwrap_or(0) + 1)
+}
+
+/// Inserts a wave.
+pub fn insert(conn: &mut DbConn, wave: &NewWave<'_>) -> QueryResult<usize> {
+    diesel::insert_into(waves::table).values(wave).execute(conn)
+}
+
+/// One wave.
+pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Wave>> {
+    waves::table
+        .find(id)
+        .select(Wave::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every wave, newest first.
+pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Wave>> {
+    waves::table
+        .select(Wave::as_select())
+        .order(waves::id.desc())
+        .load(conn)
+}
+
+/// Moves a wave from `from` to `to`, stamping `at` into the matching time column. Returns
+/// the rows changed: 0 when the wave was no longer in `from` (a concurrent change won).
+pub fn transition(
+    conn: &mut DbConn,
+    id: i32,
+    from: &str,
+    to: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    let target = waves::table
+        .filter(waves::id.eq(id))
+        .filter(waves::state.eq(from));
+    match to {
+        "open" => diesel::update(target)
+            .set((waves::state.eq(to), waves::opened_at.eq(at)))
+            .execute(conn),
+        "closed" => diesel::update(target)
+            .set((waves::state.eq(to), waves::closed_at.eq(at)))
+            .execute(conn),
+        "published" => diesel::update(target)
+            .set((waves::state.eq(to), waves::published_at.eq(at)))
+            .execute(conn),
+        _ => diesel::update(target)
+            .set((
+                waves::state.eq(to),
+                waves::opened_at.eq(None::<NaiveDateTime>),
+                waves::closed_at.eq(None::<NaiveDateTime>),
+                waves::published_at.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn),
+    }
+}
+
+/// Inserts one invitation.
+pub fn insert_invitation(conn: &mut DbConn, invitation: &Invitation) -> QueryResult<usize> {
+    diesel::insert_into(invitations::table)
+        .values(invitation)
+        .execute(conn)
+}
+
+/// The invitation holding this token hash.
+pub fn find_invitation_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<Invitation>> {
+    invitations::table
+        .filter(invitations::token_hash.eq(hash))
+        .select(Invitation::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Marks an unused invitation used. Returns 0 when it was already used, so of two racing
+/// submissions exactly one gets 1.
+pub fn burn(conn: &mut DbConn, invitation_id: &str) -> QueryResult<usize> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::id.eq(invitation_id))
+            .filter(invitations::used.eq(false)),
+    )
+    .set(invitations::used.eq(true))
+    .execute(conn)
+}
+
+/// Stores a response.
+pub fn insert_response(conn: &mut DbConn, response: &Response) -> QueryResult<usize> {
+    diesel::insert_into(responses::table)
+        .values(response)
+        .execute(conn)
+}
+
+/// Per unit: invitations issued and invitations used.
+pub fn invitation_counts(conn: &mut DbConn, wave_id: i32) -> QueryResult<Vec<(String, bool, i64)>> {
+    invitations::table
+        .filter(invitations::wave_id.eq(wave_id))
+        .group_by((invitations::unit, invitations::used))
+        .select((invitations::unit, invitations::used, count_star()))
+        .load(conn)
+}
+
+/// Per unit: responses stored.
+pub fn response_counts(conn: &mut DbConn, wave_id: i32) -> QueryResult<Vec<(String, i64)>> {
+    responses::table
+        .filter(responses::wave_id.eq(wave_id))
+        .group_by(responses::unit)
+        .select((responses::unit, count_star()))
+        .load(conn)
+}
+
+/// Every response of a wave, in storage order (which carries no meaning).
+pub fn responses_of(conn: &mut DbConn, wave_id: i32) -> QueryResult<Vec<Response>> {
+    responses::table
+        .filter(responses::wave_id.eq(wave_id))
+        .select(Response::as_select())
+        .load(conn)
+}
+
+/// Deletes a wave's responses and invitations (rehearsal reset). Returns (responses, invitations).
+pub fn purge(conn: &mut DbConn, wave_id: i32) -> QueryResult<(usize, usize)> {
+    let r =
+        diesel::delete(responses::table.filter(responses::wave_id.eq(wave_id))).execute(conn)?;
+    let i = diesel::delete(invitations::table.filter(invitations::wave_id.eq(wave_id)))
+        .execute(conn)?;
+    Ok((r, i))
+}
+
+/// Rewrites a wave's responses in random physical order.
+///
+/// PostgreSQL stores rows in insertion order, so a dump read without `ORDER BY` could be
+/// lined up with a web server's access log of `/s/{token}` requests. On SQLite the table is
+/// `WITHOUT ROWID` keyed by a random id, so its order is already random and nothing is done.
+pub fn shuffle_responses(conn: &mut DbConn, wave_id: i32) -> QueryResult<()> {
+    use diesel::sql_types::Integer;
+    let DbConn::Postgresql(pg) = conn else {
+        return Ok(());
+    };
+    diesel::sql_query(
+        "CREATE TEMP TABLE shuffled_responses ON COMMIT DROP AS \
+         SELECT * FROM responses WHERE wave_id = $1 ORDER BY random()",
+    )
+    .bind::<Integer, _>(wave_id)
+    .execute(pg)?;
+    diesel::sql_query("DELETE FROM responses WHERE wave_id = $1")
+        .bind::<Integer, _>(wave_id)
+        .execute(pg)?;
+    diesel::sql_query("INSERT INTO responses SELECT * FROM shuffled_responses").execute(pg)?;
+    Ok(())
+}

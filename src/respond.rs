@@ -1,0 +1,109 @@
+//! The anonymous respondent flow: what a token leads to, and the one transaction that
+//! burns it and stores the answers.
+
+use chrono::{Local, NaiveDate, NaiveDateTime, Utc};
+
+use crate::db::waves::{self, Invitation, Response, Wave};
+use crate::db::{self, DbConn};
+use crate::domain::answers::Submission;
+use crate::domain::token;
+use crate::wave::{self, State};
+
+/// Where a token leads.
+#[derive(Debug)]
+pub enum Lookup {
+    /// Not a token of ours.
+    Invalid,
+    /// Already used.
+    Used(Wave),
+    /// The wave has not opened yet.
+    NotOpen(Wave),
+    /// The wave has closed (or passed its closing time).
+    Closed(Wave),
+    /// The questionnaire may be answered.
+    Ready(Wave, Invitation),
+}
+
+/// Looks a raw token up without changing anything.
+pub fn lookup(conn: &mut DbConn, raw_token: &str) -> diesel::QueryResult<Lookup> {
+    let Some(token) = token::normalize(raw_token) else {
+        return Ok(Lookup::Invalid);
+    };
+    let Some(invitation) = waves::find_invitation_by_hash(conn, &token::hash(&token))? else {
+        return Ok(Lookup::Invalid);
+    };
+    let Some(wave) = waves::find(conn, invitation.wave_id)? else {
+        return Ok(Lookup::Invalid);
+    };
+    Ok(classify(wave, invitation, Utc::now().naive_utc()))
+}
+
+fn classify(wave: Wave, invitation: Invitation, at: NaiveDateTime) -> Lookup {
+    if invitation.used {
+        Lookup::Used(wave)
+    } else if wave::accepts_answers(&wave, at) {
+        Lookup::Ready(wave, invitation)
+    } else if State::parse(&wave.state) == State::Draft {
+        Lookup::NotOpen(wave)
+    } else {
+        Lookup::Closed(wave)
+    }
+}
+
+/// The outcome of a submission.
+#[derive(Debug)]
+pub enum Submitted {
+    /// Stored; here is the receipt code.
+    Stored(String),
+    /// Nothing stored: the token led elsewhere (used meanwhile, closed, …).
+    Refused(Lookup),
+}
+
+/// Burns the token and stores the response in one transaction: either both happen or
+/// neither. Of several racing submissions with one token exactly one is stored; the others
+/// get `Refused(Used)`.
+pub fn submit(
+    conn: &mut DbConn,
+    raw_token: &str,
+    submission: &Submission,
+) -> diesel::QueryResult<Submitted> {
+    let answers = serde_json::to_string(&submission.answers).expect("a map of strings serializes");
+    db::write_tx(conn, |conn| {
+        let found = lookup(conn, raw_token)?;
+        let Lookup::Ready(wave, invitation) = found else {
+            return Ok(Submitted::Refused(found));
+        };
+        if waves::burn(conn, &invitation.id)? != 1 {
+            return Ok(Submitted::Refused(Lookup::Used(wave)));
+        }
+        let response = Response {
+            id: token::random_id(),
+            wave_id: wave.id,
+            unit: invitation.unit,
+            day: today(),
+            answers,
+            comment: submission.comment.clone(),
+            is_test: wave.is_test,
+        };
+        waves::insert_response(conn, &response)?;
+        Ok(Submitted::Stored(token::receipt(
+            &response.id,
+            &response.answers,
+        )))
+    })
+}
+
+/// The local calendar day: the only time a response carries.
+fn today() -> NaiveDate {
+    Local::now().date_naive()
+}
+
+/// Every receipt code of a wave, sorted (so the list carries no order of submission).
+pub fn receipts(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Vec<String>> {
+    let mut codes: Vec<String> = waves::responses_of(conn, wave_id)?
+        .iter()
+        .map(|r| token::receipt(&r.id, &r.answers))
+        .collect();
+    codes.sort();
+    Ok(codes)
+}

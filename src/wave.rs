@@ -1,0 +1,433 @@
+//! The wave lifecycle: create (draft) → open → closed → published, invitations with
+//! one-time tokens, printed slips, and the rehearsal reset. Each change is one transaction.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDateTime, Utc};
+
+use crate::db::people::{self, Person};
+use crate::db::units::{self, Unit};
+use crate::db::waves::{self, Invitation, NewWave, Wave};
+use crate::db::{self, DbConn};
+use crate::domain::roster::UnitKind;
+use crate::domain::survey::{StepKind, Survey, SurveyError, fingerprint};
+use crate::domain::token;
+
+/// The states of a wave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Being prepared: no invitations yet.
+    Draft,
+    /// Taking answers.
+    Open,
+    /// No more answers; results visible to the committee.
+    Closed,
+    /// Results published; receipts can be checked.
+    Published,
+}
+
+impl State {
+    /// The id stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Open => "open",
+            Self::Closed => "closed",
+            Self::Published => "published",
+        }
+    }
+
+    /// Reads a stored state (unknown values read as draft, which allows nothing harmful).
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "open" => Self::Open,
+            "closed" => Self::Closed,
+            "published" => Self::Published,
+            _ => Self::Draft,
+        }
+    }
+
+    /// The Chinese name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Draft => "草稿",
+            Self::Open => "进行中",
+            Self::Closed => "已结束",
+            Self::Published => "已公布",
+        }
+    }
+}
+
+/// Why a wave command did nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum WaveError {
+    /// No such wave.
+    #[error("wave {0} does not exist (see `sanping wave list`)")]
+    NotFound(i32),
+    /// The state does not allow the action.
+    #[error("wave {id} is {state}; {action} needs a wave that is {needed}")]
+    State {
+        /// The wave.
+        id: i32,
+        /// Its state.
+        state: &'static str,
+        /// What was asked.
+        action: &'static str,
+        /// The state it needs.
+        needed: &'static str,
+    },
+    /// The survey file is invalid.
+    #[error("the survey file is invalid:\n{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Survey(Vec<SurveyError>),
+    /// Bad input, explained.
+    #[error("{0}")]
+    Invalid(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] diesel::result::Error),
+    /// Delivering the links failed; nothing was changed.
+    #[error("cannot deliver the links: {0}")]
+    Delivery(String),
+}
+
+/// What `create` needs.
+#[derive(Debug, Clone)]
+pub struct NewWaveSpec {
+    /// Name of the survey file (for messages).
+    pub survey_name: String,
+    /// The survey file's content.
+    pub survey_src: String,
+    /// The title.
+    pub title: String,
+    /// Subtree to evaluate.
+    pub scope: Option<String>,
+    /// Automatic close time (UTC).
+    pub closes_at: Option<NaiveDateTime>,
+    /// Rehearsal wave.
+    pub is_test: bool,
+}
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// Creates a draft wave, copying the survey's content and fingerprint into it.
+pub fn create(conn: &mut DbConn, spec: &NewWaveSpec) -> Result<i32, WaveError> {
+    Survey::parse(&spec.survey_name, &spec.survey_src).map_err(WaveError::Survey)?;
+    let title = spec.title.trim();
+    if title.is_empty() {
+        return Err(WaveError::Invalid("the title is empty".into()));
+    }
+    if let Some(closes) = spec.closes_at
+        && closes <= now()
+    {
+        return Err(WaveError::Invalid(format!(
+            "the closing time {closes} (UTC) is in the past"
+        )));
+    }
+    db::write_tx(conn, |conn| {
+        if let Some(scope) = &spec.scope
+            && units::find(conn, scope)?.is_none()
+        {
+            return Err(WaveError::Invalid(format!(
+                "scope \"{scope}\" is not a unit (see `sanping units list`)"
+            )));
+        }
+        let id = waves::next_id(conn)?;
+        waves::insert(
+            conn,
+            &NewWave {
+                id,
+                title,
+                survey: &spec.survey_src,
+                fingerprint: &fingerprint(&spec.survey_src),
+                scope: spec.scope.as_deref(),
+                state: State::Draft.as_str(),
+                is_test: spec.is_test,
+                closes_at: spec.closes_at,
+                created_at: now(),
+            },
+        )?;
+        Ok(id)
+    })
+}
+
+/// Loads a wave or says it does not exist.
+pub fn get(conn: &mut DbConn, id: i32) -> Result<Wave, WaveError> {
+    waves::find(conn, id)?.ok_or(WaveError::NotFound(id))
+}
+
+/// The wave's frozen survey. It was valid when the wave was created.
+pub fn survey_of(wave: &Wave) -> Result<Survey, WaveError> {
+    Survey::parse(&format!("wave {}", wave.id), &wave.survey).map_err(WaveError::Survey)
+}
+
+/// A one-time link created when a wave opens: the only place its raw token exists.
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// The person invited.
+    pub email: String,
+    /// Their name.
+    pub name: String,
+    /// Code of the unit they evaluate.
+    pub unit: String,
+    /// `{base_url}/s/{token}`.
+    pub url: String,
+}
+
+/// The units evaluated in a wave: every non-committee unit in the scope's subtree.
+pub fn targets(all: &[Unit], scope: Option<&str>) -> Vec<Unit> {
+    let by_code: HashMap<&str, &Unit> = all.iter().map(|u| (u.code.as_str(), u)).collect();
+    let in_scope = |u: &Unit| {
+        let Some(scope) = scope else { return true };
+        let mut at = Some(u);
+        while let Some(unit) = at {
+            if unit.code == scope {
+                return true;
+            }
+            at = unit.parent.as_deref().and_then(|p| by_code.get(p).copied());
+        }
+        false
+    };
+    all.iter()
+        .filter(|u| u.kind != UnitKind::Committee.as_str() && in_scope(u))
+        .cloned()
+        .collect()
+}
+
+/// Who evaluates whom: each person rates their own unit, and — when the survey says so
+/// for their category — the parent of their unit too. Only target units count.
+pub fn assignments<'a>(
+    survey: &Survey,
+    people: &'a [Person],
+    targets: &[Unit],
+) -> Vec<(&'a Person, String)> {
+    let target: HashMap<&str, &Unit> = targets.iter().map(|u| (u.code.as_str(), u)).collect();
+    let mass = survey.step(StepKind::Mass);
+    let mut out = Vec::new();
+    for person in people {
+        let Some(own) = target.get(person.unit.as_str()) else {
+            continue;
+        };
+        out.push((person, own.code.clone()));
+        if mass.rates_parent(&person.category)
+            && let Some(parent) = own.parent.as_deref()
+            && target.contains_key(parent)
+        {
+            out.push((person, parent.to_owned()));
+        }
+    }
+    out
+}
+
+/// Opens a draft wave: creates one invitation per (person, target unit) with a fresh
+/// token, hands the links to `deliver` and commits only if delivery succeeded — so no
+/// invitation exists whose link was lost. Returns how many invitations were created.
+pub fn open(
+    conn: &mut DbConn,
+    id: i32,
+    base_url: &str,
+    deliver: impl FnOnce(&[Link]) -> Result<(), String>,
+) -> Result<usize, WaveError> {
+    db::write_tx(conn, |conn| {
+        let wave = get(conn, id)?;
+        require(&wave, State::Draft, "opening")?;
+        if let Some(closes) = wave.closes_at
+            && closes <= now()
+        {
+            return Err(WaveError::Invalid(format!(
+                "wave {id} was set to close at {closes} (UTC), which has passed; create a new wave"
+            )));
+        }
+        let survey = survey_of(&wave)?;
+        let all_units = units::all(conn)?;
+        let targets = targets(&all_units, wave.scope.as_deref());
+        let people = people::all(conn)?;
+        let mut links = Vec::new();
+        for (person, unit) in assignments(&survey, &people, &targets) {
+            let token = token::mint();
+            waves::insert_invitation(
+                conn,
+                &Invitation {
+                    id: token::random_id(),
+                    wave_id: id,
+                    person: Some(person.email.clone()),
+                    unit: unit.clone(),
+                    step: StepKind::Mass.as_str().to_owned(),
+                    token_hash: Some(token::hash(&token)),
+                    used: false,
+                },
+            )?;
+            links.push(Link {
+                email: person.email.clone(),
+                name: person.name.clone(),
+                unit,
+                url: format!("{base_url}/s/{token}"),
+            });
+        }
+        if waves::transition(conn, id, "draft", "open", now())? != 1 {
+            return Err(WaveError::Invalid(format!(
+                "wave {id} changed meanwhile; try again"
+            )));
+        }
+        deliver(&links).map_err(WaveError::Delivery)?;
+        Ok(links.len())
+    })
+}
+
+/// Makes `count` anonymous one-time tokens for `unit`, not tied to any person (现场测评).
+/// Returns the raw tokens; they exist nowhere else.
+pub fn slips(
+    conn: &mut DbConn,
+    id: i32,
+    unit: &str,
+    count: usize,
+) -> Result<(Wave, Unit, Vec<String>), WaveError> {
+    if count == 0 || count > 2000 {
+        return Err(WaveError::Invalid(
+            "--count must be between 1 and 2000".into(),
+        ));
+    }
+    db::write_tx(conn, |conn| {
+        let wave = get(conn, id)?;
+        let state = State::parse(&wave.state);
+        if !matches!(state, State::Draft | State::Open) {
+            return Err(WaveError::State {
+                id,
+                state: state.as_str(),
+                action: "making slips",
+                needed: "draft or open",
+            });
+        }
+        let all_units = units::all(conn)?;
+        let Some(target) = targets(&all_units, wave.scope.as_deref())
+            .into_iter()
+            .find(|u| u.code == unit)
+        else {
+            return Err(WaveError::Invalid(format!(
+                "unit \"{unit}\" is not evaluated in wave {id} (unknown, out of scope, or the committee itself)"
+            )));
+        };
+        let mut tokens = Vec::with_capacity(count);
+        for _ in 0..count {
+            let token = token::mint();
+            waves::insert_invitation(
+                conn,
+                &Invitation {
+                    id: token::random_id(),
+                    wave_id: id,
+                    person: None,
+                    unit: unit.to_owned(),
+                    step: StepKind::Mass.as_str().to_owned(),
+                    token_hash: Some(token::hash(&token)),
+                    used: false,
+                },
+            )?;
+            tokens.push(token);
+        }
+        Ok((wave, target, tokens))
+    })
+}
+
+fn require(wave: &Wave, needed: State, action: &'static str) -> Result<(), WaveError> {
+    let state = State::parse(&wave.state);
+    if state == needed {
+        Ok(())
+    } else {
+        Err(WaveError::State {
+            id: wave.id,
+            state: state.as_str(),
+            action,
+            needed: needed.as_str(),
+        })
+    }
+}
+
+/// Closes an open wave. On PostgreSQL its responses are rewritten in random order.
+pub fn close(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
+    db::write_tx(conn, |conn| {
+        let wave = get(conn, id)?;
+        require(&wave, State::Open, "closing")?;
+        waves::transition(conn, id, "open", "closed", now())?;
+        waves::shuffle_responses(conn, id)?;
+        Ok(())
+    })
+}
+
+/// Publishes a closed wave's results.
+pub fn publish(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
+    db::write_tx(conn, |conn| {
+        let wave = get(conn, id)?;
+        require(&wave, State::Closed, "publishing")?;
+        waves::transition(conn, id, "closed", "published", now())?;
+        Ok(())
+    })
+}
+
+/// Deletes a rehearsal wave's responses and invitations and returns it to draft.
+pub fn purge_test(conn: &mut DbConn, id: i32) -> Result<(usize, usize), WaveError> {
+    db::write_tx(conn, |conn| {
+        let wave = get(conn, id)?;
+        if !wave.is_test {
+            return Err(WaveError::Invalid(format!(
+                "wave {id} is not a test wave; only waves created with --test can be purged"
+            )));
+        }
+        let counts = waves::purge(conn, id)?;
+        waves::transition(conn, id, &wave.state, "draft", now())?;
+        Ok(counts)
+    })
+}
+
+/// Whether a wave takes answers at `at`: open, and not past its closing time.
+pub fn accepts_answers(wave: &Wave, at: NaiveDateTime) -> bool {
+    State::parse(&wave.state) == State::Open && wave.closes_at.is_none_or(|c| at < c)
+}
+
+/// Progress of one unit in a wave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitProgress {
+    /// The unit's code.
+    pub unit: String,
+    /// Invitations issued (emails and slips).
+    pub invited: i64,
+    /// Invitations used.
+    pub used: i64,
+    /// Responses stored.
+    pub responses: i64,
+}
+
+impl UnitProgress {
+    /// Responses / invitations, 0 when nobody was invited.
+    pub fn response_rate(&self) -> f64 {
+        if self.invited == 0 {
+            0.0
+        } else {
+            self.responses as f64 / self.invited as f64
+        }
+    }
+}
+
+/// Per-unit counts of a wave, in unit-code order. No scores: those wait for the close.
+pub fn progress(conn: &mut DbConn, id: i32) -> Result<Vec<UnitProgress>, WaveError> {
+    fn slot<'m>(map: &'m mut BTreeMap<String, UnitProgress>, unit: String) -> &'m mut UnitProgress {
+        map.entry(unit.clone()).or_insert(UnitProgress {
+            unit,
+            invited: 0,
+            used: 0,
+            responses: 0,
+        })
+    }
+    let mut by_unit = BTreeMap::new();
+    for (unit, used, n) in waves::invitation_counts(conn, id)? {
+        let p = slot(&mut by_unit, unit);
+        p.invited += n;
+        if used {
+            p.used += n;
+        }
+    }
+    for (unit, n) in waves::response_counts(conn, id)? {
+        slot(&mut by_unit, unit).responses += n;
+    }
+    Ok(by_unit.into_values().collect())
+}

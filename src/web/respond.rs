@@ -1,0 +1,458 @@
+//! The respondent pages: `GET /s/{token}` shows the questionnaire, `POST /s/{token}`
+//! submits it. No JavaScript, phone first, every input labelled.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web as aw};
+use serde::Serialize;
+
+use super::home::{Layout, lang_of};
+use super::templates::page;
+use crate::app::AppState;
+use crate::db::units;
+use crate::db::waves::Wave;
+use crate::domain::answers::{self, FieldError, MAX_COMMENT_CHARS, Submission};
+use crate::domain::survey::{StepKind, Survey};
+use crate::domain::{Lang, token};
+use crate::error::AppError;
+use crate::respond::{self, Lookup, Submitted};
+
+/// One option of an item, as rendered.
+#[derive(Serialize)]
+struct OptionView {
+    id: String,
+    input_id: String,
+    label: String,
+    checked: bool,
+}
+
+/// One item, as rendered.
+#[derive(Serialize)]
+struct ItemView {
+    number: usize,
+    field: String,
+    text: String,
+    required: bool,
+    error: Option<String>,
+    options: Vec<OptionView>,
+}
+
+/// One dimension, as rendered.
+#[derive(Serialize)]
+struct DimensionView {
+    name: String,
+    items: Vec<ItemView>,
+}
+
+/// The comment box, as rendered.
+#[derive(Serialize)]
+struct CommentView {
+    value: String,
+    max: usize,
+    error: Option<String>,
+}
+
+/// The questionnaire page.
+#[derive(Serialize)]
+struct FormPage {
+    layout: Layout,
+    action: String,
+    wave_title: String,
+    unit_name: String,
+    closes: Option<String>,
+    is_test: bool,
+    dimensions: Vec<DimensionView>,
+    comment: Option<CommentView>,
+    errors: Vec<String>,
+    privacy_threshold: String,
+    fingerprint: String,
+}
+
+/// A page with a title and a message (invalid link, already used, closed …).
+#[derive(Serialize)]
+struct MessagePage {
+    layout: Layout,
+    heading: String,
+    body: String,
+    details: Vec<Detail>,
+}
+
+#[derive(Serialize)]
+struct Detail {
+    label: String,
+    value: String,
+}
+
+/// The thank-you page.
+#[derive(Serialize)]
+struct ThanksPage {
+    layout: Layout,
+    receipt: String,
+    receipts_href: String,
+}
+
+/// Formats a UTC time in the server's local time, to the minute.
+pub fn local_time(t: chrono::NaiveDateTime) -> String {
+    t.and_utc()
+        .with_timezone(&chrono::Local)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+struct Ctx {
+    survey: std::sync::Arc<Survey>,
+    wave: Wave,
+    unit_name: String,
+}
+
+fn form_page(
+    lang: Lang,
+    token: &str,
+    ctx: &Ctx,
+    errors: &[FieldError],
+    kept: &Submission,
+) -> FormPage {
+    let survey = &ctx.survey;
+    let step = survey.step(StepKind::Mass);
+    let error_of = |field: &str| {
+        errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.get(lang).to_owned())
+    };
+    let mut number = 0;
+    let dimensions = step
+        .dimensions
+        .iter()
+        .map(|d| DimensionView {
+            name: d.name.get(lang).to_owned(),
+            items: d
+                .items
+                .iter()
+                .map(|item| {
+                    number += 1;
+                    let field = answers::field_name(&item.id);
+                    let chosen = kept.answers.get(&item.id);
+                    ItemView {
+                        number,
+                        text: item.text.get(lang).to_owned(),
+                        required: item.required,
+                        error: error_of(&item.id),
+                        options: survey
+                            .scale_of(item)
+                            .options
+                            .iter()
+                            .map(|o| OptionView {
+                                input_id: format!("{field}.{}", o.id),
+                                id: o.id.clone(),
+                                label: o.label.get(lang).to_owned(),
+                                checked: chosen == Some(&o.id),
+                            })
+                            .collect(),
+                        field,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let t = super::i18n::strings(lang);
+    let path = format!("/s/{token}");
+    FormPage {
+        action: format!("{path}?lang={}", if lang == Lang::En { "en" } else { "zh" }),
+        layout: Layout::new(lang, ctx.wave.title.clone(), &path),
+        wave_title: ctx.wave.title.clone(),
+        unit_name: ctx.unit_name.clone(),
+        closes: ctx.wave.closes_at.map(local_time),
+        is_test: ctx.wave.is_test,
+        dimensions,
+        comment: step.comment.then(|| CommentView {
+            value: kept.comment.clone().unwrap_or_default(),
+            max: MAX_COMMENT_CHARS,
+            error: error_of("comment"),
+        }),
+        errors: errors
+            .iter()
+            .filter(|e| e.field == "form")
+            .map(|e| e.message.get(lang).to_owned())
+            .collect(),
+        privacy_threshold: t
+            .privacy_threshold
+            .replace("{min}", &survey.anonymity.min_responses.to_string())
+            .replace("{min_comments}", &survey.anonymity.min_comments.to_string()),
+        fingerprint: ctx.wave.fingerprint.clone(),
+    }
+}
+
+fn message(
+    state: &AppState,
+    lang: Lang,
+    path: &str,
+    refused: &Lookup,
+) -> Result<HttpResponse, AppError> {
+    let t = super::i18n::strings(lang);
+    let wave_details = |w: &Wave| {
+        let mut d = vec![Detail {
+            label: w.title.clone(),
+            value: String::new(),
+        }];
+        if let Some(o) = w.opened_at {
+            d.push(Detail {
+                label: t.opened_at.into(),
+                value: local_time(o),
+            });
+        }
+        d.push(Detail {
+            label: t.closes.into(),
+            value: w
+                .closes_at
+                .map_or_else(|| t.no_close.to_owned(), local_time),
+        });
+        d
+    };
+    let (status, heading, body, details) = match refused {
+        Lookup::Invalid => (
+            StatusCode::NOT_FOUND,
+            t.invalid_title,
+            t.invalid_body,
+            vec![],
+        ),
+        Lookup::Used(_) => (StatusCode::GONE, t.used_title, t.used_body, vec![]),
+        Lookup::NotOpen(w) => (
+            StatusCode::FORBIDDEN,
+            t.not_open_title,
+            t.not_open_body,
+            wave_details(w),
+        ),
+        Lookup::Closed(w) => (
+            StatusCode::FORBIDDEN,
+            t.closed_title,
+            t.closed_body,
+            wave_details(w),
+        ),
+        Lookup::Ready(..) => {
+            return Err(AppError::Internal("a ready token is not a refusal".into()));
+        }
+    };
+    let ctx = MessagePage {
+        layout: Layout::new(lang, heading, path),
+        heading: heading.into(),
+        body: body.into(),
+        details,
+    };
+    page(&state.templates, status, "pages/respond/message", &ctx)
+}
+
+/// Finds the token's wave and unit, or the refusal to show.
+fn load(state: &AppState, token: &str) -> Result<Result<Ctx, Lookup>, AppError> {
+    let mut conn = state.pool.get()?;
+    match respond::lookup(&mut conn, token)? {
+        Lookup::Ready(wave, invitation) => {
+            let survey = state
+                .survey(&wave)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let unit_name =
+                units::find(&mut conn, &invitation.unit)?.map_or(invitation.unit, |u| u.name);
+            Ok(Ok(Ctx {
+                survey,
+                wave,
+                unit_name,
+            }))
+        }
+        other => Ok(Err(other)),
+    }
+}
+
+/// `GET /s/{token}`.
+pub async fn show(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+    raw: aw::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let lang = lang_of(&req);
+    let raw = raw.into_inner();
+    let path = format!("/s/{raw}");
+    let st = state.clone();
+    let token = raw.clone();
+    let loaded = aw::block(move || load(&st, &token)).await??;
+    match loaded {
+        Ok(ctx) => {
+            let form = form_page(lang, &raw, &ctx, &[], &Submission::default());
+            page(
+                &state.templates,
+                StatusCode::OK,
+                "pages/respond/form",
+                &form,
+            )
+        }
+        Err(refused) => message(&state, lang, &path, &refused),
+    }
+}
+
+/// Decodes an `application/x-www-form-urlencoded` body strictly: invalid percent-encoding
+/// or UTF-8 is an error rather than silently replaced characters.
+pub fn parse_form(body: &[u8]) -> Option<Vec<(String, String)>> {
+    let decode = |s: &[u8]| -> Option<String> {
+        let plus: Vec<u8> = s
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        percent_encoding::percent_decode(&plus)
+            .decode_utf8()
+            .ok()
+            .map(std::borrow::Cow::into_owned)
+    };
+    body.split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let mut it = pair.splitn(2, |&b| b == b'=');
+            let name = decode(it.next().unwrap_or_default())?;
+            let value = decode(it.next().unwrap_or_default())?;
+            Some((name, value))
+        })
+        .collect()
+}
+
+/// `POST /s/{token}`.
+pub async fn submit(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+    raw: aw::Path<String>,
+    body: aw::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let lang = lang_of(&req);
+    let raw = raw.into_inner();
+    let path = format!("/s/{raw}");
+    let st = state.clone();
+    let token = raw.clone();
+    let ctx = match aw::block(move || load(&st, &token)).await?? {
+        Ok(ctx) => ctx,
+        Err(refused) => return message(&state, lang, &path, &refused),
+    };
+    let fields = parse_form(&body).unwrap_or_else(|| vec![("\u{fffd}".to_owned(), String::new())]);
+    let checked = answers::check(&ctx.survey, ctx.survey.step(StepKind::Mass), &fields);
+    let submission = match checked {
+        Ok(s) => s,
+        Err((errors, kept)) => {
+            let form = form_page(lang, &raw, &ctx, &errors, &kept);
+            return page(
+                &state.templates,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "pages/respond/form",
+                &form,
+            );
+        }
+    };
+    let st = state.clone();
+    let token = raw.clone();
+    let outcome = aw::block(move || -> Result<Submitted, AppError> {
+        let mut conn = st.pool.get()?;
+        Ok(respond::submit(&mut conn, &token, &submission)?)
+    })
+    .await??;
+    match outcome {
+        Submitted::Stored(receipt) => {
+            let t = super::i18n::strings(lang);
+            let ctx = ThanksPage {
+                layout: Layout::new(
+                    lang,
+                    t.thanks_title,
+                    &format!("/w/{}/receipts", ctx.wave.id),
+                ),
+                receipt,
+                receipts_href: format!("/w/{}/receipts", ctx.wave.id),
+            };
+            page(
+                &state.templates,
+                StatusCode::OK,
+                "pages/respond/thanks",
+                &ctx,
+            )
+        }
+        Submitted::Refused(refused) => message(&state, lang, &path, &refused),
+    }
+}
+
+/// `GET /s?code=…`: a code typed from a printed slip leads to its questionnaire.
+pub async fn enter_code(req: HttpRequest) -> HttpResponse {
+    let code = req
+        .query_string()
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("code="))
+        .map(|v| {
+            percent_encoding::percent_decode_str(&v.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .unwrap_or_default();
+    let target =
+        token::normalize(&code).map_or_else(|| "/s/invalid".to_owned(), |t| format!("/s/{t}"));
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, target))
+        .finish()
+}
+
+/// The receipts page.
+#[derive(Serialize)]
+struct ReceiptsPage {
+    layout: Layout,
+    wave_title: String,
+    published: bool,
+    closes: Option<String>,
+    count: usize,
+    codes: Vec<String>,
+    query: String,
+    found: Option<bool>,
+}
+
+/// `GET /w/{wave}/receipts[?code=…]`: after publication, every receipt code of the wave and
+/// a check of one; before that, when it will be available.
+pub async fn receipts(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+    id: aw::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let lang = lang_of(&req);
+    let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
+    let query = req
+        .query_string()
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("code="))
+        .map(|v| {
+            percent_encoding::percent_decode_str(&v.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .unwrap_or_default();
+    let st = state.clone();
+    let (wave, codes) = aw::block(move || -> Result<_, AppError> {
+        let mut conn = st.pool.get()?;
+        let wave = crate::db::waves::find(&mut conn, id)?.ok_or(AppError::NotFound)?;
+        let published = crate::wave::State::parse(&wave.state) == crate::wave::State::Published;
+        let codes = if published {
+            respond::receipts(&mut conn, id)?
+        } else {
+            Vec::new()
+        };
+        Ok((wave, codes))
+    })
+    .await??;
+    let published = crate::wave::State::parse(&wave.state) == crate::wave::State::Published;
+    let found = (!query.trim().is_empty() && published)
+        .then(|| token::normalize_receipt(&query).is_some_and(|q| codes.binary_search(&q).is_ok()));
+    let t = super::i18n::strings(lang);
+    let ctx = ReceiptsPage {
+        layout: Layout::new(lang, t.receipts_title, &format!("/w/{id}/receipts")),
+        wave_title: wave.title,
+        published,
+        closes: wave.closes_at.map(local_time),
+        count: codes.len(),
+        codes,
+        query,
+        found,
+    };
+    page(
+        &state.templates,
+        StatusCode::OK,
+        "pages/respond/receipts",
+        &ctx,
+    )
+}

@@ -1,0 +1,419 @@
+//! The anonymous respondent flow over real HTTP.
+
+use std::sync::{Arc, Barrier};
+
+use diesel::prelude::*;
+use sanping::db::schema::{invitations, responses, waves};
+
+use crate::support::{self, Server, TestDb};
+
+struct Fixture {
+    _db: TestDb,
+    server: Server,
+    wave: i32,
+    links: Vec<sanping::wave::Link>,
+}
+
+fn fixture(survey: &str, is_test: bool) -> Fixture {
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let (wave, links) = support::open_wave(&state, survey, None, is_test);
+    let server = Server::start(state);
+    Fixture {
+        _db: db,
+        server,
+        wave,
+        links,
+    }
+}
+
+impl Fixture {
+    fn url_of(&self, i: usize) -> String {
+        self.server.url(&support::path_of(&self.links[i].url))
+    }
+    fn count(&self, table: &str) -> i64 {
+        let mut conn = self.server.state.pool.get().unwrap();
+        match table {
+            "responses" => responses::table.count().get_result(&mut *conn).unwrap(),
+            _ => invitations::table
+                .filter(invitations::used.eq(true))
+                .count()
+                .get_result(&mut *conn)
+                .unwrap(),
+        }
+    }
+    fn set_state(&self, state: &str) {
+        let mut conn = self.server.state.pool.get().unwrap();
+        diesel::update(waves::table.find(self.wave))
+            .set(waves::state.eq(state))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+}
+
+#[test]
+fn the_questionnaire_shows_wave_unit_items_privacy_and_fingerprint() {
+    let f = fixture("liuhao.toml", false);
+    let (status, html) = support::get(&f.url_of(0));
+    assert_eq!(status, 200);
+    assert!(html.contains("2026年度测评"));
+    assert!(html.contains(&f.links[0].unit) || html.contains("党支部") || html.contains("党总支"));
+    assert!(html.contains("班子建设好"), "dimensions are shown");
+    assert_eq!(html.matches("type=\"radio\"").count(), 18 * 4);
+    assert_eq!(
+        html.matches("<label for=").count(),
+        18 * 4,
+        "every radio has a label"
+    );
+    assert!(
+        html.contains("name=\"comment\"")
+            && html.contains("<label class=\"block\" for=\"comment\"")
+    );
+    assert!(html.contains("隐私说明") && html.contains("不保存"));
+    let fp = sanping::domain::survey::fingerprint(
+        &std::fs::read_to_string(support::survey_file("liuhao.toml")).unwrap(),
+    );
+    assert!(html.contains(&fp));
+    assert!(html.contains("name=\"viewport\""), "phone first");
+    assert!(!html.contains("<script"), "works without JavaScript");
+    let (status, en) = support::get(&format!("{}?lang=en", f.url_of(0)));
+    assert_eq!(status, 200);
+    assert!(en.contains("lang=\"en\"") && en.contains("Privacy") && en.contains("Satisfied"));
+}
+
+#[test]
+fn a_valid_submission_is_stored_once_and_gets_a_receipt() {
+    let f = fixture("liuhao.toml", false);
+    let mut fields = support::answers_for("liuhao.toml", 0);
+    fields.push(("comment".into(), "希望多组织交流活动".into()));
+    let (status, html) = support::post_fields(&f.url_of(0), &fields);
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("提交成功"));
+    let receipt = html
+        .split("id=\"receipt\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(receipt.len(), 11, "{receipt}");
+    assert_eq!((f.count("responses"), f.count("used")), (1, 1));
+    let (status, html) = support::get(&f.url_of(0));
+    assert_eq!(status, 410);
+    assert!(html.contains("已提交，感谢参与"));
+    let (status, _) = support::post_fields(&f.url_of(0), &fields);
+    assert_eq!(status, 410);
+    assert_eq!(f.count("responses"), 1);
+    let mut conn = f.server.state.pool.get().unwrap();
+    let stored: Vec<sanping::db::waves::Response> = responses::table
+        .select(sanping::db::waves::Response::as_select())
+        .load(&mut *conn)
+        .unwrap();
+    assert_eq!(stored[0].comment.as_deref(), Some("希望多组织交流活动"));
+    assert_eq!(stored[0].unit, f.links[0].unit);
+    assert_eq!(
+        sanping::domain::token::receipt(&stored[0].id, &stored[0].answers),
+        receipt
+    );
+}
+
+#[test]
+fn invalid_answers_show_the_form_again_with_answers_kept_and_the_token_unused() {
+    let f = fixture("liuhao.toml", false);
+    let url = f.url_of(0);
+    let mut fields = support::answers_for("liuhao.toml", 1);
+    fields.retain(|(k, _)| k != "q.m3");
+    fields.iter_mut().find(|(k, _)| k == "q.m5").unwrap().1 = "bogus".into();
+    fields.push(("comment".into(), "意".repeat(2001)));
+    let (status, html) = support::post_fields(&url, &fields);
+    assert_eq!(status, 422);
+    assert!(html.contains("请选择一项"), "missing answer marked");
+    assert!(html.contains("所选答案不是本题的选项"), "bad option marked");
+    assert!(html.contains("2000"), "comment too long marked");
+    assert!(html.contains("value=\"basic\" checked"), "answers kept");
+    assert_eq!(html.matches("aria-invalid=\"true\"").count(), 2);
+    for forged in [
+        vec![
+            ("q.m1".to_owned(), "satisfied".to_owned()),
+            ("evil".into(), "1".into()),
+        ],
+        vec![
+            ("q.m1".to_owned(), "satisfied".to_owned()),
+            ("q.m1".into(), "basic".into()),
+        ],
+    ] {
+        let mut all = support::answers_for("liuhao.toml", 0);
+        all.retain(|(k, _)| k != "q.m1");
+        all.extend(forged);
+        let (status, _) = support::post_fields(&url, &all);
+        assert_eq!(status, 422);
+    }
+    let (status, _) = support::post_raw(
+        &url,
+        "application/x-www-form-urlencoded",
+        b"q.m1=%FF%FE&comment=%E4",
+    );
+    assert_eq!(status, 422, "invalid UTF-8 is refused, not replaced");
+    assert_eq!((f.count("responses"), f.count("used")), (0, 0));
+    assert_eq!(support::get(&url).0, 200, "the token still works");
+    let optional_ok = support::post_fields(&url, &support::answers_for("liuhao.toml", 3));
+    assert_eq!(optional_ok.0, 200, "不了解 is a valid answer to give");
+}
+
+#[test]
+fn unknown_tokens_get_404_and_closed_or_unopened_waves_say_so_with_dates() {
+    let f = fixture("liuhao.toml", false);
+    for path in [
+        "/s/aaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "/s/not-a-token",
+        "/s/%00%FF",
+    ] {
+        let (status, html) = support::get(&f.server.url(path));
+        assert_eq!(status, 404, "{path}");
+        assert!(html.contains("链接无效"));
+    }
+    let (status, _) = support::post_fields(&f.server.url("/s/aaaaaaaaaaaaaaaaaaaaaaaaaa"), &[]);
+    assert_eq!(status, 404);
+    f.set_state("closed");
+    let (status, html) = support::get(&f.url_of(0));
+    assert_eq!(status, 403);
+    assert!(html.contains("测评已结束") && html.contains("开放时间"));
+    let (status, _) = support::post_fields(&f.url_of(0), &support::answers_for("liuhao.toml", 0));
+    assert_eq!(status, 403);
+    f.set_state("draft");
+    let (status, html) = support::get(&f.url_of(0));
+    assert_eq!(status, 403);
+    assert!(html.contains("测评尚未开始"));
+    assert_eq!(f.count("responses"), 0);
+}
+
+#[test]
+fn a_wave_past_its_closing_time_refuses_answers_without_being_closed() {
+    let f = fixture("liuhao.toml", false);
+    let mut conn = f.server.state.pool.get().unwrap();
+    let past = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
+    diesel::update(waves::table.find(f.wave))
+        .set(waves::closes_at.eq(Some(past)))
+        .execute(&mut *conn)
+        .unwrap();
+    let (status, html) =
+        support::post_fields(&f.url_of(0), &support::answers_for("liuhao.toml", 0));
+    assert_eq!(status, 403);
+    assert!(html.contains("测评已结束") && html.contains("截止时间"));
+    assert_eq!(f.count("responses"), 0);
+}
+
+#[test]
+fn fifty_concurrent_submissions_with_one_token_store_exactly_one_response() {
+    let f = fixture("liuhao.toml", false);
+    let url = f.url_of(0);
+    let fields = support::answers_for("liuhao.toml", 0);
+    let barrier = Arc::new(Barrier::new(50));
+    let handles: Vec<_> = (0..50)
+        .map(|_| {
+            let (url, fields, barrier) = (url.clone(), fields.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                support::post_fields(&url, &fields)
+            })
+        })
+        .collect();
+    let results: Vec<(u16, String)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let ok = results.iter().filter(|(s, _)| *s == 200).count();
+    let gone: Vec<_> = results.iter().filter(|(s, _)| *s == 410).collect();
+    assert_eq!(
+        ok,
+        1,
+        "{:?}",
+        results.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
+    assert_eq!(gone.len(), 49);
+    assert!(
+        gone.iter()
+            .all(|(_, html)| html.contains("已提交，感谢参与"))
+    );
+    assert_eq!((f.count("responses"), f.count("used")), (1, 1));
+}
+
+#[test]
+fn stored_rows_carry_nothing_that_links_a_response_to_a_person() -> anyhow::Result<()> {
+    let f = fixture("liuhao.toml", false);
+    let mut conn = f.server.state.pool.get()?;
+    let tables = sanping::db::tables_and_columns(&mut conn)?;
+    assert_eq!(
+        tables["responses"],
+        [
+            "id", "wave_id", "unit", "day", "answers", "comment", "is_test"
+        ],
+        "no person, token, invitation, IP, user agent or time of day"
+    );
+    assert_eq!(
+        tables["invitations"],
+        [
+            "id",
+            "wave_id",
+            "person",
+            "unit",
+            "step",
+            "token_hash",
+            "used"
+        ],
+        "an invitation knows only that it was used: no time, no response"
+    );
+    drop(conn);
+    let mut receipts_in_order = Vec::new();
+    for i in 0..f.links.len() {
+        let (status, html) =
+            support::post_fields(&f.url_of(i), &support::answers_for("liuhao.toml", i % 3));
+        assert_eq!(status, 200);
+        receipts_in_order.push(html.split("id=\"receipt\">").nth(1).unwrap()[..11].to_owned());
+    }
+    let mut conn = f.server.state.pool.get()?;
+    sanping::wave::close(&mut conn, f.wave)?;
+    let stored: Vec<sanping::db::waves::Response> = responses::table
+        .select(sanping::db::waves::Response::as_select())
+        .load(&mut *conn)?;
+    let today = chrono::Local::now().date_naive();
+    for r in &stored {
+        assert_eq!(r.id.len(), 32, "a random 128-bit id, not a sequence");
+        assert!(r.day <= today && today - r.day <= chrono::Duration::days(1));
+    }
+    let mut ids: Vec<&str> = stored.iter().map(|r| r.id.as_str()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), f.links.len());
+    if let sanping::db::DbConn::Sqlite(c) = &mut *conn {
+        let rowid = diesel::sql_query("SELECT rowid FROM responses").execute(c);
+        assert!(
+            rowid.is_err(),
+            "responses is WITHOUT ROWID: no hidden insertion order"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn request_logs_mask_tokens_and_never_contain_answers() -> anyhow::Result<()> {
+    let tdb = TestDb::new();
+    let state = tdb.state();
+    support::load_fixtures(&state);
+    let (_, links) = support::open_wave(&state, "liuhao.toml", None, false);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = support::bin()
+        .arg("serve")
+        .env("DATABASE_URL", tdb.url())
+        .env("SANPING_BIND", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    // Drain the log while the server runs, or a full pipe would block it.
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let reader = std::thread::spawn(move || {
+        let mut log = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut log).ok();
+        log
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..100 {
+        if support::client()
+            .get(&format!("{base}/healthz"))
+            .call()
+            .is_ok()
+        {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(up, "server did not start");
+    let path = support::path_of(&links[0].url);
+    let token = path.trim_start_matches("/s/").to_owned();
+    let mut fields = support::answers_for("liuhao.toml", 0);
+    fields.push(("comment".into(), "机密意见ZQXJ".into()));
+    assert_eq!(support::get(&format!("{base}{path}")).0, 200);
+    assert_eq!(
+        support::post_fields(&format!("{base}{path}"), &fields).0,
+        200
+    );
+    assert_eq!(support::get(&format!("{base}/s?code={token}")).0, 303);
+    child.kill()?;
+    child.wait()?;
+    let log = reader.join().expect("log reader");
+    assert!(log.contains("/s/***"), "{log}");
+    assert!(!log.contains(&token), "a raw token was logged:\n{log}");
+    assert!(
+        !log.contains("ZQXJ") && !log.contains("q.m1"),
+        "answers were logged:\n{log}"
+    );
+    Ok(())
+}
+
+#[test]
+fn receipts_are_listed_and_checkable_only_after_publication() {
+    let f = fixture("liuhao.toml", false);
+    let (_, html) = support::post_fields(&f.url_of(0), &support::answers_for("liuhao.toml", 0));
+    let receipt = html.split("id=\"receipt\">").nth(1).unwrap()[..11].to_owned();
+    let page = f.server.url(&format!("/w/{}/receipts", f.wave));
+    let (status, before) = support::get(&page);
+    assert_eq!(status, 200);
+    assert!(before.contains("结果公布后提供") && !before.contains(&receipt));
+    let mut conn = f.server.state.pool.get().unwrap();
+    sanping::wave::close(&mut conn, f.wave).unwrap();
+    sanping::wave::publish(&mut conn, f.wave).unwrap();
+    let (_, after) = support::get(&page);
+    assert!(after.contains(&receipt));
+    let (_, found) = support::get(&format!("{page}?code={}", receipt.to_lowercase()));
+    assert!(found.contains("已找到"));
+    let (_, missing) = support::get(&format!("{page}?code=AAAAA-AAAAA"));
+    assert!(missing.contains("未找到"));
+    assert_eq!(support::get(&f.server.url("/w/999/receipts")).0, 404);
+}
+
+#[test]
+fn a_printed_slip_code_leads_to_the_questionnaire_and_counts_for_its_unit() -> anyhow::Result<()> {
+    let f = fixture("liuhao.toml", false);
+    let mut conn = f.server.state.pool.get()?;
+    let (_, _, tokens) = sanping::wave::slips(&mut conn, f.wave, "LIB", 1)?;
+    drop(conn);
+    let typed = sanping::domain::token::grouped(&tokens[0]).to_uppercase();
+    let res = support::client()
+        .get(&f.server.url(&format!("/s?code={typed}")))
+        .call()?;
+    assert_eq!(res.status().as_u16(), 303);
+    let location = res.headers().get("location").unwrap().to_str()?.to_owned();
+    assert_eq!(location, format!("/s/{}", tokens[0]));
+    let (status, _) = support::post_fields(
+        &f.server.url(&location),
+        &support::answers_for("liuhao.toml", 0),
+    );
+    assert_eq!(status, 200);
+    let mut conn = f.server.state.pool.get()?;
+    let progress = sanping::wave::progress(&mut conn, f.wave)?;
+    let lib = progress.iter().find(|p| p.unit == "LIB").unwrap();
+    assert_eq!((lib.invited, lib.used, lib.responses), (2, 1, 1));
+    Ok(())
+}
+
+#[test]
+fn a_test_wave_marks_its_responses_and_purge_removes_them() -> anyhow::Result<()> {
+    let f = fixture("liuhao.toml", true);
+    let (status, html) =
+        support::post_fields(&f.url_of(0), &support::answers_for("liuhao.toml", 0));
+    assert_eq!(status, 200);
+    let (_, form) = support::get(&f.url_of(1));
+    assert!(form.contains("演练批次"), "{html}");
+    let mut conn = f.server.state.pool.get()?;
+    let marked: Vec<bool> = responses::table
+        .select(responses::is_test)
+        .load(&mut *conn)?;
+    assert_eq!(marked, vec![true]);
+    let (purged, _) = sanping::wave::purge_test(&mut conn, f.wave)?;
+    assert_eq!(purged, 1);
+    assert_eq!(f.count("responses"), 0);
+    Ok(())
+}
