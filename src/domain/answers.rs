@@ -55,8 +55,14 @@ pub fn check(
     let mut seen = HashSet::new();
     for (name, value) in fields {
         if !seen.insert(name.as_str()) {
+            // Only a known field is named: a forged name must not become a field id.
+            let field = match name.strip_prefix("q.") {
+                Some(id) if step.items().any(|i| i.id == id) => id,
+                _ if name == "comment" && step.comment => "comment",
+                _ => "form",
+            };
             errors.push(FieldError {
-                field: name.strip_prefix("q.").unwrap_or(name).to_owned(),
+                field: field.to_owned(),
                 message: msg("该项被提交了多次", "this field was sent more than once"),
             });
             continue;

@@ -190,6 +190,7 @@ fn read_table(bytes: &[u8], columns: &[&'static str], errors: &mut Vec<RowError>
         return None;
     }
     let mut rows = Vec::new();
+    let mut lines = LineCounter::default();
     for record in records {
         let record = match record {
             Ok(r) => r,
@@ -198,7 +199,9 @@ fn read_table(bytes: &[u8], columns: &[&'static str], errors: &mut Vec<RowError>
                 continue;
             }
         };
-        let line = record.position().map_or(0, csv::Position::line);
+        let line = record
+            .position()
+            .map_or(0, |p| lines.line_at(bytes, p.byte()));
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue;
         }
@@ -229,6 +232,35 @@ fn read_table(bytes: &[u8], columns: &[&'static str], errors: &mut Vec<RowError>
         }
     }
     Some(Table { rows })
+}
+
+/// Finds the line a record starts on from its byte offset. `csv::Position::line` cannot be
+/// used: it lags by one after skipped blank lines and, in CRLF files (what Excel writes),
+/// on every record (rust-csv issues #208 and #395). Offsets must come in increasing order.
+#[derive(Default)]
+struct LineCounter {
+    /// Bytes before this offset have been counted.
+    at: usize,
+    /// Line breaks before `at`.
+    breaks: u64,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, bytes: &[u8], offset: u64) -> u64 {
+        let mut start = usize::try_from(offset).map_or(bytes.len(), |o| o.min(bytes.len()));
+        // A record's offset may point at the terminator before it and at skipped blank lines.
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        for i in self.at..start.max(self.at) {
+            // `\n`, `\r\n` and a lone `\r` each end one line.
+            if bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                self.breaks += 1;
+            }
+        }
+        self.at = start.max(self.at);
+        self.breaks + 1
+    }
 }
 
 fn csv_error(e: &csv::Error) -> RowError {
