@@ -56,7 +56,7 @@ pub enum Submitted {
     /// Stored; here is the receipt code.
     Stored(String),
     /// Nothing stored: the token led elsewhere (used meanwhile, closed, …).
-    Refused(Lookup),
+    Refused(Box<Lookup>),
 }
 
 /// Burns the token and stores the response in one transaction: either both happen or
@@ -71,10 +71,10 @@ pub fn submit(
     db::write_tx(conn, |conn| {
         let found = lookup(conn, raw_token)?;
         let Lookup::Ready(wave, invitation) = found else {
-            return Ok(Submitted::Refused(found));
+            return Ok(Submitted::Refused(Box::new(found)));
         };
         if waves::burn(conn, &invitation.id)? != 1 {
-            return Ok(Submitted::Refused(Lookup::Used(wave)));
+            return Ok(Submitted::Refused(Box::new(Lookup::Used(wave))));
         }
         let response = Response {
             id: token::random_id(),

@@ -410,7 +410,7 @@ impl UnitProgress {
 
 /// Per-unit counts of a wave, in unit-code order. No scores: those wait for the close.
 pub fn progress(conn: &mut DbConn, id: i32) -> Result<Vec<UnitProgress>, WaveError> {
-    fn slot<'m>(map: &'m mut BTreeMap<String, UnitProgress>, unit: String) -> &'m mut UnitProgress {
+    fn slot(map: &mut BTreeMap<String, UnitProgress>, unit: String) -> &mut UnitProgress {
         map.entry(unit.clone()).or_insert(UnitProgress {
             unit,
             invited: 0,

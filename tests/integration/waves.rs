@@ -103,8 +103,7 @@ fn creating_a_wave_refuses_bad_surveys_scopes_and_past_closing_times() -> anyhow
 }
 
 #[test]
-fn opening_invites_each_person_for_their_unit_and_students_for_the_parent_too() -> anyhow::Result<()>
-{
+fn opening_invites_each_person_for_their_unit_and_students_for_the_parent_too() {
     let tdb = TestDb::new();
     let state = tdb.state();
     support::load_fixtures(&state);
@@ -133,7 +132,6 @@ fn opening_invites_each_person_for_their_unit_and_students_for_the_parent_too() 
     let mut units: Vec<&str> = scoped.iter().map(|l| l.unit.as_str()).collect();
     units.sort_unstable();
     assert_eq!(units, vec!["CS-S1", "CS-S1", "CS-T", "CS-T"]);
-    Ok(())
 }
 
 #[test]
