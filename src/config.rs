@@ -49,6 +49,17 @@ pub struct ConfigArgs {
         default_value = "三评 sanping <sanping@localhost>"
     )]
     pub mail_from: String,
+    /// Largest number of mails sent per second (unset: as fast as the server takes them).
+    #[arg(long, env = "SANPING_MAIL_RATE", global = true)]
+    pub mail_rate: Option<f64>,
+    /// Delivery attempts before a mail is marked failed.
+    #[arg(
+        long,
+        env = "SANPING_MAIL_MAX_ATTEMPTS",
+        global = true,
+        default_value_t = 8
+    )]
+    pub mail_max_attempts: i32,
     /// Cookie signing key (at least 32 characters). Unset: generated and kept in the database.
     #[arg(long, env = "SANPING_SECRET", global = true, hide_env_values = true)]
     pub secret: Option<String>,
@@ -75,6 +86,10 @@ pub struct Config {
     pub mail_dir: PathBuf,
     /// Sender address.
     pub mail_from: String,
+    /// Mails per second; `None` is unlimited.
+    pub mail_rate: Option<f64>,
+    /// Attempts before a mail fails.
+    pub mail_max_attempts: i32,
     /// Cookie key from the environment; `None` means the one stored in the database.
     pub secret: Option<String>,
     /// Pool size.
@@ -118,6 +133,8 @@ impl Config {
             smtp_url: args.smtp_url.clone().filter(|u| !u.trim().is_empty()),
             mail_dir: args.mail_dir.clone(),
             mail_from: args.mail_from.clone(),
+            mail_rate: args.mail_rate.filter(|r| *r > 0.0),
+            mail_max_attempts: args.mail_max_attempts.max(1),
             secret: args.secret.clone(),
             db_pool: args.db_pool.unwrap_or(default_pool).max(1),
             db_timeout: Duration::from_secs(args.db_timeout.max(1)),
@@ -133,6 +150,8 @@ impl Config {
             smtp_url: None,
             mail_dir: PathBuf::from("mail-outbox"),
             mail_from: "sanping <sanping@localhost>".into(),
+            mail_rate: None,
+            mail_max_attempts: 8,
             secret: None,
             db_pool: 8,
             db_timeout: Duration::from_secs(5),
@@ -158,6 +177,15 @@ impl Config {
             ),
             ("SANPING_MAIL_DIR", self.mail_dir.display().to_string()),
             ("SANPING_MAIL_FROM", self.mail_from.clone()),
+            (
+                "SANPING_MAIL_RATE",
+                self.mail_rate
+                    .map_or_else(|| "(unlimited)".to_owned(), |r| format!("{r} mails/s")),
+            ),
+            (
+                "SANPING_MAIL_MAX_ATTEMPTS",
+                self.mail_max_attempts.to_string(),
+            ),
             (
                 "SANPING_SECRET",
                 if self.secret.is_some() {

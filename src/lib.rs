@@ -13,6 +13,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod import;
+pub mod mail;
 pub mod respond;
 pub mod wave;
 pub mod web;

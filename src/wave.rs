@@ -220,9 +220,100 @@ pub fn assignments<'a>(
     out
 }
 
-/// Opens a draft wave: creates one invitation per (person, target unit) with a fresh
-/// token, hands the links to `deliver` and commits only if delivery succeeded — so no
-/// invitation exists whose link was lost. Returns how many invitations were created.
+/// Who a wave opening invites: every (person, target unit), checked against the wave's state.
+fn invitees(conn: &mut DbConn, id: i32) -> Result<Vec<(Person, String)>, WaveError> {
+    let wave = get(conn, id)?;
+    require(&wave, State::Draft, "opening")?;
+    if let Some(closes) = wave.closes_at
+        && closes <= now()
+    {
+        return Err(WaveError::Invalid(format!(
+            "wave {id} was set to close at {closes} (UTC), which has passed; create a new wave"
+        )));
+    }
+    let survey = survey_of(&wave)?;
+    let all_units = units::all(conn)?;
+    let targets = targets(&all_units, wave.scope.as_deref());
+    let people = people::all(conn)?;
+    Ok(assignments(&survey, &people, &targets)
+        .into_iter()
+        .map(|(p, u)| (p.clone(), u))
+        .collect())
+}
+
+fn new_invitation(
+    wave_id: i32,
+    person: Option<&str>,
+    unit: &str,
+    token_hash: Option<String>,
+) -> Invitation {
+    Invitation {
+        id: token::random_id(),
+        wave_id,
+        person: person.map(str::to_owned),
+        unit: unit.to_owned(),
+        step: StepKind::Mass.as_str().to_owned(),
+        token_hash,
+        used: false,
+        reminders: 0,
+    }
+}
+
+fn mark_open(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
+    if waves::transition(conn, id, "draft", "open", now())? == 1 {
+        Ok(())
+    } else {
+        Err(WaveError::Invalid(format!(
+            "wave {id} changed meanwhile; try again"
+        )))
+    }
+}
+
+/// Opens a draft wave and queues one invitation mail per (person, target unit), all in one
+/// transaction. No token exists yet: the mail worker mints each at send time. Returns how
+/// many invitations were created.
+pub fn open_by_email(conn: &mut DbConn, id: i32) -> Result<usize, WaveError> {
+    db::write_tx(conn, |conn| {
+        let invitees = invitees(conn, id)?;
+        let at = now();
+        for (person, unit) in &invitees {
+            let invitation = new_invitation(id, Some(&person.email), unit, None);
+            waves::insert_invitation(conn, &invitation)?;
+            queue(conn, &invitation, &person.email, "invitation", at)?;
+        }
+        mark_open(conn, id)?;
+        Ok(invitees.len())
+    })
+}
+
+fn queue(
+    conn: &mut DbConn,
+    invitation: &Invitation,
+    recipient: &str,
+    kind: &str,
+    at: NaiveDateTime,
+) -> diesel::QueryResult<usize> {
+    crate::db::outbox::insert(
+        conn,
+        &crate::db::outbox::Mail {
+            id: token::random_id(),
+            wave_id: invitation.wave_id,
+            invitation_id: invitation.id.clone(),
+            kind: kind.to_owned(),
+            recipient: recipient.to_owned(),
+            state: "queued".to_owned(),
+            attempts: 0,
+            next_attempt_at: at,
+            last_error: None,
+            created_at: at,
+            sent_at: None,
+        },
+    )
+}
+
+/// Opens a draft wave without email: mints a token per invitation now, hands the links to
+/// `deliver` (e.g. a file the organizer names) and commits only if delivery succeeded — so
+/// no invitation exists whose link was lost. Returns how many invitations were created.
 pub fn open(
     conn: &mut DbConn,
     id: i32,
@@ -230,48 +321,53 @@ pub fn open(
     deliver: impl FnOnce(&[Link]) -> Result<(), String>,
 ) -> Result<usize, WaveError> {
     db::write_tx(conn, |conn| {
-        let wave = get(conn, id)?;
-        require(&wave, State::Draft, "opening")?;
-        if let Some(closes) = wave.closes_at
-            && closes <= now()
-        {
-            return Err(WaveError::Invalid(format!(
-                "wave {id} was set to close at {closes} (UTC), which has passed; create a new wave"
-            )));
-        }
-        let survey = survey_of(&wave)?;
-        let all_units = units::all(conn)?;
-        let targets = targets(&all_units, wave.scope.as_deref());
-        let people = people::all(conn)?;
         let mut links = Vec::new();
-        for (person, unit) in assignments(&survey, &people, &targets) {
+        for (person, unit) in invitees(conn, id)? {
             let token = token::mint();
             waves::insert_invitation(
                 conn,
-                &Invitation {
-                    id: token::random_id(),
-                    wave_id: id,
-                    person: Some(person.email.clone()),
-                    unit: unit.clone(),
-                    step: StepKind::Mass.as_str().to_owned(),
-                    token_hash: Some(token::hash(&token)),
-                    used: false,
-                },
+                &new_invitation(id, Some(&person.email), &unit, Some(token::hash(&token))),
             )?;
             links.push(Link {
-                email: person.email.clone(),
-                name: person.name.clone(),
+                email: person.email,
+                name: person.name,
                 unit,
                 url: format!("{base_url}/s/{token}"),
             });
         }
-        if waves::transition(conn, id, "draft", "open", now())? != 1 {
-            return Err(WaveError::Invalid(format!(
-                "wave {id} changed meanwhile; try again"
-            )));
-        }
+        mark_open(conn, id)?;
         deliver(&links).map_err(WaveError::Delivery)?;
         Ok(links.len())
+    })
+}
+
+/// Queues a reminder for every unused personal invitation of an open wave whose last mail
+/// was sent at least `min_days` days ago and that has had fewer than `max` reminders. The
+/// worker mints a new token for it, which retires the old link. Returns how many.
+pub fn remind(conn: &mut DbConn, id: i32, min_days: u32, max: u32) -> Result<usize, WaveError> {
+    db::write_tx(conn, |conn| {
+        let wave = get(conn, id)?;
+        require(&wave, State::Open, "reminding")?;
+        let cutoff = now() - chrono::Duration::days(i64::from(min_days));
+        let at = now();
+        let mut n = 0;
+        for invitation in waves::unanswered(conn, id, i32::try_from(max).unwrap_or(i32::MAX))? {
+            let mails = crate::db::outbox::of_invitation(conn, &invitation.id)?;
+            let pending = mails
+                .iter()
+                .any(|m| m.state == "queued" || m.state == "sending");
+            let last_sent = mails.iter().filter_map(|m| m.sent_at).max();
+            if pending || last_sent.is_none_or(|t| t > cutoff) {
+                continue;
+            }
+            let Some(recipient) = invitation.person.clone() else {
+                continue;
+            };
+            queue(conn, &invitation, &recipient, "reminder", at)?;
+            waves::count_reminder(conn, &invitation.id)?;
+            n += 1;
+        }
+        Ok(n)
     })
 }
 
@@ -313,15 +409,7 @@ pub fn slips(
             let token = token::mint();
             waves::insert_invitation(
                 conn,
-                &Invitation {
-                    id: token::random_id(),
-                    wave_id: id,
-                    person: None,
-                    unit: unit.to_owned(),
-                    step: StepKind::Mass.as_str().to_owned(),
-                    token_hash: Some(token::hash(&token)),
-                    used: false,
-                },
+                &new_invitation(id, None, unit, Some(token::hash(&token))),
             )?;
             tokens.push(token);
         }

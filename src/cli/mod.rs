@@ -1,6 +1,7 @@
 //! The command line (`sanping …`): parses arguments and calls the library. Every command
 //! that changes data prints what it did; every failure names what is wrong and exits non-zero.
 
+mod mail;
 mod roster;
 mod survey;
 pub mod wave;
@@ -41,9 +42,12 @@ enum Command {
     /// The roster.
     #[command(subcommand)]
     People(roster::PeopleCommand),
-    /// Evaluation waves: create, open, close, publish, slips.
+    /// Evaluation waves: create, open, remind, close, publish, slips.
     #[command(subcommand)]
     Wave(wave::WaveCommand),
+    /// The mail outbox: send, status, test.
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
 }
 
 /// Entry point of the binary.
@@ -89,6 +93,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Units(cmd) => roster::units(&open(config)?, cmd),
         Command::People(cmd) => roster::people(&open(config)?, cmd),
         Command::Wave(cmd) => wave::run(&open(config)?, cmd),
+        Command::Mail(cmd) => mail::run(&open(config)?, cmd),
     }
 }
 
@@ -99,6 +104,10 @@ fn open(config: Config) -> anyhow::Result<AppState> {
 
 fn serve(config: Config) -> anyhow::Result<()> {
     let state = open(config)?;
+    crate::mail::worker::spawn(
+        state.clone(),
+        crate::mail::Mailer::from_config(&state.config)?,
+    );
     let (server, addr) = app::server(state.clone())?;
     tracing::info!(%addr, base_url = %state.config.base_url, database = state.config.database.backend(), "sanping is listening");
     println!("三评 sanping: http://{addr}/");

@@ -33,13 +33,25 @@ pub enum WaveCommand {
         #[arg(long)]
         test: bool,
     },
-    /// Open a draft wave: create the invitations and write their one-time links to a file.
+    /// Open a draft wave: create the invitations and queue one email each (or, with
+    /// --links, write the one-time links to a file instead of mailing them).
     Open {
         /// The wave id.
         wave: i32,
-        /// Where to write the links (CSV: email,name,unit,link). The only copy of the tokens.
+        /// Write the links to this file (CSV: email,name,unit,link) and send no mail.
         #[arg(long)]
-        links: PathBuf,
+        links: Option<PathBuf>,
+    },
+    /// Queue a reminder, with a new link, for every invitation not yet answered.
+    Remind {
+        /// The wave id.
+        wave: i32,
+        /// Only invitations whose last mail was sent at least this many days ago.
+        #[arg(long, default_value_t = 0)]
+        min_days: u32,
+        /// At most this many reminders per invitation.
+        #[arg(long, default_value_t = 2)]
+        max: u32,
     },
     /// Stop taking answers.
     Close {
@@ -103,36 +115,17 @@ pub fn run(state: &AppState, cmd: WaveCommand) -> anyhow::Result<()> {
             scope,
             closes,
             test,
+        } => create(&mut conn, &survey, title, scope, closes.as_deref(), test)?,
+        WaveCommand::Open { wave, links } => open(state, &mut conn, wave, links.as_deref())?,
+        WaveCommand::Remind {
+            wave,
+            min_days,
+            max,
         } => {
-            let src = std::fs::read_to_string(&survey)
-                .with_context(|| format!("cannot read {}", survey.display()))?;
-            let spec = NewWaveSpec {
-                survey_name: survey.display().to_string(),
-                survey_src: src,
-                title,
-                scope,
-                closes_at: closes.as_deref().map(parse_local).transpose()?,
-                is_test: test,
-            };
-            let id = wave::create(&mut conn, &spec)?;
-            println!("{id}");
-            eprintln!(
-                "wave {id} created as a draft; open it with: sanping wave open {id} --links FILE.csv"
-            );
-        }
-        WaveCommand::Open { wave, links } => {
-            let n = wave::open(&mut conn, wave, &state.config.base_url, |l| {
-                write_links(&links, l)
-            })?;
+            let n = wave::remind(&mut conn, wave, min_days, max)?;
             println!(
-                "wave {wave} is open: {n} invitation(s); links written to {}",
-                links.display()
+                "{n} reminder(s) queued for wave {wave}; each carries a new link and retires the old one"
             );
-            if n == 0 {
-                eprintln!(
-                    "warning: nobody in the roster is evaluating a unit of this wave; import people or print slips"
-                );
-            }
         }
         WaveCommand::Close { wave } => {
             wave::close(&mut conn, wave)?;
@@ -181,6 +174,58 @@ pub fn run(state: &AppState, cmd: WaveCommand) -> anyhow::Result<()> {
                 "wave {wave}: {r} test response(s) and {i} invitation(s) deleted; it is a draft again"
             );
         }
+    }
+    Ok(())
+}
+
+fn create(
+    conn: &mut crate::db::DbConn,
+    survey: &Path,
+    title: String,
+    scope: Option<String>,
+    closes: Option<&str>,
+    test: bool,
+) -> anyhow::Result<()> {
+    let src = std::fs::read_to_string(survey)
+        .with_context(|| format!("cannot read {}", survey.display()))?;
+    let spec = NewWaveSpec {
+        survey_name: survey.display().to_string(),
+        survey_src: src,
+        title,
+        scope,
+        closes_at: closes.map(parse_local).transpose()?,
+        is_test: test,
+    };
+    let id = wave::create(conn, &spec)?;
+    println!("{id}");
+    eprintln!("wave {id} created as a draft; open it with: sanping wave open {id}");
+    Ok(())
+}
+
+fn open(
+    state: &AppState,
+    conn: &mut crate::db::DbConn,
+    id: i32,
+    links: Option<&Path>,
+) -> anyhow::Result<()> {
+    let n = if let Some(links) = links {
+        let n = wave::open(conn, id, &state.config.base_url, |l| write_links(links, l))?;
+        println!(
+            "wave {id} is open: {n} invitation(s); links written to {}",
+            links.display()
+        );
+        n
+    } else {
+        let n = wave::open_by_email(conn, id)?;
+        println!(
+            "wave {id} is open: {n} invitation mail(s) queued; `sanping serve` delivers them (or run `sanping mail send`)"
+        );
+        n
+    };
+    if n == 0 {
+        eprintln!(
+            "warning: nobody in the roster is evaluating a unit of this wave; import people or print slips"
+        );
     }
     Ok(())
 }
@@ -240,6 +285,14 @@ fn show(state: &AppState, conn: &mut crate::db::DbConn, id: i32) -> anyhow::Resu
     );
     if st == State::Open {
         println!("  (scores are shown only after the wave closes)");
+    }
+    let mut mails: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for (_, mail_state, n) in crate::db::outbox::counts(conn, Some(id))? {
+        *mails.entry(mail_state).or_default() += n;
+    }
+    if !mails.is_empty() {
+        let parts: Vec<String> = mails.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!("  mails:       {}", parts.join(" · "));
     }
     let _ = state;
     Ok(())

@@ -36,6 +36,15 @@ pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Person>> {
         .load(conn)
 }
 
+/// One person.
+pub fn find(conn: &mut DbConn, email: &str) -> QueryResult<Option<Person>> {
+    people::table
+        .find(email)
+        .select(Person::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// Inserts a new person.
 pub fn insert(conn: &mut DbConn, person: &Person) -> QueryResult<usize> {
     diesel::insert_into(people::table)

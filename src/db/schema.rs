@@ -52,6 +52,23 @@ diesel::table! {
         step -> Text,
         token_hash -> Nullable<Text>,
         used -> Bool,
+        reminders -> Integer,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        wave_id -> Integer,
+        invitation_id -> Text,
+        kind -> Text,
+        recipient -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
     }
 }
 
@@ -77,5 +94,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     people,
     waves,
     invitations,
-    responses
+    responses,
+    outbox,
 );
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(invitations::unit, outbox::state);

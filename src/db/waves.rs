@@ -71,6 +71,8 @@ pub struct Invitation {
     pub token_hash: Option<String>,
     /// Whether the token was used (never when, never for which response).
     pub used: bool,
+    /// Reminders queued so far.
+    pub reminders: i32,
 }
 
 /// A stored response.
@@ -163,6 +165,33 @@ pub fn insert_invitation(conn: &mut DbConn, invitation: &Invitation) -> QueryRes
         .execute(conn)
 }
 
+/// One invitation.
+pub fn find_invitation(conn: &mut DbConn, id: &str) -> QueryResult<Option<Invitation>> {
+    invitations::table
+        .find(id)
+        .select(Invitation::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The unused invitations of people (not slips) in a wave with fewer than `max` reminders.
+pub fn unanswered(conn: &mut DbConn, wave_id: i32, max: i32) -> QueryResult<Vec<Invitation>> {
+    invitations::table
+        .filter(invitations::wave_id.eq(wave_id))
+        .filter(invitations::used.eq(false))
+        .filter(invitations::person.is_not_null())
+        .filter(invitations::reminders.lt(max))
+        .select(Invitation::as_select())
+        .load(conn)
+}
+
+/// Counts one more reminder for an invitation.
+pub fn count_reminder(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+    diesel::update(invitations::table.find(id))
+        .set(invitations::reminders.eq(invitations::reminders + 1))
+        .execute(conn)
+}
+
 /// The invitation holding this token hash.
 pub fn find_invitation_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<Invitation>> {
     invitations::table
@@ -219,6 +248,8 @@ pub fn responses_of(conn: &mut DbConn, wave_id: i32) -> QueryResult<Vec<Response
 
 /// Deletes a wave's responses and invitations (rehearsal reset). Returns (responses, invitations).
 pub fn purge(conn: &mut DbConn, wave_id: i32) -> QueryResult<(usize, usize)> {
+    diesel::delete(super::schema::outbox::table.filter(super::schema::outbox::wave_id.eq(wave_id)))
+        .execute(conn)?;
     let r =
         diesel::delete(responses::table.filter(responses::wave_id.eq(wave_id))).execute(conn)?;
     let i = diesel::delete(invitations::table.filter(invitations::wave_id.eq(wave_id)))

@@ -2,6 +2,8 @@
 //! and — when `SANPING_TEST_PG` holds a URL — the real PostgreSQL.
 
 mod foundation;
+mod mail;
 mod respond;
+mod smtp;
 mod support;
 mod waves;

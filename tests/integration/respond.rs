@@ -258,7 +258,8 @@ fn stored_rows_carry_nothing_that_links_a_response_to_a_person() -> anyhow::Resu
             "unit",
             "step",
             "token_hash",
-            "used"
+            "used",
+            "reminders"
         ],
         "an invitation knows only that it was used: no time, no response"
     );
@@ -415,5 +416,46 @@ fn a_test_wave_marks_its_responses_and_purge_removes_them() -> anyhow::Result<()
     let (purged, _) = sanping::wave::purge_test(&mut conn, f.wave)?;
     assert_eq!(purged, 1);
     assert_eq!(f.count("responses"), 0);
+    Ok(())
+}
+
+#[test]
+fn stored_responses_keep_no_trace_of_the_order_they_came_in() -> anyhow::Result<()> {
+    let f = fixture("liuhao.toml", false);
+    let mut conn = f.server.state.pool.get()?;
+    let (_, _, tokens) = sanping::wave::slips(&mut conn, f.wave, "CS-T", 30)?;
+    drop(conn);
+    let mut submitted = Vec::new();
+    for t in &tokens {
+        let (status, html) = support::post_fields(
+            &f.server.url(&format!("/s/{t}")),
+            &support::answers_for("liuhao.toml", 0),
+        );
+        assert_eq!(status, 200);
+        submitted.push(html.split("id=\"receipt\">").nth(1).unwrap()[..11].to_owned());
+    }
+    let mut conn = f.server.state.pool.get()?;
+    sanping::wave::close(&mut conn, f.wave)?;
+    // Storage order as a dump or a plain scan sees it: no ORDER BY.
+    let stored = sanping::db::waves::responses_of(&mut conn, f.wave)?;
+    let scanned: Vec<String> = stored
+        .iter()
+        .map(|r| sanping::domain::token::receipt(&r.id, &r.answers))
+        .collect();
+    let mut sorted = submitted.clone();
+    sorted.sort();
+    assert_eq!(
+        {
+            let mut s = scanned.clone();
+            s.sort();
+            s
+        },
+        sorted,
+        "all 30 are there"
+    );
+    assert_ne!(
+        scanned, submitted,
+        "a scan must not replay the order of submission"
+    );
     Ok(())
 }

@@ -100,7 +100,9 @@ impl Server {
     pub fn start(state: AppState) -> Self {
         let mut state = state;
         let mut config = (*state.config).clone();
-        config.bind = "127.0.0.1:0".into();
+        let port = free_port();
+        config.bind = format!("127.0.0.1:{port}");
+        config.base_url = format!("http://127.0.0.1:{port}");
         state.config = std::sync::Arc::new(config);
         let addr = app::spawn(state.clone()).expect("start server");
         Self { addr, state }
@@ -110,6 +112,14 @@ impl Server {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }
 
 /// An HTTP client that returns 4xx/5xx responses instead of failing and follows no

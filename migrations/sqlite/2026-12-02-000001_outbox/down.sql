@@ -1,0 +1,2 @@
+ALTER TABLE invitations DROP COLUMN reminders;
+DROP TABLE outbox;

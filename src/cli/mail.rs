@@ -1,0 +1,97 @@
+//! `sanping mail …`: deliver, inspect and test the outbox.
+
+use anyhow::Context as _;
+
+use crate::app::AppState;
+use crate::db::outbox;
+use crate::mail::{self, Mailer, worker};
+
+/// Mail commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum MailCommand {
+    /// Deliver every mail that is due now, then exit.
+    Send,
+    /// Queued / sent / failed counts, and the failed addresses with their reasons.
+    Status {
+        /// Only this wave.
+        wave: Option<i32>,
+    },
+    /// Send a test mail and print the server's answer.
+    Test {
+        /// Where to send it.
+        address: String,
+    },
+}
+
+/// Runs a mail command.
+pub fn run(state: &AppState, cmd: MailCommand) -> anyhow::Result<()> {
+    let mailer = Mailer::from_config(&state.config)?;
+    match cmd {
+        MailCommand::Send => {
+            let mut conn = state
+                .pool
+                .get()
+                .context("cannot get a database connection")?;
+            let due: i64 = outbox::counts(&mut conn, None)?
+                .iter()
+                .filter(|(_, s, _)| s == "queued" || s == "sending")
+                .map(|(_, _, n)| n)
+                .sum();
+            drop(conn);
+            let bar = indicatif::ProgressBar::new(u64::try_from(due).unwrap_or(0));
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} mails · {per_sec} · {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let stats = worker::deliver_due(
+                state,
+                &mailer,
+                &worker::Policy::from_state(state),
+                &mut |s| {
+                    bar.set_position((s.sent + s.retried + s.failed + s.skipped) as u64);
+                    bar.set_message(format!(
+                        "{} sent, {} to retry, {} failed",
+                        s.sent, s.retried, s.failed
+                    ));
+                },
+            )?;
+            bar.finish_and_clear();
+            println!(
+                "{} sent, {} to retry later, {} failed, {} skipped (already answered or wave closed)",
+                stats.sent, stats.retried, stats.failed, stats.skipped
+            );
+        }
+        MailCommand::Status { wave } => {
+            let mut conn = state
+                .pool
+                .get()
+                .context("cannot get a database connection")?;
+            println!("{:<12} {:<10} {:>8}", "kind", "state", "mails");
+            for (kind, mail_state, n) in outbox::counts(&mut conn, wave)? {
+                println!("{kind:<12} {mail_state:<10} {n:>8}");
+            }
+            let failed = outbox::failed(&mut conn, wave)?;
+            if !failed.is_empty() {
+                println!("\nfailed:");
+                for m in failed {
+                    println!(
+                        "  {}  ({} attempt(s)): {}",
+                        m.recipient,
+                        m.attempts,
+                        m.last_error.unwrap_or_default()
+                    );
+                }
+            }
+        }
+        MailCommand::Test { address } => {
+            let message = mail::test_message(mailer.from(), &address)?;
+            match mailer.send(&message) {
+                Ok(answer) => println!("accepted: {answer}"),
+                Err(e) => anyhow::bail!("refused: {}", e.message),
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! The mail outbox.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{invitations, outbox};
+
+/// A queued, sent or failed mail.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct Mail {
+    /// Random id.
+    pub id: String,
+    /// The wave it belongs to.
+    pub wave_id: i32,
+    /// The invitation whose link it carries.
+    pub invitation_id: String,
+    /// `invitation` or `reminder`.
+    pub kind: String,
+    /// The address.
+    pub recipient: String,
+    /// `queued`, `sending`, `sent`, `failed` or `skipped`.
+    pub state: String,
+    /// Delivery attempts so far.
+    pub attempts: i32,
+    /// When the worker may (re)try it; for `sending`, when the lease runs out.
+    pub next_attempt_at: NaiveDateTime,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// When it was queued.
+    pub created_at: NaiveDateTime,
+    /// When the server accepted it.
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// Queues a mail.
+pub fn insert(conn: &mut DbConn, mail: &Mail) -> QueryResult<usize> {
+    diesel::insert_into(outbox::table)
+        .values(mail)
+        .execute(conn)
+}
+
+/// The next mail due at `now`: queued and due, or sending with an expired lease (the worker
+/// that took it died).
+pub fn next_due(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Option<Mail>> {
+    outbox::table
+        .filter(outbox::state.eq_any(["queued", "sending"]))
+        .filter(outbox::next_attempt_at.le(now))
+        .order(outbox::next_attempt_at)
+        .select(Mail::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Takes a mail for sending if nobody else did meanwhile (the state and attempts must still
+/// be what the caller read): returns 1 when the lease is ours. This guard makes concurrent
+/// workers — threads, processes, servers — safe on both backends.
+pub fn lease(conn: &mut DbConn, mail: &Mail, until: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(&mail.id))
+            .filter(outbox::state.eq(&mail.state))
+            .filter(outbox::attempts.eq(mail.attempts)),
+    )
+    .set((
+        outbox::state.eq("sending"),
+        outbox::attempts.eq(mail.attempts + 1),
+        outbox::next_attempt_at.eq(until),
+    ))
+    .execute(conn)
+}
+
+/// Records the outcome of an attempt.
+pub fn finish(
+    conn: &mut DbConn,
+    id: &str,
+    state: &str,
+    next_attempt_at: NaiveDateTime,
+    error: Option<&str>,
+    sent_at: Option<NaiveDateTime>,
+) -> QueryResult<usize> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::state.eq(state),
+            outbox::next_attempt_at.eq(next_attempt_at),
+            outbox::last_error.eq(error),
+            outbox::sent_at.eq(sent_at),
+        ))
+        .execute(conn)
+}
+
+/// Replaces an invitation's token hash (a fresh token per delivery attempt).
+pub fn set_token_hash(conn: &mut DbConn, invitation_id: &str, hash: &str) -> QueryResult<usize> {
+    diesel::update(invitations::table.find(invitation_id))
+        .set(invitations::token_hash.eq(hash))
+        .execute(conn)
+}
+
+/// Counts by (kind, state), for one wave or all.
+pub fn counts(conn: &mut DbConn, wave_id: Option<i32>) -> QueryResult<Vec<(String, String, i64)>> {
+    let mut q = outbox::table
+        .group_by((outbox::kind, outbox::state))
+        .select((outbox::kind, outbox::state, count_star()))
+        .into_boxed();
+    if let Some(w) = wave_id {
+        q = q.filter(outbox::wave_id.eq(w));
+    }
+    q.load(conn)
+}
+
+/// Failed mails with their reasons.
+pub fn failed(conn: &mut DbConn, wave_id: Option<i32>) -> QueryResult<Vec<Mail>> {
+    let mut q = outbox::table
+        .filter(outbox::state.eq("failed"))
+        .select(Mail::as_select())
+        .order(outbox::recipient)
+        .into_boxed();
+    if let Some(w) = wave_id {
+        q = q.filter(outbox::wave_id.eq(w));
+    }
+    q.load(conn)
+}
+
+/// Every mail of one invitation, newest first.
+pub fn of_invitation(conn: &mut DbConn, invitation_id: &str) -> QueryResult<Vec<Mail>> {
+    outbox::table
+        .filter(outbox::invitation_id.eq(invitation_id))
+        .order(outbox::created_at.desc())
+        .select(Mail::as_select())
+        .load(conn)
+}
+
+/// Mails per unit of a wave, by state.
+pub fn unit_counts(conn: &mut DbConn, wave_id: i32) -> QueryResult<Vec<(String, String, i64)>> {
+    outbox::table
+        .inner_join(invitations::table.on(invitations::id.eq(outbox::invitation_id)))
+        .filter(outbox::wave_id.eq(wave_id))
+        .group_by((invitations::unit, outbox::state))
+        .select((invitations::unit, outbox::state, count_star()))
+        .load(conn)
+}

@@ -1,0 +1,164 @@
+//! Email: the transport (SMTP through lettre, or `.eml` files for a newcomer), composing
+//! invitations and reminders from templates, and the outbox worker (`worker`).
+
+pub mod worker;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use handlebars::Handlebars;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{FileTransport, Message, SmtpTransport, Transport as _};
+use serde::Serialize;
+
+use crate::config::Config;
+
+/// Where mails go.
+pub enum Transport {
+    /// An SMTP server (`SMTP_URL`).
+    Smtp(SmtpTransport),
+    /// `.eml` files in a folder (no `SMTP_URL`).
+    Files(PathBuf),
+}
+
+/// Sends mails.
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+}
+
+/// A failed send: permanent failures (5xx) are not retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    /// The server rejected the mail for good (e.g. 550 unknown mailbox).
+    pub permanent: bool,
+    /// The server could not be reached at all (as opposed to answering with an error):
+    /// the rest of the queue would fail the same way, so a round stops there.
+    pub unreachable: bool,
+    /// What went wrong, with the server's answer where there was one.
+    pub message: String,
+}
+
+impl Mailer {
+    /// The mailer the configuration asks for.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let from: Mailbox = config.mail_from.parse().with_context(|| {
+            format!(
+                "SANPING_MAIL_FROM \"{}\" is not an address",
+                config.mail_from
+            )
+        })?;
+        let transport = match &config.smtp_url {
+            Some(url) => Transport::Smtp(
+                SmtpTransport::from_url(url)
+                    .with_context(|| {
+                        format!(
+                            "SMTP_URL \"{}\" is not usable",
+                            crate::config::mask_url(url)
+                        )
+                    })?
+                    .timeout(Some(Duration::from_secs(30)))
+                    .build(),
+            ),
+            None => Transport::Files(config.mail_dir.clone()),
+        };
+        Ok(Self { transport, from })
+    }
+
+    /// The sender.
+    pub fn from(&self) -> &Mailbox {
+        &self.from
+    }
+
+    /// Sends one message; returns the server's answer (or the file written).
+    pub fn send(&self, message: &Message) -> Result<String, SendError> {
+        match &self.transport {
+            Transport::Smtp(smtp) => match smtp.send(message) {
+                Ok(res) => Ok(format!(
+                    "{} {}",
+                    res.code(),
+                    res.message().collect::<Vec<_>>().join(" ")
+                )),
+                Err(e) => Err(SendError {
+                    permanent: e.is_permanent(),
+                    // Neither a 4xx nor a 5xx answer: no server answered at all.
+                    unreachable: !(e.is_transient()
+                        || e.is_permanent()
+                        || e.is_response()
+                        || e.is_client()),
+                    message: e.to_string(),
+                }),
+            },
+            Transport::Files(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| SendError {
+                    permanent: false,
+                    unreachable: true,
+                    message: format!("cannot create {}: {e}", dir.display()),
+                })?;
+                FileTransport::new(dir)
+                    .send(message)
+                    .map(|id| format!("written to {}", dir.join(format!("{id}.eml")).display()))
+                    .map_err(|e| SendError {
+                        permanent: false,
+                        unreachable: true,
+                        message: e.to_string(),
+                    })
+            }
+        }
+    }
+}
+
+/// What the invitation and reminder templates show.
+#[derive(Debug, Clone, Serialize)]
+pub struct MailContext {
+    /// The person's name.
+    pub name: String,
+    /// The unit being evaluated.
+    pub unit_name: String,
+    /// The wave's title.
+    pub wave_title: String,
+    /// The closing time, in words.
+    pub closes: String,
+    /// The one-time link.
+    pub link: String,
+    /// The survey's sha256.
+    pub fingerprint: String,
+}
+
+/// Builds a multipart (text + HTML) mail from the templates `email/<name>/{subject,body.txt,body.html}`.
+pub fn compose(
+    templates: &Handlebars<'_>,
+    name: &str,
+    from: &Mailbox,
+    to: Mailbox,
+    ctx: &MailContext,
+) -> anyhow::Result<Message> {
+    let subject = templates.render(&format!("email/{name}/subject"), ctx)?;
+    let text = templates.render(&format!("email/{name}/body.txt"), ctx)?;
+    let html = templates.render(&format!("email/{name}/body.html"), ctx)?;
+    let domain = from.email.domain().to_owned();
+    Ok(Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(subject.trim())
+        .message_id(Some(format!(
+            "<{}@{domain}>",
+            crate::domain::token::random_id()
+        )))
+        .multipart(MultiPart::alternative_plain_html(text, html))?)
+}
+
+/// A plain test mail for `sanping mail test`.
+pub fn test_message(from: &Mailbox, to: &str) -> anyhow::Result<Message> {
+    let to: Mailbox = to
+        .parse()
+        .with_context(|| format!("\"{to}\" is not an address"))?;
+    let domain = from.email.domain().to_owned();
+    Ok(Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject("三评 sanping 测试邮件 / test mail")
+        .message_id(Some(format!("<{}@{domain}>", crate::domain::token::random_id())))
+        .body("这是一封测试邮件：sanping 可以通过此服务器发信。\nThis is a test mail: sanping can send through this server.\n".to_owned())?)
+}

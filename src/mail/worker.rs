@@ -1,0 +1,270 @@
+//! The outbox worker: takes due mails one by one, mints each link's token at send time and
+//! records the outcome. Runs inside `sanping serve` and as `sanping mail send`.
+//!
+//! Promise: the raw token is never at rest. Each attempt mints a fresh token, stores only
+//! its hash on the invitation (replacing the previous one) and puts the token only into the
+//! message handed to the transport. A mail is leased before it is sent and marked after, so a
+//! crash between the two re-sends it once the lease runs out (at least once), and a normal
+//! run sends it exactly once.
+
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDateTime, Utc};
+use lettre::message::Mailbox;
+
+use super::{MailContext, Mailer, SendError, compose};
+use crate::app::AppState;
+use crate::db::outbox::{self, Mail};
+use crate::db::waves::{self, Wave};
+use crate::db::{self, DbConn, people, units};
+use crate::domain::token;
+use crate::wave;
+
+/// How delivery behaves.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Attempts before a mail is marked failed.
+    pub max_attempts: i32,
+    /// The first retry waits this long; each further one twice as long (capped at an hour).
+    pub backoff: Duration,
+    /// How long a taken mail stays taken before another worker may retry it.
+    pub lease: Duration,
+    /// Mails per second at most.
+    pub rate: Option<f64>,
+}
+
+impl Policy {
+    /// The policy the configuration asks for.
+    pub fn from_state(state: &AppState) -> Self {
+        Self {
+            max_attempts: state.config.mail_max_attempts,
+            backoff: Duration::from_secs(30),
+            lease: Duration::from_mins(5),
+            rate: state.config.mail_rate,
+        }
+    }
+
+    /// The wait before attempt `attempts + 1`.
+    pub fn delay(&self, attempts: i32) -> Duration {
+        let factor = 2u32.saturating_pow(u32::try_from(attempts.max(1) - 1).unwrap_or(0).min(16));
+        self.backoff
+            .saturating_mul(factor)
+            .min(Duration::from_hours(1))
+    }
+}
+
+/// What a round of delivery did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Accepted by the server.
+    pub sent: usize,
+    /// Failed for now; will be retried.
+    pub retried: usize,
+    /// Failed for good.
+    pub failed: usize,
+    /// Not sent because the invitation was used or the wave no longer open.
+    pub skipped: usize,
+}
+
+enum Job {
+    Send(Box<(Mail, Mailbox, MailContext)>),
+    Done,
+}
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+fn later(d: Duration) -> NaiveDateTime {
+    now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::hours(1))
+}
+
+/// Takes the next due mail and mints its token; `None` when nothing is due.
+fn take(
+    conn: &mut DbConn,
+    state: &AppState,
+    policy: &Policy,
+    stats: &mut Stats,
+) -> Result<Option<Job>, diesel::result::Error> {
+    db::write_tx(conn, |conn| {
+        let Some(mail) = outbox::next_due(conn, now())? else {
+            return Ok(None);
+        };
+        if outbox::lease(conn, &mail, later(policy.lease))? != 1 {
+            return Ok(Some(Job::Done));
+        }
+        let invitation = waves::find_invitation(conn, &mail.invitation_id)?;
+        let wave = waves::find(conn, mail.wave_id)?;
+        let (Some(invitation), Some(wave)) = (invitation, wave) else {
+            outbox::finish(
+                conn,
+                &mail.id,
+                "failed",
+                now(),
+                Some("invitation or wave gone"),
+                None,
+            )?;
+            stats.failed += 1;
+            return Ok(Some(Job::Done));
+        };
+        if let Some(reason) = skip_reason(&wave, invitation.used) {
+            outbox::finish(conn, &mail.id, "skipped", now(), Some(reason), None)?;
+            stats.skipped += 1;
+            return Ok(Some(Job::Done));
+        }
+        let person = invitation
+            .person
+            .as_deref()
+            .map(|e| people::find(conn, e))
+            .transpose()?
+            .flatten();
+        let unit_name =
+            units::find(conn, &invitation.unit)?.map_or(invitation.unit.clone(), |u| u.name);
+        let name = person.as_ref().map_or_else(String::new, |p| p.name.clone());
+        let Ok(address) = mail.recipient.parse() else {
+            outbox::finish(
+                conn,
+                &mail.id,
+                "failed",
+                now(),
+                Some("not a valid address"),
+                None,
+            )?;
+            stats.failed += 1;
+            return Ok(Some(Job::Done));
+        };
+        let raw = token::mint();
+        outbox::set_token_hash(conn, &invitation.id, &token::hash(&raw))?;
+        let ctx = MailContext {
+            name: name.clone(),
+            unit_name,
+            wave_title: wave.title.clone(),
+            closes: wave.closes_at.map_or_else(
+                || "由组织部另行通知".to_owned(),
+                crate::web::respond::local_time,
+            ),
+            link: format!("{}/s/{raw}", state.config.base_url),
+            fingerprint: wave.fingerprint.clone(),
+        };
+        let to = Mailbox::new((!name.is_empty()).then_some(name), address);
+        Ok(Some(Job::Send(Box::new((mail, to, ctx)))))
+    })
+}
+
+fn skip_reason(wave: &Wave, used: bool) -> Option<&'static str> {
+    if used {
+        Some("already answered")
+    } else if !wave::accepts_answers(wave, now()) {
+        Some("the wave no longer takes answers")
+    } else {
+        None
+    }
+}
+
+fn record(
+    conn: &mut DbConn,
+    mail: &Mail,
+    policy: &Policy,
+    outcome: &Result<String, SendError>,
+    stats: &mut Stats,
+) -> diesel::QueryResult<()> {
+    let attempts = mail.attempts + 1;
+    match outcome {
+        Ok(_) => {
+            outbox::finish(conn, &mail.id, "sent", now(), None, Some(now()))?;
+            stats.sent += 1;
+        }
+        Err(e) if e.permanent || attempts >= policy.max_attempts => {
+            outbox::finish(conn, &mail.id, "failed", now(), Some(&e.message), None)?;
+            stats.failed += 1;
+        }
+        Err(e) => {
+            outbox::finish(
+                conn,
+                &mail.id,
+                "queued",
+                later(policy.delay(attempts)),
+                Some(&e.message),
+                None,
+            )?;
+            stats.retried += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Delivers every mail that is due now, one by one; stops early when the server cannot be
+/// reached (the rest stays queued). `progress` is called after each mail.
+pub fn deliver_due(
+    state: &AppState,
+    mailer: &Mailer,
+    policy: &Policy,
+    progress: &mut dyn FnMut(&Stats),
+) -> anyhow::Result<Stats> {
+    let mut conn = state.pool.get()?;
+    let mut stats = Stats::default();
+    let gap = policy.rate.map(|r| Duration::from_secs_f64(1.0 / r));
+    let mut last_send: Option<Instant> = None;
+    while let Some(job) = take(&mut conn, state, policy, &mut stats)? {
+        let Job::Send(job) = job else {
+            progress(&stats);
+            continue;
+        };
+        let (mail, to, ctx) = *job;
+        let template = if mail.kind == "reminder" {
+            "reminder"
+        } else {
+            "invitation"
+        };
+        let outcome = match compose(&state.templates, template, mailer.from(), to, &ctx) {
+            Ok(message) => {
+                if let (Some(gap), Some(at)) = (gap, last_send) {
+                    std::thread::sleep(gap.saturating_sub(at.elapsed()));
+                }
+                last_send = Some(Instant::now());
+                mailer.send(&message)
+            }
+            Err(e) => Err(SendError {
+                permanent: true,
+                unreachable: false,
+                message: format!("cannot compose the mail: {e:#}"),
+            }),
+        };
+        drop(ctx);
+        db::write_tx(&mut conn, |conn| {
+            record(conn, &mail, policy, &outcome, &mut stats)
+        })?;
+        progress(&stats);
+        if let Err(e) = &outcome
+            && e.unreachable
+        {
+            tracing::warn!(error = %e.message, "mail server unreachable; the queue waits for the next round");
+            break;
+        }
+    }
+    Ok(stats)
+}
+
+/// Runs delivery rounds forever on a thread of its own (inside `sanping serve`).
+pub fn spawn(state: AppState, mailer: Mailer) {
+    let policy = Policy::from_state(&state);
+    std::thread::Builder::new()
+        .name("mail-worker".into())
+        .spawn(move || {
+            loop {
+                match deliver_due(&state, &mailer, &policy, &mut |_| {}) {
+                    Ok(s) if s != Stats::default() => tracing::info!(
+                        sent = s.sent,
+                        retried = s.retried,
+                        failed = s.failed,
+                        skipped = s.skipped,
+                        "mail round"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %format!("{e:#}"), "mail round failed"),
+                }
+                std::thread::sleep(Duration::from_secs(2));
+            }
+        })
+        .expect("spawn the mail worker");
+}

@@ -1,0 +1,277 @@
+//! Invitations and reminders delivered to a real SMTP server over a socket.
+
+use diesel::prelude::*;
+use sanping::db::schema::outbox;
+use sanping::mail::{Mailer, worker};
+
+use crate::smtp::SmtpServer;
+use crate::support::{self, Server, TestDb};
+
+/// The app served over HTTP, mailing to `smtp_port`.
+fn setup(smtp_port: u16) -> (TestDb, Server, i32) {
+    let db = TestDb::new();
+    let mut config = db.config();
+    config.smtp_url = Some(format!("smtp://127.0.0.1:{smtp_port}"));
+    let state = sanping::app::AppState::open(config).expect("state");
+    support::load_fixtures(&state);
+    let server = Server::start(state);
+    let wave = support::create_wave(&server.state, "liuhao.toml", None, false);
+    let mut conn = server.state.pool.get().unwrap();
+    assert_eq!(sanping::wave::open_by_email(&mut conn, wave).unwrap(), 5);
+    (db, server, wave)
+}
+
+fn policy() -> worker::Policy {
+    worker::Policy {
+        max_attempts: 5,
+        backoff: std::time::Duration::ZERO,
+        lease: std::time::Duration::from_mins(5),
+        rate: None,
+    }
+}
+
+fn deliver(server: &Server) -> worker::Stats {
+    let mailer = Mailer::from_config(&server.state.config).unwrap();
+    worker::deliver_due(&server.state, &mailer, &policy(), &mut |_| {}).unwrap()
+}
+
+fn states(server: &Server) -> Vec<String> {
+    let mut conn = server.state.pool.get().unwrap();
+    let mut s: Vec<String> = outbox::table
+        .select(outbox::state)
+        .load(&mut *conn)
+        .unwrap();
+    s.sort();
+    s
+}
+
+fn assert_no_token_in_db(server: &Server, links: &[String]) {
+    let dump = support::dump_text(&server.state);
+    for l in links {
+        let token = l.rsplit('/').next().unwrap();
+        assert!(!dump.contains(token), "a raw token is in the database");
+    }
+}
+
+#[test]
+fn invitations_arrive_as_multipart_chinese_mails_with_a_working_link() {
+    let smtp = SmtpServer::start();
+    let (_db, server, _) = setup(smtp.port);
+    assert_no_token_in_db(&server, &[]);
+    let stats = deliver(&server);
+    assert_eq!(stats.sent, 5);
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 5);
+    let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 5, "one mail per invitation");
+    let wang = mails
+        .iter()
+        .find(|m| m.to == ["wang.li@demo.edu.cn"])
+        .unwrap();
+    assert!(
+        wang.subject().contains("【群众测评】2026年度测评"),
+        "{}",
+        wang.subject()
+    );
+    let raw = String::from_utf8_lossy(&wang.raw);
+    assert!(
+        raw.contains("Message-ID: <")
+            && raw.contains("multipart/alternative")
+            && raw.contains("text/html")
+    );
+    let text = wang.text();
+    for needle in [
+        "王丽",
+        "计算机学院教工党支部",
+        "截止时间",
+        "匿名",
+        "问卷指纹",
+    ] {
+        assert!(text.contains(needle), "{needle} missing in:\n{text}");
+    }
+    let links: Vec<String> = mails.iter().map(crate::smtp::Received::link).collect();
+    assert_no_token_in_db(&server, &links);
+    let (status, html) = support::get(&server.url(&support::path_of(&wang.link())));
+    assert_eq!(status, 200, "the link opens the questionnaire");
+    assert!(html.contains("计算机学院教工党支部"));
+    assert_eq!(
+        deliver(&server),
+        worker::Stats::default(),
+        "nothing is sent twice"
+    );
+    assert_eq!(smtp.messages().len(), 5);
+}
+
+#[test]
+fn mails_queued_while_the_server_is_down_arrive_once_it_is_back() {
+    let port = support::free_port();
+    let (_db, server, _) = setup(port);
+    let stats = deliver(&server);
+    assert_eq!(stats.sent, 0);
+    assert!(stats.retried >= 1);
+    assert!(
+        states(&server).iter().all(|s| s == "queued"),
+        "{:?}",
+        states(&server)
+    );
+    let smtp = SmtpServer::start_on(port);
+    let stats = deliver(&server);
+    assert_eq!(stats.sent, 5);
+    assert_eq!(deliver(&server).sent, 0);
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 5, "none lost, none duplicated");
+    let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 5);
+    let links: Vec<String> = mails.iter().map(crate::smtp::Received::link).collect();
+    assert_no_token_in_db(&server, &links);
+    for l in &links {
+        assert_eq!(support::get(&server.url(&support::path_of(l))).0, 200);
+    }
+}
+
+#[test]
+fn a_temporary_failure_is_retried_and_a_550_fails_at_once_and_shows_in_status() {
+    let smtp = SmtpServer::start();
+    smtp.fail_temporarily(2);
+    smtp.reject("zhao.gang@demo.edu.cn");
+    let (db, server, wave) = setup(smtp.port);
+    let stats = deliver(&server);
+    assert_eq!((stats.sent, stats.failed), (4, 1), "{stats:?}");
+    assert!(stats.retried >= 2);
+    assert_eq!(smtp.messages().len(), 4);
+    let mut conn = server.state.pool.get().unwrap();
+    let (attempts, error): (i32, Option<String>) = outbox::table
+        .filter(outbox::recipient.eq("zhao.gang@demo.edu.cn"))
+        .select((outbox::attempts, outbox::last_error))
+        .first(&mut *conn)
+        .unwrap();
+    assert_eq!(attempts, 1, "a permanent rejection is not retried");
+    assert!(error.unwrap().contains("550"));
+    let out = support::bin()
+        .env("DATABASE_URL", db.url())
+        .args(["mail", "status", &wave.to_string()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("failed")
+            && stdout.contains("zhao.gang@demo.edu.cn")
+            && stdout.contains("550"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_reminder_carries_a_new_link_retires_the_old_one_and_skips_those_who_answered() {
+    let smtp = SmtpServer::start();
+    let (_db, server, wave) = setup(smtp.port);
+    deliver(&server);
+    let first = smtp.messages();
+    let link_of = |mails: &[crate::smtp::Received], to: &str| {
+        mails.iter().find(|m| m.to == [to]).unwrap().link()
+    };
+    let answered = link_of(&first, "sun.hao@demo.edu.cn");
+    let (status, _) = support::post_fields(
+        &server.url(&support::path_of(&answered)),
+        &support::answers_for("liuhao.toml", 0),
+    );
+    assert_eq!(status, 200);
+    let old = link_of(&first, "wang.li@demo.edu.cn");
+    let mut conn = server.state.pool.get().unwrap();
+    assert_eq!(
+        sanping::wave::remind(&mut conn, wave, 0, 2).unwrap(),
+        4,
+        "not the one who answered"
+    );
+    assert_eq!(
+        sanping::wave::remind(&mut conn, wave, 0, 2).unwrap(),
+        0,
+        "nothing twice while one is pending"
+    );
+    drop(conn);
+    assert_eq!(deliver(&server).sent, 4);
+    let all = smtp.messages();
+    let reminders: Vec<_> = all[5..].to_vec();
+    assert_eq!(reminders.len(), 4);
+    assert!(reminders.iter().all(|m| m.to != ["sun.hao@demo.edu.cn"]));
+    let reminder = reminders
+        .iter()
+        .find(|m| m.to == ["wang.li@demo.edu.cn"])
+        .unwrap();
+    assert!(reminder.subject().contains("提醒"));
+    assert!(reminder.text().contains("之前邮件中的链接已经失效"));
+    let new = reminder.link();
+    assert_ne!(new, old);
+    assert_eq!(
+        support::get(&server.url(&support::path_of(&old))).0,
+        404,
+        "the old link stops working"
+    );
+    assert_eq!(support::get(&server.url(&support::path_of(&new))).0, 200);
+    let links: Vec<String> = all.iter().map(crate::smtp::Received::link).collect();
+    assert_no_token_in_db(&server, &links);
+    let mut conn = server.state.pool.get().unwrap();
+    assert_eq!(
+        sanping::wave::remind(&mut conn, wave, 0, 1).unwrap(),
+        0,
+        "--max 1 reached"
+    );
+    assert_eq!(
+        sanping::wave::remind(&mut conn, wave, 3, 5).unwrap(),
+        0,
+        "--min-days 3: sent today"
+    );
+}
+
+#[test]
+fn mail_test_prints_the_servers_answer_and_files_are_written_without_smtp() {
+    let smtp = SmtpServer::start();
+    let db = TestDb::new();
+    let out = support::bin()
+        .env("DATABASE_URL", db.url())
+        .env("SMTP_URL", smtp.url())
+        .args(["mail", "test", "someone@demo.edu.cn"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("accepted: 250")
+    );
+    assert_eq!(smtp.messages().len(), 1);
+    let state = db.state();
+    support::load_fixtures(&state);
+    let wave = support::create_wave(&state, "liuhao.toml", None, false);
+    sanping::wave::open_by_email(&mut state.pool.get().unwrap(), wave).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = support::bin()
+        .env("DATABASE_URL", db.url())
+        .env_remove("SMTP_URL")
+        .env("SANPING_MAIL_DIR", dir.path())
+        .args(["mail", "send"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(files.len(), 5);
+    assert!(files.iter().all(|f| {
+        f.as_ref()
+            .unwrap()
+            .path()
+            .extension()
+            .is_some_and(|e| e == "eml")
+    }));
+}
