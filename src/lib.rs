@@ -7,6 +7,7 @@
 //! that speaks SQL.
 
 pub mod app;
+pub mod assess;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -6,6 +6,7 @@ use chrono::{Local, NaiveDate, NaiveDateTime, Utc};
 use crate::db::waves::{self, Invitation, Response, Wave};
 use crate::db::{self, DbConn};
 use crate::domain::answers::Submission;
+use crate::domain::survey::StepKind;
 use crate::domain::token;
 use crate::wave::{self, State};
 
@@ -39,7 +40,9 @@ pub fn lookup(conn: &mut DbConn, raw_token: &str) -> diesel::QueryResult<Lookup>
 }
 
 fn classify(wave: Wave, invitation: Invitation, at: NaiveDateTime) -> Lookup {
-    if invitation.used {
+    // A used mass token is spent. A submitted self-assessment stays readable: its page
+    // shows the sheet read-only.
+    if invitation.used && invitation.step == StepKind::Mass.as_str() {
         Lookup::Used(wave)
     } else if wave::accepts_answers(&wave, at) {
         Lookup::Ready(wave, invitation)
@@ -73,6 +76,9 @@ pub fn submit(
         let Lookup::Ready(wave, invitation) = found else {
             return Ok(Submitted::Refused(Box::new(found)));
         };
+        if invitation.step != StepKind::Mass.as_str() {
+            return Ok(Submitted::Refused(Box::new(Lookup::Invalid)));
+        }
         if waves::burn(conn, &invitation.id)? != 1 {
             return Ok(Submitted::Refused(Box::new(Lookup::Used(wave))));
         }

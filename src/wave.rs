@@ -169,8 +169,10 @@ pub struct Link {
     pub email: String,
     /// Their name.
     pub name: String,
-    /// Code of the unit they evaluate.
+    /// Code of the unit they evaluate (for `org`: their own unit).
     pub unit: String,
+    /// What the link is for.
+    pub step: StepKind,
     /// `{base_url}/s/{token}`.
     pub url: String,
 }
@@ -220,8 +222,10 @@ pub fn assignments<'a>(
     out
 }
 
-/// Who a wave opening invites: every (person, target unit), checked against the wave's state.
-fn invitees(conn: &mut DbConn, id: i32) -> Result<Vec<(Person, String)>, WaveError> {
+/// Who a wave opening invites: (person, unit, step) — the mass evaluation of each person's
+/// units, each target unit's secretaries for its self-assessment, and each committee member
+/// once for the scoring sheet of all units (their invitation carries their own unit).
+fn invitees(conn: &mut DbConn, id: i32) -> Result<Vec<(Person, String, StepKind)>, WaveError> {
     let wave = get(conn, id)?;
     require(&wave, State::Draft, "opening")?;
     if let Some(closes) = wave.closes_at
@@ -235,9 +239,36 @@ fn invitees(conn: &mut DbConn, id: i32) -> Result<Vec<(Person, String)>, WaveErr
     let all_units = units::all(conn)?;
     let targets = targets(&all_units, wave.scope.as_deref());
     let people = people::all(conn)?;
-    Ok(assignments(&survey, &people, &targets)
+    let mut out: Vec<(Person, String, StepKind)> = assignments(&survey, &people, &targets)
         .into_iter()
-        .map(|(p, u)| (p.clone(), u))
+        .map(|(p, u)| (p.clone(), u, StepKind::Mass))
+        .collect();
+    for unit in &targets {
+        for p in people
+            .iter()
+            .filter(|p| p.unit == unit.code && p.has_role("secretary"))
+        {
+            out.push((p.clone(), unit.code.clone(), StepKind::SelfAssessment));
+        }
+    }
+    for p in people.iter().filter(|p| p.has_role("committee")) {
+        out.push((p.clone(), p.unit.clone(), StepKind::Org));
+    }
+    Ok(out)
+}
+
+/// Target units of a wave that have nobody to fill in their self-assessment.
+pub fn missing_secretaries(conn: &mut DbConn, id: i32) -> Result<Vec<Unit>, WaveError> {
+    let wave = get(conn, id)?;
+    let all_units = units::all(conn)?;
+    let people = people::all(conn)?;
+    Ok(targets(&all_units, wave.scope.as_deref())
+        .into_iter()
+        .filter(|u| {
+            !people
+                .iter()
+                .any(|p| p.unit == u.code && p.has_role("secretary"))
+        })
         .collect())
 }
 
@@ -245,6 +276,7 @@ fn new_invitation(
     wave_id: i32,
     person: Option<&str>,
     unit: &str,
+    step: StepKind,
     token_hash: Option<String>,
 ) -> Invitation {
     Invitation {
@@ -252,7 +284,7 @@ fn new_invitation(
         wave_id,
         person: person.map(str::to_owned),
         unit: unit.to_owned(),
-        step: StepKind::Mass.as_str().to_owned(),
+        step: step.as_str().to_owned(),
         token_hash,
         used: false,
         reminders: 0,
@@ -276,8 +308,8 @@ pub fn open_by_email(conn: &mut DbConn, id: i32) -> Result<usize, WaveError> {
     db::write_tx(conn, |conn| {
         let invitees = invitees(conn, id)?;
         let at = now();
-        for (person, unit) in &invitees {
-            let invitation = new_invitation(id, Some(&person.email), unit, None);
+        for (person, unit, step) in &invitees {
+            let invitation = new_invitation(id, Some(&person.email), unit, *step, None);
             waves::insert_invitation(conn, &invitation)?;
             queue(conn, &invitation, &person.email, "invitation", at)?;
         }
@@ -322,16 +354,23 @@ pub fn open(
 ) -> Result<usize, WaveError> {
     db::write_tx(conn, |conn| {
         let mut links = Vec::new();
-        for (person, unit) in invitees(conn, id)? {
+        for (person, unit, step) in invitees(conn, id)? {
             let token = token::mint();
             waves::insert_invitation(
                 conn,
-                &new_invitation(id, Some(&person.email), &unit, Some(token::hash(&token))),
+                &new_invitation(
+                    id,
+                    Some(&person.email),
+                    &unit,
+                    step,
+                    Some(token::hash(&token)),
+                ),
             )?;
             links.push(Link {
                 email: person.email,
                 name: person.name,
                 unit,
+                step,
                 url: format!("{base_url}/s/{token}"),
             });
         }
@@ -409,7 +448,7 @@ pub fn slips(
             let token = token::mint();
             waves::insert_invitation(
                 conn,
-                &new_invitation(id, None, unit, Some(token::hash(&token))),
+                &new_invitation(id, None, unit, StepKind::Mass, Some(token::hash(&token))),
             )?;
             tokens.push(token);
         }

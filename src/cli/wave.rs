@@ -38,7 +38,7 @@ pub enum WaveCommand {
     Open {
         /// The wave id.
         wave: i32,
-        /// Write the links to this file (CSV: email,name,unit,link) and send no mail.
+        /// Write the links to this file (CSV: email,name,unit,step,link) and send no mail.
         #[arg(long)]
         links: Option<PathBuf>,
     },
@@ -294,6 +294,13 @@ fn show(state: &AppState, conn: &mut crate::db::DbConn, id: i32) -> anyhow::Resu
         let parts: Vec<String> = mails.iter().map(|(k, v)| format!("{k} {v}")).collect();
         println!("  mails:       {}", parts.join(" · "));
     }
+    let missing = wave::missing_secretaries(conn, id)?;
+    if !missing.is_empty() {
+        println!("  missing self-assessment (no secretary in the roster):");
+        for u in missing {
+            println!("    {} {}", u.code, u.name);
+        }
+    }
     let _ = state;
     Ok(())
 }
@@ -301,10 +308,10 @@ fn show(state: &AppState, conn: &mut crate::db::DbConn, id: i32) -> anyhow::Resu
 /// Writes the links CSV, readable by the owner only, flushed to disk before the wave opens.
 fn write_links(path: &Path, links: &[Link]) -> Result<(), String> {
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(["email", "name", "unit", "link"])
+    out.write_record(["email", "name", "unit", "step", "link"])
         .map_err(|e| e.to_string())?;
     for l in links {
-        out.write_record([&l.email, &l.name, &l.unit, &l.url])
+        out.write_record([&l.email, &l.name, &l.unit, l.step.as_str(), &l.url])
             .map_err(|e| e.to_string())?;
     }
     let bytes = out.into_inner().map_err(|e| e.to_string())?;

@@ -96,6 +96,21 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     responses,
     outbox,
+    assessments,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(invitations::unit, outbox::state);
+
+diesel::table! {
+    assessments (id) {
+        id -> Text,
+        wave_id -> Integer,
+        unit -> Text,
+        step -> Text,
+        scorer -> Text,
+        answers -> Text,
+        evidence -> Text,
+        submitted -> Bool,
+        updated_at -> Timestamp,
+    }
+}

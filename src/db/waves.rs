@@ -174,12 +174,13 @@ pub fn find_invitation(conn: &mut DbConn, id: &str) -> QueryResult<Option<Invita
         .optional()
 }
 
-/// The unused invitations of people (not slips) in a wave with fewer than `max` reminders.
+/// The unused mass invitations of people (not slips) in a wave with fewer than `max` reminders.
 pub fn unanswered(conn: &mut DbConn, wave_id: i32, max: i32) -> QueryResult<Vec<Invitation>> {
     invitations::table
         .filter(invitations::wave_id.eq(wave_id))
         .filter(invitations::used.eq(false))
         .filter(invitations::person.is_not_null())
+        .filter(invitations::step.eq("mass"))
         .filter(invitations::reminders.lt(max))
         .select(Invitation::as_select())
         .load(conn)
@@ -220,10 +221,11 @@ pub fn insert_response(conn: &mut DbConn, response: &Response) -> QueryResult<us
         .execute(conn)
 }
 
-/// Per unit: invitations issued and invitations used.
+/// Per unit: mass invitations issued and used (the response rate's denominator).
 pub fn invitation_counts(conn: &mut DbConn, wave_id: i32) -> QueryResult<Vec<(String, bool, i64)>> {
     invitations::table
         .filter(invitations::wave_id.eq(wave_id))
+        .filter(invitations::step.eq("mass"))
         .group_by((invitations::unit, invitations::used))
         .select((invitations::unit, invitations::used, count_star()))
         .load(conn)
@@ -248,6 +250,10 @@ pub fn responses_of(conn: &mut DbConn, wave_id: i32) -> QueryResult<Vec<Response
 
 /// Deletes a wave's responses and invitations (rehearsal reset). Returns (responses, invitations).
 pub fn purge(conn: &mut DbConn, wave_id: i32) -> QueryResult<(usize, usize)> {
+    diesel::delete(
+        super::schema::assessments::table.filter(super::schema::assessments::wave_id.eq(wave_id)),
+    )
+    .execute(conn)?;
     diesel::delete(super::schema::outbox::table.filter(super::schema::outbox::wave_id.eq(wave_id)))
         .execute(conn)?;
     let r =

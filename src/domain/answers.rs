@@ -125,6 +125,106 @@ pub fn check(
     }
 }
 
+/// The form field of an item's evidence (self step).
+pub fn evidence_field(item_id: &str) -> String {
+    format!("e.{item_id}")
+}
+
+/// A checked self-assessment or committee sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Sheet {
+    /// Item id → option id.
+    pub answers: BTreeMap<String, String>,
+    /// Item id → evidence text (non-empty only).
+    pub evidence: BTreeMap<String, String>,
+}
+
+/// Checks a self-assessment or committee sheet. `action` (save or submit) is the only extra
+/// field allowed, evidence fields only where `with_evidence`. A draft (`complete = false`)
+/// may leave items open; a submission needs every required item.
+pub fn check_sheet(
+    survey: &Survey,
+    step: &Step,
+    fields: &[(String, String)],
+    with_evidence: bool,
+    complete: bool,
+) -> Result<Sheet, (Vec<FieldError>, Sheet)> {
+    let mut errors = Vec::new();
+    let mut kept = Sheet::default();
+    let mut seen = HashSet::new();
+    for (name, value) in fields {
+        if name == "action" {
+            continue;
+        }
+        let known = name
+            .strip_prefix("q.")
+            .or_else(|| name.strip_prefix("e.").filter(|_| with_evidence))
+            .and_then(|id| step.items().find(|i| i.id == id));
+        let Some(item) = known else {
+            errors.push(FieldError {
+                field: "form".into(),
+                message: msg(
+                    &format!("表单中有未知字段“{}”", truncate(name)),
+                    &format!("unknown field \"{}\" in the form", truncate(name)),
+                ),
+            });
+            continue;
+        };
+        if !seen.insert(name.as_str()) {
+            errors.push(FieldError {
+                field: item.id.clone(),
+                message: msg("该项被提交了多次", "this field was sent more than once"),
+            });
+            continue;
+        }
+        if name.starts_with("e.") {
+            let text = value.trim();
+            if text.chars().count() > MAX_COMMENT_CHARS {
+                errors.push(FieldError {
+                    field: item.id.clone(),
+                    message: msg(
+                        &format!("佐证材料不能超过 {MAX_COMMENT_CHARS} 字"),
+                        &format!("the evidence may have at most {MAX_COMMENT_CHARS} characters"),
+                    ),
+                });
+            }
+            if !text.is_empty() {
+                kept.evidence.insert(item.id.clone(), text.to_owned());
+            }
+        } else if value.is_empty() {
+        } else if survey.scale_of(item).option(value).is_some() {
+            kept.answers.insert(item.id.clone(), value.clone());
+        } else {
+            errors.push(FieldError {
+                field: item.id.clone(),
+                message: msg(
+                    "所选答案不是本题的选项",
+                    "the answer is not an option of this question",
+                ),
+            });
+        }
+    }
+    if complete {
+        for item in step.items() {
+            let flagged = errors.iter().any(|e| e.field == item.id);
+            if item.required && !kept.answers.contains_key(&item.id) && !flagged {
+                errors.push(FieldError {
+                    field: item.id.clone(),
+                    message: msg(
+                        "提交前请选择一项",
+                        "please choose an answer before submitting",
+                    ),
+                });
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(kept)
+    } else {
+        Err((errors, kept))
+    }
+}
+
 /// Field names echoed in messages are cut short: a forged form must not fill the page.
 fn truncate(s: &str) -> String {
     let mut out: String = s.chars().take(40).collect();

@@ -67,7 +67,7 @@ pub struct Stats {
 }
 
 enum Job {
-    Send(Box<(Mail, Mailbox, MailContext)>),
+    Send(Box<(Mail, Mailbox, MailContext, &'static str)>),
     Done,
 }
 
@@ -147,7 +147,13 @@ fn take(
             fingerprint: wave.fingerprint.clone(),
         };
         let to = Mailbox::new((!name.is_empty()).then_some(name), address);
-        Ok(Some(Job::Send(Box::new((mail, to, ctx)))))
+        let template = match (mail.kind.as_str(), invitation.step.as_str()) {
+            ("reminder", _) => "reminder",
+            (_, "self") => "self",
+            (_, "org") => "org",
+            _ => "invitation",
+        };
+        Ok(Some(Job::Send(Box::new((mail, to, ctx, template)))))
     })
 }
 
@@ -210,12 +216,7 @@ pub fn deliver_due(
             progress(&stats);
             continue;
         };
-        let (mail, to, ctx) = *job;
-        let template = if mail.kind == "reminder" {
-            "reminder"
-        } else {
-            "invitation"
-        };
+        let (mail, to, ctx, template) = *job;
         let outcome = match compose(&state.templates, template, mailer.from(), to, &ctx) {
             Ok(message) => {
                 if let (Some(gap), Some(at)) = (gap, last_send) {

@@ -98,10 +98,16 @@ pub fn local_time(t: chrono::NaiveDateTime) -> String {
         .to_string()
 }
 
-struct Ctx {
-    survey: std::sync::Arc<Survey>,
-    wave: Wave,
-    unit_name: String,
+/// What a valid token leads to.
+pub struct Ctx {
+    /// The wave's survey.
+    pub survey: std::sync::Arc<Survey>,
+    /// The wave.
+    pub wave: Wave,
+    /// The invitation the token belongs to.
+    pub invitation: crate::db::waves::Invitation,
+    /// The name of the invitation's unit.
+    pub unit_name: String,
 }
 
 fn form_page(
@@ -182,7 +188,8 @@ fn form_page(
     }
 }
 
-fn message(
+/// The page for a token that leads nowhere answerable.
+pub fn message(
     state: &AppState,
     lang: Lang,
     path: &str,
@@ -242,18 +249,19 @@ fn message(
 }
 
 /// Finds the token's wave and unit, or the refusal to show.
-fn load(state: &AppState, token: &str) -> Result<Result<Ctx, Lookup>, AppError> {
+pub fn load(state: &AppState, token: &str) -> Result<Result<Ctx, Lookup>, AppError> {
     let mut conn = state.pool.get()?;
     match respond::lookup(&mut conn, token)? {
         Lookup::Ready(wave, invitation) => {
             let survey = state
                 .survey(&wave)
                 .map_err(|e| AppError::Internal(e.to_string()))?;
-            let unit_name =
-                units::find(&mut conn, &invitation.unit)?.map_or(invitation.unit, |u| u.name);
+            let unit_name = units::find(&mut conn, &invitation.unit)?
+                .map_or_else(|| invitation.unit.clone(), |u| u.name);
             Ok(Ok(Ctx {
                 survey,
                 wave,
+                invitation,
                 unit_name,
             }))
         }
@@ -274,6 +282,25 @@ pub async fn show(
     let token = raw.clone();
     let loaded = aw::block(move || load(&st, &token)).await??;
     match loaded {
+        Ok(ctx) if ctx.invitation.step == StepKind::SelfAssessment.as_str() => {
+            let st = state.clone();
+            let (wave_id, unit) = (ctx.wave.id, ctx.invitation.unit.clone());
+            let stored = aw::block(move || -> Result<_, AppError> {
+                let mut conn = st.pool.get()?;
+                Ok(crate::assess::load(
+                    &mut conn,
+                    wave_id,
+                    &unit,
+                    StepKind::SelfAssessment,
+                    "",
+                )?)
+            })
+            .await??;
+            super::assess::self_page(&state, lang, &raw, &ctx, &stored, &[], StatusCode::OK)
+        }
+        Ok(ctx) if ctx.invitation.step == StepKind::Org.as_str() => {
+            super::assess::org_index(&state, lang, &raw, &ctx)
+        }
         Ok(ctx) => {
             let form = form_page(lang, &raw, &ctx, &[], &Submission::default());
             page(
@@ -324,6 +351,14 @@ pub async fn submit(
     let st = state.clone();
     let token = raw.clone();
     let ctx = match aw::block(move || load(&st, &token)).await?? {
+        Ok(ctx) if ctx.invitation.step == StepKind::SelfAssessment.as_str() => {
+            return super::assess::self_submit(state, lang, raw, ctx, body).await;
+        }
+        Ok(ctx) if ctx.invitation.step == StepKind::Org.as_str() => {
+            return Err(AppError::BadRequest(
+                "a scoring sheet is saved per unit".into(),
+            ));
+        }
         Ok(ctx) => ctx,
         Err(refused) => return message(&state, lang, &path, &refused),
     };

@@ -13,7 +13,7 @@ fn setup(smtp_port: u16) -> (TestDb, Server, i32) {
     let mut config = db.config();
     config.smtp_url = Some(format!("smtp://127.0.0.1:{smtp_port}"));
     let state = sanping::app::AppState::open(config).expect("state");
-    support::load_fixtures(&state);
+    support::load_members_only(&state);
     let server = Server::start(state);
     let wave = support::create_wave(&server.state, "liuhao.toml", None, false);
     let mut conn = server.state.pool.get().unwrap();
@@ -249,7 +249,7 @@ fn mail_test_prints_the_servers_answer_and_files_are_written_without_smtp() {
     );
     assert_eq!(smtp.messages().len(), 1);
     let state = db.state();
-    support::load_fixtures(&state);
+    support::load_members_only(&state);
     let wave = support::create_wave(&state, "liuhao.toml", None, false);
     sanping::wave::open_by_email(&mut state.pool.get().unwrap(), wave).unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -19,6 +19,7 @@ fn fixture(survey: &str, is_test: bool) -> Fixture {
     let state = db.state();
     support::load_fixtures(&state);
     let (wave, links) = support::open_wave(&state, survey, None, is_test);
+    let links = support::mass_links(links);
     let server = Server::start(state);
     Fixture {
         _db: db,

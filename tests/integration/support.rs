@@ -206,6 +206,24 @@ pub fn open_wave(
     (id, links)
 }
 
+/// Only the links of the mass questionnaire.
+pub fn mass_links(links: Vec<sanping::wave::Link>) -> Vec<sanping::wave::Link> {
+    links
+        .into_iter()
+        .filter(|l| l.step == sanping::domain::survey::StepKind::Mass)
+        .collect()
+}
+
+/// Imports the fixture unit tree and a roster of members only (no secretaries, no
+/// committee): each person gets exactly one mail.
+pub fn load_members_only(state: &AppState) {
+    let mut conn = state.pool.get().expect("conn");
+    sanping::import::units(&mut conn, &std::fs::read(fixture("units.csv")).unwrap())
+        .expect("units");
+    sanping::import::people(&mut conn, &std::fs::read(fixture("members.csv")).unwrap())
+        .expect("people");
+}
+
 /// Creates a draft wave from a shipped survey file.
 pub fn create_wave(state: &AppState, survey: &str, scope: Option<&str>, is_test: bool) -> i32 {
     let path = survey_file(survey);

@@ -109,6 +109,7 @@ fn opening_invites_each_person_for_their_unit_and_students_for_the_parent_too() 
     support::load_fixtures(&state);
     // siyou.toml: also_rate_parent = ["student"]. The committee member of U rates nothing.
     let (_, links) = support::open_wave(&state, "siyou.toml", None, false);
+    let links = support::mass_links(links);
     let mut pairs: Vec<(String, String)> = links
         .iter()
         .map(|l| (l.email.clone(), l.unit.clone()))
@@ -129,6 +130,7 @@ fn opening_invites_each_person_for_their_unit_and_students_for_the_parent_too() 
     assert_eq!(pairs, expected);
     // liuhao.toml: nobody rates the parent; a scope keeps the wave to one subtree.
     let (_, scoped) = support::open_wave(&state, "liuhao.toml", Some("CS"), false);
+    let scoped = support::mass_links(scoped);
     let mut units: Vec<&str> = scoped.iter().map(|l| l.unit.as_str()).collect();
     units.sort_unstable();
     assert_eq!(units, vec!["CS-S1", "CS-S1", "CS-T", "CS-T"]);
@@ -211,8 +213,8 @@ fn cli_open_writes_links_only_to_the_named_file_and_show_counts_per_unit() -> an
     let csv = std::fs::read_to_string(&links)?;
     assert_eq!(
         csv.lines().count(),
-        6,
-        "header + 5 people rating their own unit:\n{csv}"
+        10,
+        "header + 5 mass + 3 self (secretaries) + 1 org (committee):\n{csv}"
     );
     assert!(
         csv.lines()
@@ -329,13 +331,16 @@ fn purge_test_resets_only_test_waves() -> anyhow::Result<()> {
         Err(WaveError::Invalid(_))
     ));
     let (_, invitations) = wave::purge_test(&mut conn, test)?;
-    assert_eq!(invitations, 5);
+    assert_eq!(
+        invitations, 9,
+        "5 mass, 3 self (secretaries), 1 org (committee)"
+    );
     assert_eq!(wave::get(&mut conn, test)?.state, "draft");
     let left: i64 = invitations::table
         .filter(invitations::wave_id.eq(real))
         .count()
         .get_result(&mut *conn)?;
-    assert_eq!(left, 5, "the real wave is untouched");
+    assert_eq!(left, 9, "the real wave is untouched");
     let _ = waves::table.count().get_result::<i64>(&mut *conn)?;
     Ok(())
 }
