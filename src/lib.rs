@@ -15,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod import;
 pub mod mail;
+pub mod report;
 pub mod respond;
 pub mod wave;
 pub mod web;

@@ -1,0 +1,298 @@
+//! Reports of a wave: one row per unit with every figure the committee decides with, built
+//! from the raw responses and sheets by the pure rules in `domain::scoring`, with every
+//! group below the anonymity threshold hidden. Exported as a table, CSV, JSON or XLSX.
+
+pub mod export;
+pub mod xlsx;
+
+use std::collections::{BTreeMap, HashMap};
+
+use rand::seq::SliceRandom as _;
+use serde::Serialize;
+
+use crate::assess;
+use crate::db::waves::{self, Wave};
+use crate::db::{DbConn, units};
+use crate::domain::roster::UnitKind;
+use crate::domain::scoring::{self, Composite, DimensionFigures, ItemFigures, Node, OrgFigures, Tally};
+use crate::domain::survey::{StepKind, Survey};
+use crate::wave::{self as wave_mod, State, WaveError};
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The wave failed to load.
+    #[error(transparent)]
+    Wave(#[from] WaveError),
+    /// Scores are not shown while a wave takes answers.
+    #[error("wave {0} is still open: no scores are shown until it closes (see `sanping wave show {0}` for response rates)")]
+    Open(i32),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] diesel::result::Error),
+}
+
+/// One unit's mass figures, present only when its group is large enough.
+#[derive(Debug, Clone, Serialize)]
+pub struct MassView {
+    /// Satisfaction rate, 0..1.
+    pub satisfaction_rate: Option<f64>,
+    /// Wilson 95% interval of the rate.
+    pub satisfaction_interval: Option<(f64, f64)>,
+    /// Satisfaction index, 0..100.
+    pub satisfaction_index: Option<f64>,
+    /// Per dimension.
+    pub dimensions: Vec<DimensionFigures>,
+    /// Per item, with counts per option.
+    pub items: Vec<ItemFigures>,
+}
+
+/// Change against another wave.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Change {
+    /// Satisfaction rate now minus then.
+    pub satisfaction_rate: Option<f64>,
+    /// Index now minus then.
+    pub satisfaction_index: Option<f64>,
+    /// Composite now minus then.
+    pub composite: Option<f64>,
+}
+
+/// One row of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitReport {
+    /// Unit code.
+    pub code: String,
+    /// Unit name.
+    pub name: String,
+    /// Unit kind id.
+    pub kind: String,
+    /// Parent's code.
+    pub parent: Option<String>,
+    /// Mass invitations issued.
+    pub invited: u64,
+    /// Mass responses stored.
+    pub responses: u64,
+    /// responses / invited.
+    pub response_rate: Option<f64>,
+    /// Fewer responses than the threshold (or hidden so a sibling cannot be recovered):
+    /// no mass figure is given.
+    pub suppressed: bool,
+    /// The unit's own mass figures (absent when suppressed).
+    pub mass: Option<MassView>,
+    /// The unit and everything below it, pooled from raw counts (absent when suppressed).
+    pub rollup: Option<MassView>,
+    /// Responses in the unit's subtree.
+    pub rollup_responses: u64,
+    /// Self-assessment score (submitted sheets only).
+    pub self_score: Option<f64>,
+    /// Committee scores.
+    pub org: OrgFigures,
+    /// Composite and the steps it rests on.
+    pub composite: Composite,
+    /// Grade label.
+    pub grade: Option<String>,
+    /// Whether a gate capped the grade.
+    pub grade_capped: bool,
+    /// The satisfaction bar (e.g. 90%) met.
+    pub bar_met: Option<bool>,
+    /// Rank among units of the same kind.
+    pub rank: Option<usize>,
+    /// Against the compared wave.
+    pub change: Option<Change>,
+}
+
+/// A wave's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct WaveReport {
+    /// Wave id.
+    pub wave: i32,
+    /// Title.
+    pub title: String,
+    /// State.
+    pub state: String,
+    /// Survey id.
+    pub survey: String,
+    /// Survey fingerprint.
+    pub fingerprint: String,
+    /// Figures need this many responses.
+    pub min_responses: u32,
+    /// Comments need this many responses.
+    pub min_comments: u32,
+    /// The satisfaction bar.
+    pub satisfaction_bar: f64,
+    /// The compared wave.
+    pub compared_with: Option<i32>,
+    /// Dimension ids and names of the mass step, in order.
+    pub dimensions: Vec<(String, String)>,
+    /// Item ids and texts of the mass step, in order.
+    pub items: Vec<(String, String)>,
+    /// One row per target unit, in unit-code order.
+    pub units: Vec<UnitReport>,
+    /// Comments of units at or above the comment threshold, shuffled: (unit code, text).
+    pub comments: Vec<(String, String)>,
+}
+
+fn mass_view(survey: &Survey, tally: &Tally) -> MassView {
+    let f = scoring::mass_figures(survey, tally);
+    MassView {
+        satisfaction_rate: f.overall.rate,
+        satisfaction_interval: f.overall.wilson,
+        satisfaction_index: f.overall.index,
+        dimensions: f.dimensions,
+        items: f.items,
+    }
+}
+
+/// Builds the report of a closed or published wave.
+pub fn build(conn: &mut DbConn, wave_id: i32, compare: Option<i32>) -> Result<WaveReport, ReportError> {
+    let wave = wave_mod::get(conn, wave_id)?;
+    if matches!(State::parse(&wave.state), State::Draft | State::Open) {
+        return Err(ReportError::Open(wave_id));
+    }
+    let survey = wave_mod::survey_of(&wave)?;
+    let mut report = compute(conn, &wave, &survey)?;
+    if let Some(other) = compare {
+        let then = build(conn, other, None)?;
+        let by_code: HashMap<&str, &UnitReport> = then.units.iter().map(|u| (u.code.as_str(), u)).collect();
+        let delta = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a - b);
+        for u in &mut report.units {
+            let Some(old) = by_code.get(u.code.as_str()) else { continue };
+            let rate = |r: &UnitReport| r.mass.as_ref().and_then(|m| m.satisfaction_rate);
+            let index = |r: &UnitReport| r.mass.as_ref().and_then(|m| m.satisfaction_index);
+            u.change = Some(Change {
+                satisfaction_rate: delta(rate(u), rate(old)),
+                satisfaction_index: delta(index(u), index(old)),
+                composite: delta(u.composite.score, old.composite.score),
+            });
+        }
+        report.compared_with = Some(other);
+    }
+    Ok(report)
+}
+
+/// Own tallies and comments per unit, from the raw responses.
+pub fn tallies(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<(BTreeMap<String, Tally>, BTreeMap<String, Vec<String>>)> {
+    let mut own: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut comments: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in waves::responses_of(conn, wave_id)? {
+        let answers: BTreeMap<String, String> = serde_json::from_str(&r.answers).unwrap_or_default();
+        own.entry(r.unit.clone()).or_default().add_response(&answers);
+        if let Some(c) = r.comment {
+            comments.entry(r.unit).or_default().push(c);
+        }
+    }
+    Ok((own, comments))
+}
+
+fn compute(conn: &mut DbConn, wave: &Wave, survey: &Survey) -> Result<WaveReport, ReportError> {
+    let all_units = units::all(conn)?;
+    let targets = wave_mod::targets(&all_units, wave.scope.as_deref());
+    let (own, mut comments) = tallies(conn, wave.id)?;
+    let mut invited: HashMap<String, u64> = HashMap::new();
+    for (unit, _, n) in waves::invitation_counts(conn, wave.id)? {
+        *invited.entry(unit).or_default() += u64::try_from(n).unwrap_or(0);
+    }
+    let target_codes: std::collections::HashSet<&str> = targets.iter().map(|u| u.code.as_str()).collect();
+    // The tree of target units: a parent outside the targets (the committee) is no node.
+    let nodes: Vec<Node> = targets
+        .iter()
+        .map(|u| Node {
+            code: u.code.clone(),
+            parent: u.parent.clone().filter(|p| target_codes.contains(p.as_str())),
+        })
+        .collect();
+    let rolled = scoring::rollup(&nodes, &own);
+    let k = u64::from(survey.anonymity.min_responses);
+    let rollup_counts: BTreeMap<String, u64> = rolled.iter().map(|(c, t)| (c.clone(), t.responses)).collect();
+    let mut hidden = scoring::suppressed(&nodes, &rollup_counts, k);
+    for u in &targets {
+        if own.get(&u.code).map_or(0, |t| t.responses) < k {
+            hidden.insert(u.code.clone());
+        }
+    }
+    let selfs = assess::all(conn, wave.id, StepKind::SelfAssessment)?;
+    let orgs = assess::all(conn, wave.id, StepKind::Org)?;
+    let empty = Tally::default();
+    let mut rows: Vec<UnitReport> = targets
+        .iter()
+        .map(|u| {
+            let tally = own.get(&u.code).unwrap_or(&empty);
+            let suppressed = hidden.contains(&u.code);
+            let mass = (!suppressed).then(|| mass_view(survey, tally));
+            let rollup = (!suppressed).then(|| mass_view(survey, rolled.get(&u.code).unwrap_or(&empty)));
+            let self_score = selfs
+                .get(&u.code)
+                .and_then(|m| m.get(""))
+                .filter(|s| s.submitted)
+                .and_then(|s| scoring::sheet_score(survey, StepKind::SelfAssessment, &s.sheet.answers));
+            let sheets: Vec<BTreeMap<String, String>> = orgs
+                .get(&u.code)
+                .map(|m| m.values().map(|s| s.sheet.answers.clone()).collect())
+                .unwrap_or_default();
+            let org = scoring::org_figures(survey, &sheets);
+            let rate = mass.as_ref().and_then(|m| m.satisfaction_rate);
+            let index = mass.as_ref().and_then(|m| m.satisfaction_index);
+            let composite = scoring::composite(&survey.weights, self_score, index, org.score);
+            let grade = scoring::grade(survey, composite.score, rate);
+            let invited = invited.get(&u.code).copied().unwrap_or(0);
+            UnitReport {
+                code: u.code.clone(),
+                name: u.name.clone(),
+                kind: u.kind.clone(),
+                parent: u.parent.clone(),
+                invited,
+                responses: tally.responses,
+                response_rate: scoring::response_rate(tally.responses, invited),
+                suppressed,
+                mass,
+                rollup,
+                rollup_responses: rolled.get(&u.code).map_or(0, |t| t.responses),
+                self_score,
+                org,
+                grade: grade.as_ref().map(|g| survey.grades[g.grade].label.zh.clone()),
+                grade_capped: grade.is_some_and(|g| g.capped),
+                composite,
+                bar_met: scoring::bar_met(survey, rate),
+                rank: None,
+                change: None,
+            }
+        })
+        .collect();
+    let entries: Vec<(String, String, Option<f64>)> = rows
+        .iter()
+        .map(|r| (r.code.clone(), r.kind.clone(), r.composite.score))
+        .collect();
+    let ranks = scoring::rank(&entries);
+    for r in &mut rows {
+        r.rank = ranks.get(&r.code).copied();
+    }
+    let min_comments = u64::from(survey.anonymity.min_comments);
+    let mut shown: Vec<(String, String)> = rows
+        .iter()
+        .filter(|r| !r.suppressed && r.responses >= min_comments)
+        .flat_map(|r| comments.remove(&r.code).unwrap_or_default().into_iter().map(|c| (r.code.clone(), c)))
+        .collect();
+    shown.shuffle(&mut rand::rng());
+    let mass = survey.step(StepKind::Mass);
+    Ok(WaveReport {
+        wave: wave.id,
+        title: wave.title.clone(),
+        state: wave.state.clone(),
+        survey: survey.id.clone(),
+        fingerprint: wave.fingerprint.clone(),
+        min_responses: survey.anonymity.min_responses,
+        min_comments: survey.anonymity.min_comments,
+        satisfaction_bar: scoring::satisfaction_bar(survey),
+        compared_with: None,
+        dimensions: mass.dimensions.iter().map(|d| (d.id.clone(), d.name.zh.clone())).collect(),
+        items: mass.items().map(|i| (i.id.clone(), i.text.zh.clone())).collect(),
+        units: rows,
+        comments: shown,
+    })
+}
+
+/// The Chinese name of a unit kind id.
+pub fn kind_label(kind: &str) -> &str {
+    UnitKind::parse(kind).map_or(kind, |k| k.label())
+}
