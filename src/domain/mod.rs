@@ -1,8 +1,9 @@
-//! Pure rules of the evaluation: survey files, roster files, tokens, answers. Nothing here
-//! does I/O or knows actix, diesel or lettre; this is where most unit tests live.
+//! Pure rules of the evaluation: survey files, roster files, tokens, answers, scoring. Nothing
+//! here does I/O or knows actix, diesel or lettre; this is where most unit tests live.
 
 pub mod answers;
 pub mod roster;
+pub mod scoring;
 pub mod survey;
 pub mod text;
 pub mod token;
