@@ -2,6 +2,7 @@
 //! that changes data prints what it did; every failure names what is wrong and exits non-zero.
 
 mod mail;
+mod report;
 mod roster;
 mod survey;
 pub mod wave;
@@ -48,6 +49,8 @@ enum Command {
     /// The mail outbox: send, status, test.
     #[command(subcommand)]
     Mail(mail::MailCommand),
+    /// The results of a closed wave, per unit: table, CSV, JSON or Excel.
+    Report(report::ReportArgs),
 }
 
 /// Entry point of the binary.
@@ -94,6 +97,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::People(cmd) => roster::people(&open(config)?, cmd),
         Command::Wave(cmd) => wave::run(&open(config)?, cmd),
         Command::Mail(cmd) => mail::run(&open(config)?, cmd),
+        Command::Report(args) => report::run(&open(config)?, args),
     }
 }
 

@@ -84,6 +84,11 @@ pub enum WaveCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Recompute every figure from the raw responses and check invitations used = responses stored.
+    Verify {
+        /// The wave id.
+        wave: i32,
+    },
     /// Delete a test wave's responses and invitations and return it to draft.
     PurgeTest {
         /// The wave id.
@@ -168,6 +173,7 @@ pub fn run(state: &AppState, cmd: WaveCommand) -> anyhow::Result<()> {
                 out.display()
             );
         }
+        WaveCommand::Verify { wave } => super::report::verify(state, wave)?,
         WaveCommand::PurgeTest { wave } => {
             let (r, i) = wave::purge_test(&mut conn, wave)?;
             println!(

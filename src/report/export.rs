@@ -9,8 +9,21 @@ use super::{UnitReport, WaveReport, kind_label};
 
 /// Column headers (Chinese) in table and CSV order.
 pub const HEADERS: [&str; 15] = [
-    "代码", "单位", "类型", "上级", "邀请数", "答卷数", "参与率", "满意率", "满意度指数", "自评得分", "考评得分",
-    "综合得分", "等级", "90%线", "同类排名",
+    "代码",
+    "单位",
+    "类型",
+    "上级",
+    "邀请数",
+    "答卷数",
+    "参与率",
+    "满意率",
+    "满意度指数",
+    "自评得分",
+    "考评得分",
+    "综合得分",
+    "等级",
+    "90%线",
+    "同类排名",
 ];
 
 /// What the table shows where a group is hidden.
@@ -50,7 +63,10 @@ pub fn cells(r: &UnitReport, bar: f64, compared: bool) -> Vec<String> {
         num(r.self_score),
         num(r.org.score),
         num(r.composite.score),
-        r.grade.clone().map_or_else(|| "—".to_owned(), |g| if r.grade_capped { format!("{g}↓") } else { g }),
+        r.grade.clone().map_or_else(
+            || "—".to_owned(),
+            |g| if r.grade_capped { format!("{g}↓") } else { g },
+        ),
         match r.bar_met {
             Some(true) => format!("✓ ≥{:.0}%", bar * 100.0),
             Some(false) => format!("✗ <{:.0}%", bar * 100.0),
@@ -78,8 +94,18 @@ fn headers(compared: bool) -> Vec<&'static str> {
 /// An aligned text table for the terminal.
 pub fn table(report: &WaveReport) -> String {
     let compared = report.compared_with.is_some();
-    let mut rows = vec![headers(compared).into_iter().map(str::to_owned).collect::<Vec<_>>()];
-    rows.extend(report.units.iter().map(|r| cells(r, report.satisfaction_bar, compared)));
+    let mut rows = vec![
+        headers(compared)
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>(),
+    ];
+    rows.extend(
+        report
+            .units
+            .iter()
+            .map(|r| cells(r, report.satisfaction_bar, compared)),
+    );
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|c| rows.iter().map(|r| r[c].width()).max().unwrap_or(0))
         .collect();

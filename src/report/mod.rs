@@ -3,6 +3,7 @@
 //! group below the anonymity threshold hidden. Exported as a table, CSV, JSON or XLSX.
 
 pub mod export;
+pub mod verify;
 pub mod xlsx;
 
 use std::collections::{BTreeMap, HashMap};
@@ -14,7 +15,9 @@ use crate::assess;
 use crate::db::waves::{self, Wave};
 use crate::db::{DbConn, units};
 use crate::domain::roster::UnitKind;
-use crate::domain::scoring::{self, Composite, DimensionFigures, ItemFigures, Node, OrgFigures, Tally};
+use crate::domain::scoring::{
+    self, Composite, DimensionFigures, ItemFigures, Node, OrgFigures, Tally,
+};
 use crate::domain::survey::{StepKind, Survey};
 use crate::wave::{self as wave_mod, State, WaveError};
 
@@ -25,7 +28,9 @@ pub enum ReportError {
     #[error(transparent)]
     Wave(#[from] WaveError),
     /// Scores are not shown while a wave takes answers.
-    #[error("wave {0} is still open: no scores are shown until it closes (see `sanping wave show {0}` for response rates)")]
+    #[error(
+        "wave {0} is still open: no scores are shown until it closes (see `sanping wave show {0}` for response rates)"
+    )]
     Open(i32),
     /// The database failed.
     #[error("database error: {0}")]
@@ -56,6 +61,15 @@ pub struct Change {
     pub satisfaction_index: Option<f64>,
     /// Composite now minus then.
     pub composite: Option<f64>,
+}
+
+/// An id with its Chinese text.
+#[derive(Debug, Clone, Serialize)]
+pub struct Label {
+    /// The id in the survey file.
+    pub id: String,
+    /// The Chinese name or text.
+    pub text: String,
 }
 
 /// One row of the report.
@@ -123,10 +137,10 @@ pub struct WaveReport {
     pub satisfaction_bar: f64,
     /// The compared wave.
     pub compared_with: Option<i32>,
-    /// Dimension ids and names of the mass step, in order.
-    pub dimensions: Vec<(String, String)>,
-    /// Item ids and texts of the mass step, in order.
-    pub items: Vec<(String, String)>,
+    /// Dimensions of the mass step, in order.
+    pub dimensions: Vec<Label>,
+    /// Items of the mass step, in order.
+    pub items: Vec<Label>,
     /// One row per target unit, in unit-code order.
     pub units: Vec<UnitReport>,
     /// Comments of units at or above the comment threshold, shuffled: (unit code, text).
@@ -145,7 +159,11 @@ fn mass_view(survey: &Survey, tally: &Tally) -> MassView {
 }
 
 /// Builds the report of a closed or published wave.
-pub fn build(conn: &mut DbConn, wave_id: i32, compare: Option<i32>) -> Result<WaveReport, ReportError> {
+pub fn build(
+    conn: &mut DbConn,
+    wave_id: i32,
+    compare: Option<i32>,
+) -> Result<WaveReport, ReportError> {
     let wave = wave_mod::get(conn, wave_id)?;
     if matches!(State::parse(&wave.state), State::Draft | State::Open) {
         return Err(ReportError::Open(wave_id));
@@ -154,10 +172,13 @@ pub fn build(conn: &mut DbConn, wave_id: i32, compare: Option<i32>) -> Result<Wa
     let mut report = compute(conn, &wave, &survey)?;
     if let Some(other) = compare {
         let then = build(conn, other, None)?;
-        let by_code: HashMap<&str, &UnitReport> = then.units.iter().map(|u| (u.code.as_str(), u)).collect();
+        let by_code: HashMap<&str, &UnitReport> =
+            then.units.iter().map(|u| (u.code.as_str(), u)).collect();
         let delta = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a - b);
         for u in &mut report.units {
-            let Some(old) = by_code.get(u.code.as_str()) else { continue };
+            let Some(old) = by_code.get(u.code.as_str()) else {
+                continue;
+            };
             let rate = |r: &UnitReport| r.mass.as_ref().and_then(|m| m.satisfaction_rate);
             let index = |r: &UnitReport| r.mass.as_ref().and_then(|m| m.satisfaction_index);
             u.change = Some(Change {
@@ -171,94 +192,148 @@ pub fn build(conn: &mut DbConn, wave_id: i32, compare: Option<i32>) -> Result<Wa
     Ok(report)
 }
 
+/// The raw material of a report, read from the responses.
+#[derive(Debug, Default)]
+pub struct Raw {
+    /// Each unit's own tally.
+    pub own: BTreeMap<String, Tally>,
+    /// Each unit's comments.
+    pub comments: BTreeMap<String, Vec<String>>,
+}
+
 /// Own tallies and comments per unit, from the raw responses.
-pub fn tallies(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<(BTreeMap<String, Tally>, BTreeMap<String, Vec<String>>)> {
-    let mut own: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut comments: BTreeMap<String, Vec<String>> = BTreeMap::new();
+pub fn tallies(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Raw> {
+    let mut raw = Raw::default();
     for r in waves::responses_of(conn, wave_id)? {
-        let answers: BTreeMap<String, String> = serde_json::from_str(&r.answers).unwrap_or_default();
-        own.entry(r.unit.clone()).or_default().add_response(&answers);
+        let answers: BTreeMap<String, String> =
+            serde_json::from_str(&r.answers).unwrap_or_default();
+        raw.own
+            .entry(r.unit.clone())
+            .or_default()
+            .add_response(&answers);
         if let Some(c) = r.comment {
-            comments.entry(r.unit).or_default().push(c);
+            raw.comments.entry(r.unit).or_default().push(c);
         }
     }
-    Ok((own, comments))
+    Ok(raw)
+}
+
+/// Everything a unit's row is computed from.
+struct Inputs {
+    own: BTreeMap<String, Tally>,
+    rolled: BTreeMap<String, Tally>,
+    hidden: std::collections::BTreeSet<String>,
+    rollup_shown: std::collections::BTreeSet<String>,
+    invited: HashMap<String, u64>,
+    selfs: BTreeMap<String, BTreeMap<String, assess::Stored>>,
+    orgs: BTreeMap<String, BTreeMap<String, assess::Stored>>,
+}
+
+fn row(survey: &Survey, u: &units::Unit, inp: &Inputs) -> UnitReport {
+    let empty = Tally::default();
+    let tally = inp.own.get(&u.code).unwrap_or(&empty);
+    let suppressed = inp.hidden.contains(&u.code);
+    let mass = (!suppressed).then(|| mass_view(survey, tally));
+    let rollup = inp
+        .rollup_shown
+        .contains(&u.code)
+        .then(|| mass_view(survey, inp.rolled.get(&u.code).unwrap_or(&empty)));
+    let self_score = inp
+        .selfs
+        .get(&u.code)
+        .and_then(|m| m.get(""))
+        .filter(|s| s.submitted)
+        .and_then(|s| scoring::sheet_score(survey, StepKind::SelfAssessment, &s.sheet.answers));
+    let sheets: Vec<BTreeMap<String, String>> = inp
+        .orgs
+        .get(&u.code)
+        .map(|m| m.values().map(|s| s.sheet.answers.clone()).collect())
+        .unwrap_or_default();
+    let org = scoring::org_figures(survey, &sheets);
+    let rate = mass.as_ref().and_then(|m| m.satisfaction_rate);
+    let index = mass.as_ref().and_then(|m| m.satisfaction_index);
+    let composite = scoring::composite(&survey.weights, self_score, index, org.score);
+    let grade = scoring::grade(survey, composite.score, rate);
+    let invited = inp.invited.get(&u.code).copied().unwrap_or(0);
+    UnitReport {
+        code: u.code.clone(),
+        name: u.name.clone(),
+        kind: u.kind.clone(),
+        parent: u.parent.clone(),
+        invited,
+        responses: tally.responses,
+        response_rate: scoring::response_rate(tally.responses, invited),
+        suppressed,
+        mass,
+        rollup,
+        rollup_responses: inp.rolled.get(&u.code).map_or(0, |t| t.responses),
+        self_score,
+        org,
+        grade: grade
+            .as_ref()
+            .map(|g| survey.grades[g.grade].label.zh.clone()),
+        grade_capped: grade.is_some_and(|g| g.capped),
+        composite,
+        bar_met: scoring::bar_met(survey, rate),
+        rank: None,
+        change: None,
+    }
 }
 
 fn compute(conn: &mut DbConn, wave: &Wave, survey: &Survey) -> Result<WaveReport, ReportError> {
     let all_units = units::all(conn)?;
     let targets = wave_mod::targets(&all_units, wave.scope.as_deref());
-    let (own, mut comments) = tallies(conn, wave.id)?;
+    let Raw { own, mut comments } = tallies(conn, wave.id)?;
     let mut invited: HashMap<String, u64> = HashMap::new();
     for (unit, _, n) in waves::invitation_counts(conn, wave.id)? {
         *invited.entry(unit).or_default() += u64::try_from(n).unwrap_or(0);
     }
-    let target_codes: std::collections::HashSet<&str> = targets.iter().map(|u| u.code.as_str()).collect();
+    let target_codes: std::collections::HashSet<&str> =
+        targets.iter().map(|u| u.code.as_str()).collect();
     // The tree of target units: a parent outside the targets (the committee) is no node.
     let nodes: Vec<Node> = targets
         .iter()
         .map(|u| Node {
             code: u.code.clone(),
-            parent: u.parent.clone().filter(|p| target_codes.contains(p.as_str())),
+            parent: u
+                .parent
+                .clone()
+                .filter(|p| target_codes.contains(p.as_str())),
         })
         .collect();
     let rolled = scoring::rollup(&nodes, &own);
     let k = u64::from(survey.anonymity.min_responses);
-    let rollup_counts: BTreeMap<String, u64> = rolled.iter().map(|(c, t)| (c.clone(), t.responses)).collect();
-    let mut hidden = scoring::suppressed(&nodes, &rollup_counts, k);
-    for u in &targets {
-        if own.get(&u.code).map_or(0, |t| t.responses) < k {
-            hidden.insert(u.code.clone());
-        }
-    }
-    let selfs = assess::all(conn, wave.id, StepKind::SelfAssessment)?;
-    let orgs = assess::all(conn, wave.id, StepKind::Org)?;
-    let empty = Tally::default();
-    let mut rows: Vec<UnitReport> = targets
+    let own_count = |code: &str| own.get(code).map_or(0, |t| t.responses);
+    // A unit's own figures are its group; a shown parent with one hidden child would give
+    // that child away by subtraction, which `suppressed` prevents.
+    let counts: BTreeMap<String, u64> = targets
         .iter()
-        .map(|u| {
-            let tally = own.get(&u.code).unwrap_or(&empty);
-            let suppressed = hidden.contains(&u.code);
-            let mass = (!suppressed).then(|| mass_view(survey, tally));
-            let rollup = (!suppressed).then(|| mass_view(survey, rolled.get(&u.code).unwrap_or(&empty)));
-            let self_score = selfs
-                .get(&u.code)
-                .and_then(|m| m.get(""))
-                .filter(|s| s.submitted)
-                .and_then(|s| scoring::sheet_score(survey, StepKind::SelfAssessment, &s.sheet.answers));
-            let sheets: Vec<BTreeMap<String, String>> = orgs
-                .get(&u.code)
-                .map(|m| m.values().map(|s| s.sheet.answers.clone()).collect())
-                .unwrap_or_default();
-            let org = scoring::org_figures(survey, &sheets);
-            let rate = mass.as_ref().and_then(|m| m.satisfaction_rate);
-            let index = mass.as_ref().and_then(|m| m.satisfaction_index);
-            let composite = scoring::composite(&survey.weights, self_score, index, org.score);
-            let grade = scoring::grade(survey, composite.score, rate);
-            let invited = invited.get(&u.code).copied().unwrap_or(0);
-            UnitReport {
-                code: u.code.clone(),
-                name: u.name.clone(),
-                kind: u.kind.clone(),
-                parent: u.parent.clone(),
-                invited,
-                responses: tally.responses,
-                response_rate: scoring::response_rate(tally.responses, invited),
-                suppressed,
-                mass,
-                rollup,
-                rollup_responses: rolled.get(&u.code).map_or(0, |t| t.responses),
-                self_score,
-                org,
-                grade: grade.as_ref().map(|g| survey.grades[g.grade].label.zh.clone()),
-                grade_capped: grade.is_some_and(|g| g.capped),
-                composite,
-                bar_met: scoring::bar_met(survey, rate),
-                rank: None,
-                change: None,
-            }
-        })
+        .map(|u| (u.code.clone(), own_count(&u.code)))
         .collect();
+    let hidden = scoring::suppressed(&nodes, &counts, k);
+    // A subtree figure minus the unit's own reveals the pooled rest below: show it only
+    // when that rest is empty or itself large enough.
+    let rollup_shown = targets
+        .iter()
+        .filter(|u| {
+            let below = rolled
+                .get(&u.code)
+                .map_or(0, |t| t.responses)
+                .saturating_sub(own_count(&u.code));
+            !hidden.contains(&u.code) && (below == 0 || below >= k)
+        })
+        .map(|u| u.code.clone())
+        .collect();
+    let inputs = Inputs {
+        selfs: assess::all(conn, wave.id, StepKind::SelfAssessment)?,
+        orgs: assess::all(conn, wave.id, StepKind::Org)?,
+        own,
+        rolled,
+        hidden,
+        rollup_shown,
+        invited,
+    };
+    let mut rows: Vec<UnitReport> = targets.iter().map(|u| row(survey, u, &inputs)).collect();
     let entries: Vec<(String, String, Option<f64>)> = rows
         .iter()
         .map(|r| (r.code.clone(), r.kind.clone(), r.composite.score))
@@ -271,10 +346,20 @@ fn compute(conn: &mut DbConn, wave: &Wave, survey: &Survey) -> Result<WaveReport
     let mut shown: Vec<(String, String)> = rows
         .iter()
         .filter(|r| !r.suppressed && r.responses >= min_comments)
-        .flat_map(|r| comments.remove(&r.code).unwrap_or_default().into_iter().map(|c| (r.code.clone(), c)))
+        .flat_map(|r| {
+            comments
+                .remove(&r.code)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| (r.code.clone(), c))
+        })
         .collect();
     shown.shuffle(&mut rand::rng());
     let mass = survey.step(StepKind::Mass);
+    let label = |id: &str, text: &str| Label {
+        id: id.to_owned(),
+        text: text.to_owned(),
+    };
     Ok(WaveReport {
         wave: wave.id,
         title: wave.title.clone(),
@@ -285,8 +370,12 @@ fn compute(conn: &mut DbConn, wave: &Wave, survey: &Survey) -> Result<WaveReport
         min_comments: survey.anonymity.min_comments,
         satisfaction_bar: scoring::satisfaction_bar(survey),
         compared_with: None,
-        dimensions: mass.dimensions.iter().map(|d| (d.id.clone(), d.name.zh.clone())).collect(),
-        items: mass.items().map(|i| (i.id.clone(), i.text.zh.clone())).collect(),
+        dimensions: mass
+            .dimensions
+            .iter()
+            .map(|d| label(&d.id, &d.name.zh))
+            .collect(),
+        items: mass.items().map(|i| label(&i.id, &i.text.zh)).collect(),
         units: rows,
         comments: shown,
     })

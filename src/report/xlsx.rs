@@ -28,7 +28,13 @@ fn formats() -> Formats {
     }
 }
 
-fn sheet<'a>(wb: &'a mut Workbook, name: &str, headers: &[String], widths: &[f64], f: &Formats) -> Result<&'a mut Worksheet, XlsxError> {
+fn sheet<'a>(
+    wb: &'a mut Workbook,
+    name: &str,
+    headers: &[String],
+    widths: &[f64],
+    f: &Formats,
+) -> Result<&'a mut Worksheet, XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name(name)?;
     for (c, h) in headers.iter().enumerate() {
@@ -43,7 +49,13 @@ fn sheet<'a>(wb: &'a mut Workbook, name: &str, headers: &[String], widths: &[f64
     Ok(ws)
 }
 
-fn opt(ws: &mut Worksheet, row: u32, col: u16, v: Option<f64>, fmt: &Format) -> Result<(), XlsxError> {
+fn opt(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    v: Option<f64>,
+    fmt: &Format,
+) -> Result<(), XlsxError> {
     match v {
         Some(v) => ws.write_number_with_format(row, col, v, fmt).map(|_| ()),
         None => ws.write_string(row, col, "—").map(|_| ()),
@@ -52,7 +64,9 @@ fn opt(ws: &mut Worksheet, row: u32, col: u16, v: Option<f64>, fmt: &Format) -> 
 
 fn summary(wb: &mut Workbook, report: &WaveReport, f: &Formats) -> Result<(), XlsxError> {
     let headers: Vec<String> = HEADERS.iter().map(|h| (*h).to_owned()).collect();
-    let widths = [10.0, 28.0, 10.0, 8.0, 8.0, 8.0, 9.0, 9.0, 11.0, 9.0, 9.0, 9.0, 7.0, 8.0, 9.0];
+    let widths = [
+        10.0, 28.0, 10.0, 8.0, 8.0, 8.0, 9.0, 9.0, 11.0, 9.0, 9.0, 9.0, 7.0, 8.0, 9.0,
+    ];
     let ws = sheet(wb, "总表", &headers, &widths, f)?;
     for (i, r) in report.units.iter().enumerate() {
         let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
@@ -89,13 +103,13 @@ fn summary(wb: &mut Workbook, report: &WaveReport, f: &Formats) -> Result<(), Xl
     Ok(())
 }
 
-fn per_unit_rows<'a>(report: &'a WaveReport) -> impl Iterator<Item = (&'a UnitReport, Option<&'a MassView>)> {
+fn per_unit_rows(report: &WaveReport) -> impl Iterator<Item = (&UnitReport, Option<&MassView>)> {
     report.units.iter().map(|r| (r, r.mass.as_ref()))
 }
 
 fn dimensions(wb: &mut Workbook, report: &WaveReport, f: &Formats) -> Result<(), XlsxError> {
     let mut headers = vec!["代码".to_owned(), "单位".to_owned()];
-    for (_, name) in &report.dimensions {
+    for super::Label { text: name, .. } in &report.dimensions {
         headers.push(format!("{name} 满意率"));
         headers.push(format!("{name} 指数"));
     }
@@ -106,7 +120,7 @@ fn dimensions(wb: &mut Workbook, report: &WaveReport, f: &Formats) -> Result<(),
         let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
         ws.write_string(row, 0, &r.code)?;
         ws.write_string(row, 1, &r.name)?;
-        for (d, (id, _)) in report.dimensions.iter().enumerate() {
+        for (d, super::Label { id, .. }) in report.dimensions.iter().enumerate() {
             let col = u16::try_from(2 + d * 2).unwrap_or(u16::MAX);
             match mass.and_then(|m| m.dimensions.iter().find(|x| &x.dimension == id)) {
                 None => {
@@ -124,11 +138,26 @@ fn dimensions(wb: &mut Workbook, report: &WaveReport, f: &Formats) -> Result<(),
 }
 
 fn items(wb: &mut Workbook, report: &WaveReport, f: &Formats) -> Result<(), XlsxError> {
-    let headers: Vec<String> = ["代码", "单位", "题号", "题目", "有效票", "不了解等无效票", "满意率", "满意度指数"]
-        .iter()
-        .map(|h| (*h).to_owned())
-        .collect();
-    let ws = sheet(wb, "分题", &headers, &[10.0, 24.0, 6.0, 44.0, 8.0, 10.0, 9.0, 11.0], f)?;
+    let headers: Vec<String> = [
+        "代码",
+        "单位",
+        "题号",
+        "题目",
+        "有效票",
+        "不了解等无效票",
+        "满意率",
+        "满意度指数",
+    ]
+    .iter()
+    .map(|h| (*h).to_owned())
+    .collect();
+    let ws = sheet(
+        wb,
+        "分题",
+        &headers,
+        &[10.0, 24.0, 6.0, 44.0, 8.0, 10.0, 9.0, 11.0],
+        f,
+    )?;
     let mut row = 1u32;
     for (r, mass) in per_unit_rows(report) {
         let Some(mass) = mass else {
@@ -138,8 +167,10 @@ fn items(wb: &mut Workbook, report: &WaveReport, f: &Formats) -> Result<(), Xlsx
             row += 1;
             continue;
         };
-        for (n, (id, text)) in report.items.iter().enumerate() {
-            let Some(item) = mass.items.iter().find(|x| &x.item == id) else { continue };
+        for (n, super::Label { id, text }) in report.items.iter().enumerate() {
+            let Some(item) = mass.items.iter().find(|x| &x.item == id) else {
+                continue;
+            };
             ws.write_string(row, 0, &r.code)?;
             ws.write_string(row, 1, &r.name)?;
             ws.write_number(row, 2, (n + 1) as f64)?;
@@ -157,11 +188,19 @@ fn items(wb: &mut Workbook, report: &WaveReport, f: &Formats) -> Result<(), Xlsx
 fn comments(wb: &mut Workbook, report: &WaveReport, f: &Formats) -> Result<(), XlsxError> {
     let headers = vec!["单位".to_owned(), "意见建议".to_owned()];
     let ws = sheet(wb, "意见建议", &headers, &[28.0, 90.0], f)?;
-    let names: std::collections::HashMap<&str, &str> =
-        report.units.iter().map(|u| (u.code.as_str(), u.name.as_str())).collect();
+    let names: std::collections::HashMap<&str, &str> = report
+        .units
+        .iter()
+        .map(|u| (u.code.as_str(), u.name.as_str()))
+        .collect();
     for (i, (code, text)) in report.comments.iter().enumerate() {
         let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        ws.write_string_with_format(row, 0, names.get(code.as_str()).copied().unwrap_or(code), &f.wrap)?;
+        ws.write_string_with_format(
+            row,
+            0,
+            names.get(code.as_str()).copied().unwrap_or(code),
+            &f.wrap,
+        )?;
         // Written as a string: a comment starting with "=" must never become a formula.
         ws.write_string_with_format(row, 1, text, &f.wrap)?;
     }

@@ -4,6 +4,7 @@
 mod assess;
 mod foundation;
 mod mail;
+mod report;
 mod respond;
 mod smtp;
 mod support;

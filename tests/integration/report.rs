@@ -1,0 +1,388 @@
+//! Reports of a small fixed wave whose every figure is computed by hand below, in every
+//! output format, plus `wave verify`.
+//!
+//! The wave (liuhao.toml: 满意 100 / 基本满意 60 / 不满意 0 / 不了解 not valid; weights
+//! 0.2 / 0.5 / 0.3; k = 5, comments need 10; trim with ≥ 5 scorers; 好 ≥ 90, 较好 ≥ 80,
+//! 一般 ≥ 60; below 90% satisfaction caps at 一般), every sheet answering all 18 items alike:
+//!
+//! - LIB: 7 invited (6 slips and the secretary, who does not answer); 6 sheets — 3 满意, 1 基本满意, 1 不满意, 1 不了解 → valid 5, satisfied 4:
+//!   rate 0.8, index (300 + 60 + 0) / 5 = 72. Self all 好 → 100. Committee: 100, 80, 60,
+//!   40, 100 → trimmed (drop 40 and one 100) → (60 + 80 + 100) / 3 = 80. Composite
+//!   0.2·100 + 0.5·72 + 0.3·80 = 80 → band 较好, capped to 一般 by the 90% gate.
+//! - CS: 10 sheets, all 满意, each with a comment → rate 1, index 100; no secretary, no
+//!   committee scores → composite rests on mass alone: 100 → 好. Comments shown (10 ≥ 10).
+//! - CS-T: 10 sheets (9 满意, 1 基本满意); CS-S1: 3 sheets, all 基本满意. CS-S1 is below
+//!   k; CS (their shown parent) would give it away by subtraction, so CS-T is hidden too.
+//!   CS-T self all 较好 → 80; committee all 较好 → 80; composite (0.2·80 + 0.3·80) / 0.5 = 80
+//!   → 较好, no gate (its satisfaction is hidden).
+//! - CS roll-up: 10 + 10 + 3 = 23 valid, all satisfied → rate 1; index (1000 + 900 + 60 +
+//!   180) / 23 = 93.043…; shown, since the 13 sheets below CS are ≥ k.
+
+use std::collections::BTreeMap;
+
+use sanping::app::AppState;
+use sanping::domain::answers::{Sheet, Submission};
+use sanping::domain::survey::StepKind;
+use sanping::report;
+
+use crate::support::{self, TestDb};
+
+fn sheet(prefix: &str, option: &str) -> BTreeMap<String, String> {
+    (1..=18)
+        .map(|i| (format!("{prefix}{i}"), option.to_owned()))
+        .collect()
+}
+
+fn mass(state: &AppState, wave: i32, unit: &str, options: &[&str], comment: Option<&str>) {
+    let mut conn = state.pool.get().unwrap();
+    let (_, _, tokens) = sanping::wave::slips(&mut conn, wave, unit, options.len()).unwrap();
+    for (token, option) in tokens.iter().zip(options) {
+        let s = Submission {
+            answers: sheet("m", option),
+            comment: comment.map(str::to_owned),
+        };
+        let done = sanping::respond::submit(&mut conn, token, &s).unwrap();
+        assert!(matches!(done, sanping::respond::Submitted::Stored(_)));
+    }
+}
+
+fn invitation(
+    state: &AppState,
+    wave: i32,
+    step: &str,
+    person: &str,
+) -> sanping::db::waves::Invitation {
+    use diesel::prelude::*;
+    use sanping::db::schema::invitations;
+    let mut conn = state.pool.get().unwrap();
+    invitations::table
+        .filter(invitations::wave_id.eq(wave))
+        .filter(invitations::step.eq(step))
+        .filter(invitations::person.eq(person))
+        .select(sanping::db::waves::Invitation::as_select())
+        .first(&mut *conn)
+        .unwrap()
+}
+
+fn score(
+    state: &AppState,
+    wave: i32,
+    step: StepKind,
+    person: &str,
+    unit: &str,
+    prefix: &str,
+    option: &str,
+) {
+    let inv = invitation(state, wave, step.as_str(), person);
+    let s = Sheet {
+        answers: sheet(prefix, option),
+        evidence: BTreeMap::new(),
+    };
+    let mut conn = state.pool.get().unwrap();
+    sanping::assess::save(&mut conn, &inv, unit, step, &s, true).unwrap();
+}
+
+/// The wave described at the top, closed.
+fn fixed_wave(state: &AppState) -> i32 {
+    let mut conn = state.pool.get().unwrap();
+    sanping::import::units(
+        &mut conn,
+        &std::fs::read(support::fixture("units.csv")).unwrap(),
+    )
+    .unwrap();
+    sanping::import::people(
+        &mut conn,
+        &std::fs::read(support::fixture("report_people.csv")).unwrap(),
+    )
+    .unwrap();
+    drop(conn);
+    let wave = support::create_wave(state, "liuhao.toml", None, false);
+    sanping::wave::open(&mut state.pool.get().unwrap(), wave, "http://x", |_| Ok(())).unwrap();
+    mass(
+        state,
+        wave,
+        "LIB",
+        &[
+            "satisfied",
+            "satisfied",
+            "satisfied",
+            "basic",
+            "dissatisfied",
+            "unknown",
+        ],
+        None,
+    );
+    mass(
+        state,
+        wave,
+        "CS",
+        &["satisfied"; 10],
+        Some("<script>alert(1)</script> 多开展活动"),
+    );
+    let mut cst = vec!["satisfied"; 9];
+    cst.push("basic");
+    mass(state, wave, "CS-T", &cst, Some("教工支部的意见"));
+    mass(state, wave, "CS-S1", &["basic"; 3], None);
+    score(
+        state,
+        wave,
+        StepKind::SelfAssessment,
+        "sun.hao@demo.edu.cn",
+        "LIB",
+        "s",
+        "good",
+    );
+    score(
+        state,
+        wave,
+        StepKind::SelfAssessment,
+        "wang.li@demo.edu.cn",
+        "CS-T",
+        "s",
+        "fairly_good",
+    );
+    for (k, option) in ["good", "fairly_good", "average", "poor", "good"]
+        .iter()
+        .enumerate()
+    {
+        let member = format!("k{}@demo.edu.cn", k + 1);
+        score(state, wave, StepKind::Org, &member, "LIB", "o", option);
+        score(
+            state,
+            wave,
+            StepKind::Org,
+            &member,
+            "CS-T",
+            "o",
+            "fairly_good",
+        );
+    }
+    sanping::wave::close(&mut state.pool.get().unwrap(), wave).unwrap();
+    wave
+}
+
+fn close_to(a: Option<f64>, b: f64) -> bool {
+    a.is_some_and(|a| (a - b).abs() < 1e-9)
+}
+
+#[test]
+fn the_report_has_the_hand_computed_figures_and_hides_small_groups() {
+    let db = TestDb::new();
+    let state = db.state();
+    let wave = fixed_wave(&state);
+    let r = report::build(&mut state.pool.get().unwrap(), wave, None).unwrap();
+    let unit = |code: &str| r.units.iter().find(|u| u.code == code).unwrap();
+    let lib = unit("LIB");
+    let m = lib.mass.as_ref().unwrap();
+    assert!(close_to(m.satisfaction_rate, 0.8) && close_to(m.satisfaction_index, 72.0));
+    assert_eq!(
+        (lib.responses, lib.invited),
+        (6, 7),
+        "6 slips + the secretary's own mass link"
+    );
+    assert!(close_to(lib.response_rate, 6.0 / 7.0));
+    assert!(close_to(lib.self_score, 100.0));
+    assert_eq!((lib.org.scorers, lib.org.trimmed), (5, true));
+    assert!(close_to(lib.org.score, 80.0));
+    assert!(close_to(lib.composite.score, 80.0));
+    assert_eq!(lib.grade.as_deref(), Some("一般"));
+    assert!(lib.grade_capped, "较好 by score, capped by the 90% gate");
+    assert_eq!(lib.bar_met, Some(false));
+    let item = &m.items[0];
+    assert_eq!(
+        item.counts,
+        vec![
+            ("satisfied".into(), 3),
+            ("basic".into(), 1),
+            ("dissatisfied".into(), 1),
+            ("unknown".into(), 1)
+        ]
+    );
+    assert_eq!(
+        (item.figures.answers, item.figures.valid),
+        (6.0, 5.0),
+        "不了解 counted but not valid"
+    );
+    let cs = unit("CS");
+    assert!(close_to(
+        cs.mass.as_ref().unwrap().satisfaction_index,
+        100.0
+    ));
+    assert_eq!(cs.composite.steps, vec![StepKind::Mass]);
+    assert_eq!(
+        cs.composite.missing,
+        vec![StepKind::SelfAssessment, StepKind::Org]
+    );
+    assert_eq!((cs.grade.as_deref(), cs.bar_met), (Some("好"), Some(true)));
+    let rollup = cs.rollup.as_ref().unwrap();
+    assert!(
+        close_to(rollup.satisfaction_index, 2140.0 / 23.0)
+            && close_to(rollup.satisfaction_rate, 1.0)
+    );
+    assert_eq!(cs.rollup_responses, 23);
+    for hidden in ["CS-S1", "CS-T"] {
+        let u = unit(hidden);
+        assert!(
+            u.suppressed && u.mass.is_none() && u.rollup.is_none(),
+            "{hidden} must be hidden"
+        );
+    }
+    let cst = unit("CS-T");
+    assert!(close_to(cst.composite.score, 80.0));
+    assert_eq!(cst.composite.missing, vec![StepKind::Mass]);
+    assert_eq!(
+        (cst.grade.as_deref(), cst.grade_capped, cst.rank),
+        (Some("较好"), false, Some(1))
+    );
+    assert_eq!(
+        r.comments.len(),
+        10,
+        "CS has 10 responses: its comments are shown; hidden CS-T's are not"
+    );
+    assert!(r.comments.iter().all(|(unit, _)| unit == "CS"));
+}
+
+#[test]
+fn table_csv_json_and_xlsx_carry_the_same_figures() {
+    use calamine::{Data, Reader as _};
+    let db = TestDb::new();
+    let state = db.state();
+    let wave = fixed_wave(&state);
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = support::bin()
+            .env("DATABASE_URL", db.url())
+            .arg("report")
+            .arg(wave.to_string())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let table = run(&[]);
+    let lib_line = table.lines().find(|l| l.starts_with("LIB")).unwrap();
+    for cell in ["85.7%", "80.0%", "72.0", "100.0", "80.0", "一般↓", "✗ <90%"] {
+        assert!(lib_line.contains(cell), "{cell} missing: {lib_line}");
+    }
+    assert!(
+        table
+            .lines()
+            .find(|l| l.starts_with("CS-S1"))
+            .unwrap()
+            .contains("样本不足")
+    );
+    let csv_text = run(&["--format", "csv"]);
+    let mut rdr = csv::Reader::from_reader(csv_text.trim_start_matches('\u{feff}').as_bytes());
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    let lib = rows.iter().find(|r| &r[0] == "LIB").unwrap();
+    assert_eq!(
+        (&lib[7], &lib[8], &lib[11], &lib[12]),
+        ("80.0%", "72.0", "80.0", "一般↓")
+    );
+    let cst = rows.iter().find(|r| &r[0] == "CS-T").unwrap();
+    assert_eq!((&cst[7], &cst[8]), ("样本不足", "样本不足"));
+    let json: serde_json::Value = serde_json::from_str(&run(&["--format", "json"])).unwrap();
+    let units = json["units"].as_array().unwrap();
+    let j = |code: &str| units.iter().find(|u| u["code"] == code).unwrap().clone();
+    assert_eq!(j("LIB")["mass"]["satisfaction_index"], 72.0);
+    assert_eq!(j("LIB")["grade"], "一般");
+    assert_eq!(j("CS-T")["suppressed"], true);
+    assert!(j("CS-T")["mass"].is_null() && j("CS-S1")["rollup"].is_null());
+    assert_eq!(j("LIB")["mass"]["dimensions"].as_array().unwrap().len(), 6);
+    assert_eq!(j("LIB")["mass"]["items"].as_array().unwrap().len(), 18);
+    let path = dir.path().join("r.xlsx");
+    run(&["--format", "xlsx", "--out", path.to_str().unwrap()]);
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    assert_eq!(
+        book.sheet_names(),
+        vec!["总表", "分维度", "分题", "意见建议"]
+    );
+    let summary = book.worksheet_range("总表").unwrap();
+    assert_eq!(summary.get((0, 7)), Some(&Data::String("满意率".into())));
+    let lib_row = summary
+        .rows()
+        .find(|r| r[0] == Data::String("LIB".into()))
+        .unwrap();
+    assert_eq!(lib_row[7], Data::Float(0.8));
+    assert_eq!(lib_row[8], Data::Float(72.0));
+    assert_eq!(lib_row[12], Data::String("一般".into()));
+    let cst_row = summary
+        .rows()
+        .find(|r| r[0] == Data::String("CS-T".into()))
+        .unwrap();
+    assert_eq!(cst_row[7], Data::String("样本不足".into()));
+    let comments = book.worksheet_range("意见建议").unwrap();
+    assert_eq!(comments.rows().count(), 11);
+    assert!(
+        comments
+            .rows()
+            .skip(1)
+            .all(|r| r[1] == Data::String("<script>alert(1)</script> 多开展活动".into()))
+    );
+}
+
+#[test]
+fn no_scores_while_the_wave_is_open_and_compare_shows_the_change() {
+    let db = TestDb::new();
+    let state = db.state();
+    let first = fixed_wave(&state);
+    let second = support::create_wave(&state, "liuhao.toml", None, false);
+    let mut conn = state.pool.get().unwrap();
+    sanping::wave::open(&mut conn, second, "http://x", |_| Ok(())).unwrap();
+    drop(conn);
+    mass(&state, second, "LIB", &["satisfied"; 6], None);
+    let err = report::build(&mut state.pool.get().unwrap(), second, None).unwrap_err();
+    assert!(matches!(err, report::ReportError::Open(_)), "{err}");
+    let out = support::bin()
+        .env("DATABASE_URL", db.url())
+        .args(["report", &second.to_string()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("still open"));
+    sanping::wave::close(&mut state.pool.get().unwrap(), second).unwrap();
+    let r = report::build(&mut state.pool.get().unwrap(), second, Some(first)).unwrap();
+    let lib = r.units.iter().find(|u| u.code == "LIB").unwrap();
+    let change = lib.change.as_ref().unwrap();
+    assert!(
+        close_to(change.satisfaction_index, 28.0),
+        "100 now, 72 then: {change:?}"
+    );
+    assert!(close_to(change.satisfaction_rate, 0.2));
+}
+
+#[test]
+fn wave_verify_balances_used_invitations_against_stored_responses() {
+    use diesel::prelude::*;
+    let db = TestDb::new();
+    let state = db.state();
+    let wave = fixed_wave(&state);
+    let run = || {
+        support::bin()
+            .env("DATABASE_URL", db.url())
+            .args(["wave", "verify", &wave.to_string()])
+            .output()
+            .unwrap()
+    };
+    let ok = run();
+    let stdout = String::from_utf8(ok.stdout).unwrap();
+    assert!(ok.status.success(), "{stdout}");
+    assert!(stdout.contains("LIB") && stdout.contains("verifies"));
+    let mut conn = state.pool.get().unwrap();
+    let one: String = sanping::db::schema::responses::table
+        .filter(sanping::db::schema::responses::unit.eq("LIB"))
+        .select(sanping::db::schema::responses::id)
+        .first(&mut *conn)
+        .unwrap();
+    diesel::delete(sanping::db::schema::responses::table.find(one))
+        .execute(&mut *conn)
+        .unwrap();
+    let bad = run();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8(bad.stdout).unwrap().contains("MISMATCH"));
+}
