@@ -84,6 +84,7 @@ pub fn server(state: AppState) -> anyhow::Result<(actix_web::dev::Server, Socket
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .wrap(web::security_headers())
             .wrap(actix_web::middleware::from_fn(web::log::request_log))
             .configure(web::routes)
     })

@@ -63,6 +63,14 @@ pub struct ConfigArgs {
     /// Cookie signing key (at least 32 characters). Unset: generated and kept in the database.
     #[arg(long, env = "SANPING_SECRET", global = true, hide_env_values = true)]
     pub secret: Option<String>,
+    /// Folder of survey files offered in the admin pages.
+    #[arg(
+        long,
+        env = "SANPING_SURVEY_DIR",
+        global = true,
+        default_value = "surveys"
+    )]
+    pub survey_dir: PathBuf,
     /// Largest number of pooled database connections.
     #[arg(long, env = "SANPING_DB_POOL", global = true)]
     pub db_pool: Option<u32>,
@@ -92,6 +100,8 @@ pub struct Config {
     pub mail_max_attempts: i32,
     /// Cookie key from the environment; `None` means the one stored in the database.
     pub secret: Option<String>,
+    /// Folder of survey files.
+    pub survey_dir: PathBuf,
     /// Pool size.
     pub db_pool: u32,
     /// Pool wait.
@@ -136,6 +146,7 @@ impl Config {
             mail_rate: args.mail_rate.filter(|r| *r > 0.0),
             mail_max_attempts: args.mail_max_attempts.max(1),
             secret: args.secret.clone(),
+            survey_dir: args.survey_dir.clone(),
             db_pool: args.db_pool.unwrap_or(default_pool).max(1),
             db_timeout: Duration::from_secs(args.db_timeout.max(1)),
         })
@@ -153,6 +164,7 @@ impl Config {
             mail_rate: None,
             mail_max_attempts: 8,
             secret: None,
+            survey_dir: PathBuf::from("surveys"),
             db_pool: 8,
             db_timeout: Duration::from_secs(5),
         }
@@ -194,6 +206,7 @@ impl Config {
                     "(unset: generated and kept in the database)".to_owned()
                 },
             ),
+            ("SANPING_SURVEY_DIR", self.survey_dir.display().to_string()),
             ("SANPING_DB_POOL", self.db_pool.to_string()),
             (
                 "SANPING_DB_TIMEOUT",

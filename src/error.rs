@@ -20,6 +20,15 @@ pub enum AppError {
     /// The request is malformed.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Not logged in: the response sends the browser to the login page.
+    #[error("login required")]
+    Unauthorized,
+    /// Logged in, but the role does not allow it.
+    #[error("forbidden")]
+    Forbidden,
+    /// The state of the data does not allow the action; the message says why.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// No database connection in time, or the database is down.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -66,15 +75,33 @@ impl ResponseError for AppError {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        if matches!(self, Self::Unauthorized) {
+            // 401 with a page that links (and, for browsers, refers) to the login.
+            return HttpResponse::Unauthorized()
+                .content_type(ContentType::html())
+                .body(
+                    "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\">\
+                     <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+                     <link rel=\"stylesheet\" href=\"/static/style.css\"><title>请先登录</title>\
+                     <main class=\"page\"><h1>请先登录</h1><p lang=\"en\">Please log in.</p>\
+                     <p><a href=\"/admin/login\">登录 Log in</a></p></main></html>",
+                );
+        }
         let (zh, en) = match self {
             Self::NotFound => ("页面不存在", "Page not found"),
             Self::BadRequest(_) => ("请求无效", "Bad request"),
+            Self::Unauthorized => ("请先登录", "Please log in"),
+            Self::Forbidden => ("没有权限", "Your role does not allow this"),
+            Self::Conflict(_) => ("无法执行", "This cannot be done now"),
             Self::Unavailable(_) => (
                 "服务暂时繁忙，请稍后再试。您的答卷尚未提交，链接仍然有效。",
                 "The service is busy; please try again shortly. Nothing was submitted and your link still works.",
@@ -88,6 +115,13 @@ impl ResponseError for AppError {
             Self::Internal(d) => tracing::error!(detail = %d, "request failed"),
             _ => {}
         }
+        // Our own explanations (never a database's) are shown to the person.
+        let detail = match self {
+            Self::BadRequest(d) | Self::Conflict(d) => {
+                format!("<p class=\"notice\">{}</p>", handlebars::html_escape(d))
+            }
+            _ => String::new(),
+        };
         let mut res = HttpResponse::build(self.status_code());
         if matches!(self, Self::Unavailable(_)) {
             res.insert_header(("Retry-After", "5"));
@@ -96,7 +130,7 @@ impl ResponseError for AppError {
             "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
              <link rel=\"stylesheet\" href=\"/static/style.css\">\
-             <title>{zh}</title><main class=\"page\"><h1>{zh}</h1><p lang=\"en\">{en}</p>\
+             <title>{zh}</title><main class=\"page\"><h1>{zh}</h1><p lang=\"en\">{en}</p>{detail}\
              <p><a href=\"/\">首页 Home</a></p></main></html>"
         ))
     }

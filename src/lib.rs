@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod assess;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -1,10 +1,12 @@
 //! The command line (`sanping …`): parses arguments and calls the library. Every command
 //! that changes data prints what it did; every failure names what is wrong and exits non-zero.
 
+mod admin;
 mod mail;
 mod report;
 mod roster;
 mod survey;
+pub use survey::summary as survey_summary;
 pub mod wave;
 
 use std::process::ExitCode;
@@ -51,6 +53,15 @@ enum Command {
     Mail(mail::MailCommand),
     /// The results of a closed wave, per unit: table, CSV, JSON or Excel.
     Report(report::ReportArgs),
+    /// Admin accounts for the web console.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Show the audit log of admin actions, newest first.
+    Audit {
+        /// How many entries.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
 }
 
 /// Entry point of the binary.
@@ -98,6 +109,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Wave(cmd) => wave::run(&open(config)?, cmd),
         Command::Mail(cmd) => mail::run(&open(config)?, cmd),
         Command::Report(args) => report::run(&open(config)?, args),
+        Command::Admin(cmd) => admin::run(&open(config)?, cmd),
+        Command::Audit { limit } => admin::audit(&open(config)?, limit),
     }
 }
 

@@ -3,6 +3,7 @@
 //!
 //! Query functions take `&mut DbConn` and leave the transaction to the caller.
 
+pub mod accounts;
 pub mod assessments;
 pub mod outbox;
 pub mod people;

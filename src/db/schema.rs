@@ -97,6 +97,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     responses,
     outbox,
     assessments,
+    users,
+    login_throttle,
+    audit_log,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(invitations::unit, outbox::state);
@@ -112,5 +115,32 @@ diesel::table! {
         evidence -> Text,
         submitted -> Bool,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (username) {
+        username -> Text,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> Integer,
+        locked_until -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        detail -> Text,
     }
 }

@@ -2,6 +2,7 @@
 //! from the raw responses and sheets by the pure rules in `domain::scoring`, with every
 //! group below the anonymity threshold hidden. Exported as a table, CSV, JSON or XLSX.
 
+pub mod charts;
 pub mod export;
 pub mod verify;
 pub mod xlsx;

@@ -31,16 +31,29 @@ impl Layout {
             lang: lang.tag(),
             title: title.into(),
             t: strings(lang),
-            switch_href: format!("{path}?lang={other}"),
+            switch_href: format!(
+                "/lang/{other}?back={}",
+                percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC)
+            ),
         }
     }
 }
 
-/// The language asked for with `?lang=`.
+/// The cookie that remembers the chosen language.
+pub const LANG_COOKIE: &str = "sp_lang";
+
+/// The page's language: `?lang=` if given, else the remembered choice, else Chinese.
 pub fn lang_of(req: &HttpRequest) -> Lang {
     let query = req.query_string();
     let value = query.split('&').find_map(|kv| kv.strip_prefix("lang="));
-    Lang::from_param(value)
+    match value {
+        Some(v) => Lang::from_param(Some(v)),
+        None => Lang::from_param(
+            req.cookie(LANG_COOKIE)
+                .as_ref()
+                .map(actix_web::cookie::Cookie::value),
+        ),
+    }
 }
 
 #[derive(Serialize)]
@@ -55,18 +68,6 @@ pub async fn index(req: HttpRequest, state: aw::Data<AppState>) -> Result<HttpRe
         layout: Layout::new(lang, strings(lang).site, "/"),
     };
     page(&state.templates, StatusCode::OK, "pages/home", &ctx)
-}
-
-/// `GET /admin/login`: the admin pages come in a later release; say so and point to the CLI.
-pub async fn admin_login(
-    req: HttpRequest,
-    state: aw::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    let lang = lang_of(&req);
-    let ctx = HomePage {
-        layout: Layout::new(lang, strings(lang).admin_login, "/admin/login"),
-    };
-    page(&state.templates, StatusCode::OK, "pages/admin_login", &ctx)
 }
 
 #[derive(Serialize)]

@@ -1,10 +1,12 @@
 //! The web server: the one route table, request logging, page rendering and handlers.
 
+pub mod admin;
 pub mod assess;
 pub mod home;
 pub mod i18n;
 pub mod log;
 pub mod respond;
+pub mod session;
 pub mod templates;
 
 use actix_web::web as aw;
@@ -13,7 +15,41 @@ use actix_web::web as aw;
 pub fn routes(cfg: &mut aw::ServiceConfig) {
     cfg.route("/", aw::get().to(home::index))
         .route("/healthz", aw::get().to(home::healthz))
-        .route("/admin/login", aw::get().to(home::admin_login))
+        .route("/lang/{code}", aw::get().to(admin::set_lang))
+        .route("/admin/login", aw::get().to(admin::login_form))
+        .route("/admin/login", aw::post().to(admin::login))
+        .route("/admin/logout", aw::post().to(admin::logout))
+        .route("/admin", aw::get().to(admin::waves::index))
+        .route("/admin/audit", aw::get().to(admin::audit))
+        .route("/admin/units", aw::get().to(admin::units_page))
+        .route("/admin/units", aw::post().to(admin::upload))
+        .route("/admin/people", aw::get().to(admin::people_page))
+        .route("/admin/people", aw::post().to(admin::upload))
+        .route("/admin/surveys", aw::get().to(admin::surveys_page))
+        .route("/admin/waves/new", aw::get().to(admin::waves::new_form))
+        .route("/admin/waves", aw::post().to(admin::waves::create))
+        .route("/admin/waves/{id}", aw::get().to(admin::waves::show))
+        .route(
+            "/admin/waves/{id}/slips",
+            aw::post().to(admin::waves::slips),
+        )
+        .route(
+            "/admin/waves/{id}/{action}",
+            aw::get().to(admin::waves::confirm),
+        )
+        .route(
+            "/admin/waves/{id}/{action}",
+            aw::post().to(admin::waves::act),
+        )
+        .route("/admin/results/{id}", aw::get().to(admin::results::show))
+        .route(
+            "/admin/results/{id}/unit/{code}",
+            aw::get().to(admin::results::unit),
+        )
+        .route(
+            "/admin/results/{id}/export/{format}",
+            aw::get().to(admin::results::export),
+        )
         .route("/static/{file}", aw::get().to(templates::asset))
         .route("/s", aw::get().to(respond::enter_code))
         .service(
@@ -32,4 +68,20 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
         )
         .route("/w/{wave}/receipts", aw::get().to(respond::receipts))
         .default_service(aw::to(home::not_found));
+}
+
+/// The usual security headers on every response: a strict Content-Security-Policy (no
+/// scripts, no inline styles, nothing from elsewhere), no framing, no MIME sniffing, and no
+/// Referer — a respondent's URL carries their token and must not leak to another site.
+pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"))
 }

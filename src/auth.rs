@@ -1,0 +1,184 @@
+//! Admin accounts: argon2 password hashes, roles, login throttling and the audit log.
+//!
+//! Throttling lives in the database so that every server process sees the same count: after
+//! 5 failures for an account or an address, each further failure locks it out for twice as
+//! long as the last (30 s, 1 min, … at most 15 min).
+
+use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _};
+use chrono::{NaiveDateTime, Utc};
+
+use crate::db::accounts::{self, AuditEntry, User};
+use crate::db::{self, DbConn};
+use crate::domain::token;
+
+/// The admin roles.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Results only.
+    Viewer,
+    /// Results, scoring sheet, exports.
+    Committee,
+    /// Everything.
+    Organizer,
+}
+
+impl Role {
+    /// Reads a role name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "organizer" => Some(Self::Organizer),
+            "committee" => Some(Self::Committee),
+            "viewer" => Some(Self::Viewer),
+            _ => None,
+        }
+    }
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Organizer => "organizer",
+            Self::Committee => "committee",
+            Self::Viewer => "viewer",
+        }
+    }
+}
+
+/// Failures allowed before lockouts start.
+const FREE_FAILURES: i32 = 5;
+
+/// Why a login failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Wrong name or password (never says which).
+    #[error("wrong username or password")]
+    Wrong,
+    /// Too many failures: try again after this time.
+    #[error("too many failed logins; try again after {0} UTC")]
+    Locked(NaiveDateTime),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] diesel::result::Error),
+}
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))
+}
+
+/// Creates or updates an account.
+pub fn add_user(
+    conn: &mut DbConn,
+    username: &str,
+    role: Role,
+    password: &str,
+) -> anyhow::Result<()> {
+    let name = username.trim();
+    if name.is_empty() || name.chars().any(char::is_whitespace) {
+        anyhow::bail!("a username must be non-empty and contain no spaces");
+    }
+    if password.chars().count() < 8 {
+        anyhow::bail!("the password must have at least 8 characters");
+    }
+    let user = User {
+        username: name.to_owned(),
+        password_hash: hash_password(password)?,
+        role: role.as_str().to_owned(),
+        created_at: now(),
+    };
+    db::write_tx(conn, |conn| {
+        accounts::put_user(conn, &user)?;
+        record(
+            conn,
+            "cli",
+            "admin.add",
+            &format!("{name} as {}", role.as_str()),
+        )
+    })?;
+    Ok(())
+}
+
+fn locked(conn: &mut DbConn, key: &str) -> diesel::QueryResult<Option<NaiveDateTime>> {
+    Ok(accounts::throttle(conn, key)?.and_then(|(_, until)| (until > now()).then_some(until)))
+}
+
+fn fail(conn: &mut DbConn, key: &str) -> diesel::QueryResult<()> {
+    let failures = accounts::throttle(conn, key)?.map_or(0, |(f, _)| f) + 1;
+    let until = if failures > FREE_FAILURES {
+        let secs = (30i64 << (failures - FREE_FAILURES - 1).min(5)).min(900);
+        now() + chrono::Duration::seconds(secs)
+    } else {
+        now()
+    };
+    accounts::set_throttle(conn, key, failures, until)?;
+    Ok(())
+}
+
+/// Checks a login; throttled per account and per client address.
+pub fn login(
+    conn: &mut DbConn,
+    username: &str,
+    password: &str,
+    address: &str,
+) -> Result<(String, Role), LoginError> {
+    let user_key = format!("user:{username}");
+    let addr_key = format!("addr:{address}");
+    let user = db::write_tx(conn, |conn| -> Result<Option<User>, LoginError> {
+        for key in [&user_key, &addr_key] {
+            if let Some(until) = locked(conn, key)? {
+                return Err(LoginError::Locked(until));
+            }
+        }
+        Ok(accounts::find_user(conn, username)?)
+    })?;
+    // Verify outside the transaction: argon2 is slow on purpose and must not hold the lock.
+    let ok = user.as_ref().is_some_and(|u| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), u.password_hash.as_str())
+            .is_ok()
+    });
+    db::write_tx(conn, |conn| {
+        if let (Some(u), true) = (&user, ok) {
+            accounts::clear_throttle(conn, &user_key)?;
+            accounts::clear_throttle(conn, &addr_key)?;
+            record(conn, &u.username, "login", address)?;
+            Ok((
+                u.username.clone(),
+                Role::parse(&u.role).unwrap_or(Role::Viewer),
+            ))
+        } else {
+            fail(conn, &user_key)?;
+            fail(conn, &addr_key)?;
+            Err(LoginError::Wrong)
+        }
+    })
+}
+
+/// Appends an entry to the audit log (inside the caller's transaction).
+pub fn record(
+    conn: &mut DbConn,
+    actor: &str,
+    action: &str,
+    detail: &str,
+) -> diesel::QueryResult<()> {
+    accounts::audit(
+        conn,
+        &AuditEntry {
+            id: token::random_id(),
+            at: now(),
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            detail: detail.to_owned(),
+        },
+    )
+    .map(|_| ())
+}

@@ -1,0 +1,79 @@
+//! `sanping admin …` and `sanping audit`.
+
+use std::io::{BufRead as _, IsTerminal as _};
+
+use anyhow::{Context as _, bail};
+
+use crate::app::AppState;
+use crate::auth::{self, Role};
+use crate::db::accounts;
+
+/// Account commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum AdminCommand {
+    /// Create an account, or set a new password and role for an existing one. The password
+    /// is read from standard input (or asked for without echo on a terminal).
+    Add {
+        /// The login name.
+        username: String,
+        /// organizer (everything), committee (results, scoring sheet, exports) or viewer (results).
+        #[arg(long)]
+        role: String,
+    },
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("password: ")?;
+        let again = rpassword::prompt_password("again: ")?;
+        if first != again {
+            bail!("the two passwords differ");
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+/// Runs an admin command.
+pub fn run(state: &AppState, cmd: AdminCommand) -> anyhow::Result<()> {
+    let AdminCommand::Add { username, role } = cmd;
+    let Some(role) = Role::parse(&role) else {
+        bail!("unknown role \"{role}\": use organizer, committee or viewer");
+    };
+    let password = read_password()?;
+    let mut conn = state
+        .pool
+        .get()
+        .context("cannot get a database connection")?;
+    auth::add_user(&mut conn, &username, role, &password)?;
+    println!(
+        "account {username} ({}) saved; log in at {}/admin/login",
+        role.as_str(),
+        state.config.base_url
+    );
+    Ok(())
+}
+
+/// `sanping audit`: the newest entries of the audit log.
+pub fn audit(state: &AppState, limit: i64) -> anyhow::Result<()> {
+    let mut conn = state
+        .pool
+        .get()
+        .context("cannot get a database connection")?;
+    for e in accounts::audit_entries(&mut conn, limit)? {
+        println!(
+            "{}  {:<12} {:<16} {}",
+            crate::web::respond::local_time(e.at),
+            e.actor,
+            e.action,
+            e.detail
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! Admin accounts, login throttling and the audit log.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{audit_log, login_throttle, users};
+
+/// An admin account.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct User {
+    /// Login name.
+    pub username: String,
+    /// Argon2 PHC string.
+    pub password_hash: String,
+    /// `organizer`, `committee` or `viewer`.
+    pub role: String,
+    /// When it was created.
+    pub created_at: NaiveDateTime,
+}
+
+/// One user.
+pub fn find_user(conn: &mut DbConn, username: &str) -> QueryResult<Option<User>> {
+    users::table
+        .find(username)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Creates or replaces an account (a new password or role for an existing name).
+pub fn put_user(conn: &mut DbConn, user: &User) -> QueryResult<usize> {
+    diesel::delete(users::table.find(&user.username)).execute(conn)?;
+    diesel::insert_into(users::table).values(user).execute(conn)
+}
+
+/// A throttle entry: failures so far and until when logins are refused.
+pub fn throttle(conn: &mut DbConn, key: &str) -> QueryResult<Option<(i32, NaiveDateTime)>> {
+    login_throttle::table
+        .find(key)
+        .select((login_throttle::failures, login_throttle::locked_until))
+        .first(conn)
+        .optional()
+}
+
+/// Stores a throttle entry.
+pub fn set_throttle(
+    conn: &mut DbConn,
+    key: &str,
+    failures: i32,
+    until: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::delete(login_throttle::table.find(key)).execute(conn)?;
+    diesel::insert_into(login_throttle::table)
+        .values((
+            login_throttle::key.eq(key),
+            login_throttle::failures.eq(failures),
+            login_throttle::locked_until.eq(until),
+        ))
+        .execute(conn)
+}
+
+/// Forgets a throttle entry (after a successful login).
+pub fn clear_throttle(conn: &mut DbConn, key: &str) -> QueryResult<usize> {
+    diesel::delete(login_throttle::table.find(key)).execute(conn)
+}
+
+/// An audit entry.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = audit_log)]
+pub struct AuditEntry {
+    /// Random id.
+    pub id: String,
+    /// When (UTC).
+    pub at: NaiveDateTime,
+    /// Who (username, or `cli` for the command line).
+    pub actor: String,
+    /// What, e.g. `wave.open`.
+    pub action: String,
+    /// Details, e.g. the wave id.
+    pub detail: String,
+}
+
+/// Appends to the audit log.
+pub fn audit(conn: &mut DbConn, entry: &AuditEntry) -> QueryResult<usize> {
+    diesel::insert_into(audit_log::table)
+        .values(entry)
+        .execute(conn)
+}
+
+/// The newest audit entries.
+pub fn audit_entries(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<AuditEntry>> {
+    audit_log::table
+        .order(audit_log::at.desc())
+        .limit(limit)
+        .select(AuditEntry::as_select())
+        .load(conn)
+}

@@ -1,0 +1,487 @@
+//! The organizer's console and the committee's dashboard: login, roster and units, survey
+//! files, waves, results and the audit log. Every page checks the session's role; every form
+//! carries the session's CSRF token; every change or export is written to the audit log.
+
+pub mod results;
+pub mod strings;
+pub mod waves;
+
+use actix_web::cookie::Cookie;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web as aw};
+use futures_util::StreamExt as _;
+use serde::Serialize;
+
+use super::home::{Layout, lang_of};
+use super::respond::parse_form;
+use super::session::{Session, check_csrf, require};
+use super::templates::page;
+use crate::app::AppState;
+use crate::auth::{self, LoginError, Role};
+use crate::db::{self, accounts, units};
+use crate::domain::Lang;
+use crate::error::AppError;
+use crate::import::{self, ImportError};
+use strings::AdminStrings;
+
+/// What every admin page's layout needs.
+#[derive(Serialize)]
+pub struct Admin {
+    /// The page layout.
+    pub layout: Layout,
+    /// The admin strings.
+    pub a: &'static AdminStrings,
+    /// Logged-in user.
+    pub user: String,
+    /// Role name.
+    pub role: &'static str,
+    /// Whether organizer links are shown.
+    pub organizer: bool,
+    /// The CSRF token for the page's forms.
+    pub csrf: String,
+}
+
+impl Admin {
+    /// The admin context of a page.
+    pub fn new(req: &HttpRequest, session: &Session, title: impl Into<String>) -> Self {
+        let lang = lang_of(req);
+        Self {
+            layout: Layout::new(lang, title, req.path()),
+            a: strings::strings(lang),
+            user: session.user.clone(),
+            role: session.role.as_str(),
+            organizer: session.role == Role::Organizer,
+            csrf: session.csrf.clone(),
+        }
+    }
+}
+
+/// A page with just the admin context and one payload.
+#[derive(Serialize)]
+pub struct AdminPage<T: Serialize> {
+    /// Layout and navigation.
+    #[serde(flatten)]
+    pub admin: Admin,
+    /// The page's own data.
+    pub data: T,
+}
+
+/// Renders an admin page.
+pub fn render<T: Serialize>(
+    state: &AppState,
+    status: StatusCode,
+    name: &str,
+    admin: Admin,
+    data: T,
+) -> Result<HttpResponse, AppError> {
+    page(&state.templates, status, name, &AdminPage { admin, data })
+}
+
+/// A redirect after a POST.
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_owned()))
+        .finish()
+}
+
+/// Runs blocking database work off the async threads.
+pub async fn blocking<T: Send + 'static>(
+    state: &aw::Data<AppState>,
+    f: impl FnOnce(&mut db::DbConn) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let pool = state.pool.clone();
+    aw::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+const LOGIN_CSRF: &str = "sp_login_csrf";
+
+#[derive(Serialize)]
+struct LoginPage {
+    layout: Layout,
+    a: &'static AdminStrings,
+    csrf: String,
+    error: Option<String>,
+}
+
+fn login_page(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let lang = lang_of(req);
+    let csrf = crate::domain::token::random_id();
+    let a = strings::strings(lang);
+    let ctx = LoginPage {
+        layout: Layout::new(lang, a.login, "/admin/login"),
+        a,
+        csrf: csrf.clone(),
+        error,
+    };
+    let mut res = page(&state.templates, status, "pages/admin/login", &ctx)?;
+    let cookie = Cookie::build(LOGIN_CSRF, csrf)
+        .path("/admin/login")
+        .http_only(true)
+        .same_site(actix_web::cookie::SameSite::Strict)
+        .secure(state.config.base_url.starts_with("https://"))
+        .finish();
+    res.add_cookie(&cookie)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(res)
+}
+
+/// `GET /admin/login`.
+pub async fn login_form(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    if Session::read(&req, &state).is_some() {
+        return Ok(see_other("/admin"));
+    }
+    login_page(&req, &state, StatusCode::OK, None)
+}
+
+/// `POST /admin/login`.
+pub async fn login(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+    body: aw::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let fields = parse_form(&body).unwrap_or_default();
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let expected = req.cookie(LOGIN_CSRF).map(|c| c.value().to_owned());
+    if expected.is_none() || expected.as_deref() != Some(get("csrf").as_str()) {
+        return Err(AppError::BadRequest(
+            "the login form has expired; reload the page".into(),
+        ));
+    }
+    let address = req
+        .peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+    let (username, password) = (get("username"), get("password"));
+    let outcome = blocking(&state, move |conn| {
+        match auth::login(conn, username.trim(), &password, &address) {
+            Ok(ok) => Ok(Ok(ok)),
+            Err(LoginError::Db(e)) => Err(e.into()),
+            Err(e) => Ok(Err(e)),
+        }
+    })
+    .await?;
+    let a = strings::strings(lang_of(&req));
+    match outcome {
+        Ok((user, role)) => {
+            let session = Session::new(user, role);
+            let mut res = see_other("/admin");
+            res.add_cookie(&session.cookie(&state))
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            Ok(res)
+        }
+        Err(LoginError::Locked(until)) => login_page(
+            &req,
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(format!(
+                "{} ({})",
+                LoginError::Locked(until),
+                super::respond::local_time(until)
+            )),
+        ),
+        Err(_) => login_page(
+            &req,
+            &state,
+            StatusCode::UNAUTHORIZED,
+            Some(a.wrong_login.to_owned()),
+        ),
+    }
+}
+
+/// `POST /admin/logout`.
+pub async fn logout(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+    body: aw::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let session = require(&req, &state, Role::Viewer)?;
+    check_csrf(&session, &parse_form(&body).unwrap_or_default())?;
+    let mut res = see_other("/admin/login");
+    res.add_cookie(&Session::clear(&state))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(res)
+}
+
+/// `GET /lang/{zh|en}?back=…`: remembers the language in a cookie and goes back.
+pub async fn set_lang(req: HttpRequest, code: aw::Path<String>) -> HttpResponse {
+    let lang = Lang::from_param(Some(&code));
+    let back = req
+        .query_string()
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("back="))
+        .map(|v| {
+            percent_encoding::percent_decode_str(v)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .unwrap_or_else(|| "/".to_owned());
+    let cookie = Cookie::build(
+        super::home::LANG_COOKIE,
+        if lang == Lang::En { "en" } else { "zh" },
+    )
+    .path("/")
+    .same_site(actix_web::cookie::SameSite::Lax)
+    .max_age(actix_web::cookie::time::Duration::days(365))
+    .finish();
+    let mut res = see_other(&back);
+    let _ = res.add_cookie(&cookie);
+    res
+}
+
+#[derive(Serialize)]
+struct AuditRow {
+    at: String,
+    actor: String,
+    action: String,
+    detail: String,
+}
+
+/// `GET /admin/audit`.
+pub async fn audit(req: HttpRequest, state: aw::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let session = require(&req, &state, Role::Organizer)?;
+    let entries = blocking(&state, |conn| Ok(accounts::audit_entries(conn, 500)?)).await?;
+    let rows: Vec<AuditRow> = entries
+        .into_iter()
+        .map(|e| AuditRow {
+            at: super::respond::local_time(e.at),
+            actor: e.actor,
+            action: e.action,
+            detail: e.detail,
+        })
+        .collect();
+    let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).audit);
+    render(&state, StatusCode::OK, "pages/admin/audit", admin, rows)
+}
+
+#[derive(Serialize)]
+struct TreeRow {
+    depth: usize,
+    indent: String,
+    code: String,
+    name: String,
+    kind: String,
+}
+
+fn walk(all: &[units::Unit], parent: Option<&str>, depth: usize, out: &mut Vec<TreeRow>) {
+    for u in all.iter().filter(|u| u.parent.as_deref() == parent) {
+        out.push(TreeRow {
+            depth,
+            indent: "　".repeat(depth * 2),
+            code: u.code.clone(),
+            name: u.name.clone(),
+            kind: crate::report::kind_label(&u.kind).to_owned(),
+        });
+        walk(all, Some(&u.code), depth + 1, out);
+    }
+}
+
+/// `GET /admin/units`: the unit tree.
+pub async fn units_page(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let session = require(&req, &state, Role::Organizer)?;
+    let all = blocking(&state, |conn| Ok(units::all(conn)?)).await?;
+    let mut rows = Vec::new();
+    walk(&all, None, 0, &mut rows);
+    let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).units);
+    render(&state, StatusCode::OK, "pages/admin/units", admin, rows)
+}
+
+#[derive(Serialize, Default)]
+struct PeopleData {
+    people: usize,
+    result: Option<String>,
+    errors: Vec<String>,
+}
+
+/// `GET /admin/people`.
+pub async fn people_page(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let session = require(&req, &state, Role::Organizer)?;
+    let people = blocking(&state, |conn| Ok(db::people::all(conn)?.len())).await?;
+    let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).people);
+    render(
+        &state,
+        StatusCode::OK,
+        "pages/admin/people",
+        admin,
+        PeopleData {
+            people,
+            ..PeopleData::default()
+        },
+    )
+}
+
+/// Reads a multipart upload: the form's text fields and the bytes of its `file` field.
+async fn read_upload(
+    mut payload: actix_multipart::Multipart,
+) -> Result<(Vec<(String, String)>, Vec<u8>), AppError> {
+    const MAX: usize = 8 * 1024 * 1024;
+    let mut fields = Vec::new();
+    let mut file = Vec::new();
+    while let Some(field) = payload.next().await {
+        let mut field =
+            field.map_err(|e| AppError::BadRequest(format!("cannot read the upload: {e}")))?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk =
+                chunk.map_err(|e| AppError::BadRequest(format!("cannot read the upload: {e}")))?;
+            if bytes.len() + chunk.len() > MAX {
+                return Err(AppError::BadRequest("the file is larger than 8 MB".into()));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if name == "file" {
+            file = bytes;
+        } else {
+            fields.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    Ok((fields, file))
+}
+
+/// `POST /admin/people` (or `/admin/units`): import a CSV; all or nothing.
+pub async fn upload(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+    payload: actix_multipart::Multipart,
+) -> Result<HttpResponse, AppError> {
+    let session = require(&req, &state, Role::Organizer)?;
+    let (fields, file) = read_upload(payload).await?;
+    check_csrf(&session, &fields)?;
+    let units_file = req.path().ends_with("/units");
+    let user = session.user.clone();
+    let outcome = blocking(&state, move |conn| {
+        let result = if units_file {
+            import::units(conn, &file)
+        } else {
+            import::people(conn, &file)
+        };
+        match result {
+            Ok(report) => {
+                auth::record(
+                    conn,
+                    &user,
+                    if units_file {
+                        "units.import"
+                    } else {
+                        "people.import"
+                    },
+                    &report.to_string(),
+                )?;
+                Ok(Ok((report.to_string(), db::people::all(conn)?.len())))
+            }
+            Err(ImportError::Rows(rows)) => Ok(Err(rows
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>())),
+            Err(ImportError::Db(e)) => Err(e.into()),
+        }
+    })
+    .await?;
+    let a = strings::strings(lang_of(&req));
+    let admin = Admin::new(&req, &session, a.people);
+    match outcome {
+        Ok((result, people)) => render(
+            &state,
+            StatusCode::OK,
+            "pages/admin/people",
+            admin,
+            PeopleData {
+                people,
+                result: Some(result),
+                errors: Vec::new(),
+            },
+        ),
+        Err(errors) => render(
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "pages/admin/people",
+            admin,
+            PeopleData {
+                people: 0,
+                result: None,
+                errors,
+            },
+        ),
+    }
+}
+
+#[derive(Serialize)]
+struct SurveyRow {
+    file: String,
+    ok: bool,
+    summary: String,
+}
+
+/// The survey files an organizer may start a wave from: `*.toml` in the survey folder.
+pub fn survey_files(state: &AppState) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&state.config.survey_dir)
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    std::fs::read_to_string(e.path())
+                        .ok()
+                        .map(|src| (name, src))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// `GET /admin/surveys`: each survey file with its validation result.
+pub async fn surveys_page(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let session = require(&req, &state, Role::Organizer)?;
+    let rows: Vec<SurveyRow> = survey_files(&state)
+        .into_iter()
+        .map(
+            |(file, src)| match crate::domain::survey::Survey::parse(&file, &src) {
+                Ok(s) => SurveyRow {
+                    summary: crate::cli::survey_summary(&file, &s, &src),
+                    file,
+                    ok: true,
+                },
+                Err(errors) => SurveyRow {
+                    summary: errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    file,
+                    ok: false,
+                },
+            },
+        )
+        .collect();
+    let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).surveys);
+    render(&state, StatusCode::OK, "pages/admin/surveys", admin, rows)
+}

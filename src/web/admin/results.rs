@@ -1,0 +1,586 @@
+//! The committee's dashboard: the results table (sortable, filterable), the heatmap of units
+//! × dimensions, a page per unit, and CSV/XLSX downloads — the same figures as
+//! `sanping report`, because they are the same `report::build`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web as aw};
+use serde::Serialize;
+
+use super::{Admin, blocking, render, strings};
+use crate::app::AppState;
+use crate::auth::{self, Role};
+use crate::db::waves as db_waves;
+use crate::error::AppError;
+use crate::report::{self, ReportError, UnitReport, WaveReport, charts, export, xlsx};
+use crate::wave::State;
+use crate::web::home::lang_of;
+use crate::web::session::require;
+
+fn query(req: &HttpRequest, key: &str) -> Option<String> {
+    req.query_string().split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == key).then(|| {
+            percent_encoding::percent_decode_str(&v.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    })
+}
+
+/// The previous closed or published wave (for the change columns).
+fn previous(conn: &mut crate::db::DbConn, id: i32) -> diesel::QueryResult<Option<i32>> {
+    Ok(db_waves::all(conn)?
+        .into_iter()
+        .filter(|w| w.id < id && matches!(State::parse(&w.state), State::Closed | State::Published))
+        .map(|w| w.id)
+        .max())
+}
+
+async fn load(state: &aw::Data<AppState>, id: i32) -> Result<Result<WaveReport, String>, AppError> {
+    blocking(state, move |conn| {
+        let prev = previous(conn, id)?;
+        match report::build(conn, id, prev) {
+            Ok(r) => Ok(Ok(r)),
+            Err(ReportError::Open(_)) => Ok(Err("open".into())),
+            Err(ReportError::Wave(crate::wave::WaveError::NotFound(_))) => Err(AppError::NotFound),
+            Err(e) => Err(AppError::Internal(e.to_string())),
+        }
+    })
+    .await
+}
+
+#[derive(Serialize)]
+struct Row {
+    code: String,
+    name: String,
+    kind: String,
+    parent: String,
+    cells: Vec<String>,
+    grade: Option<String>,
+    grade_class: String,
+    suppressed: bool,
+    bar: Option<bool>,
+    href: String,
+}
+
+#[derive(Serialize)]
+struct Header {
+    label: &'static str,
+    href: String,
+    sorted: &'static str,
+}
+
+#[derive(Serialize)]
+struct ResultsData {
+    id: i32,
+    title: String,
+    open: bool,
+    headers: Vec<Header>,
+    rows: Vec<Row>,
+    kinds: Vec<(String, String, bool)>,
+    parents: Vec<(String, String, bool)>,
+    heatmap: String,
+    csv: String,
+    xlsx: String,
+    can_export: bool,
+    compared_with: Option<i32>,
+}
+
+/// A sortable key of a row's column.
+fn key(r: &UnitReport, col: usize) -> (u8, f64, String) {
+    let num = |v: Option<f64>| v.map_or((1, 0.0, String::new()), |v| (0, v, String::new()));
+    let text = |s: &str| (0, 0.0, s.to_owned());
+    let mass = |f: fn(&report::MassView) -> Option<f64>| num(r.mass.as_ref().and_then(f));
+    match col {
+        0 => text(&r.code),
+        1 => text(&r.name),
+        2 => text(&r.kind),
+        3 => text(r.parent.as_deref().unwrap_or("")),
+        4 => num(Some(r.invited as f64)),
+        5 => num(Some(r.responses as f64)),
+        6 => num(r.response_rate),
+        7 => mass(|m| m.satisfaction_rate),
+        8 => mass(|m| m.satisfaction_index),
+        9 => num(r.self_score),
+        10 => num(r.org.score),
+        11 | 12 => num(r.composite.score),
+        13 => num(r.bar_met.map(|b| if b { 1.0 } else { 0.0 })),
+        _ => num(r.rank.map(|k| k as f64)),
+    }
+}
+
+/// The filter and order asked for in the query string.
+struct View {
+    sort: usize,
+    desc: bool,
+    kind: Option<String>,
+    parent: Option<String>,
+}
+
+impl View {
+    fn of(req: &HttpRequest) -> Self {
+        Self {
+            sort: query(req, "sort")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(11),
+            desc: query(req, "dir").as_deref() != Some("asc"),
+            kind: query(req, "kind").filter(|k| !k.is_empty()),
+            parent: query(req, "parent").filter(|p| !p.is_empty()),
+        }
+    }
+}
+
+fn open_data(id: i32) -> ResultsData {
+    ResultsData {
+        id,
+        title: String::new(),
+        open: true,
+        headers: vec![],
+        rows: vec![],
+        kinds: vec![],
+        parents: vec![],
+        heatmap: String::new(),
+        csv: String::new(),
+        xlsx: String::new(),
+        can_export: false,
+        compared_with: None,
+    }
+}
+
+/// Which codes with which names appear in a column, and whether one is the chosen filter.
+fn choices(
+    pairs: impl Iterator<Item = (String, String)>,
+    chosen: Option<&String>,
+) -> Vec<(String, String, bool)> {
+    let mut out: Vec<(String, String, bool)> = pairs
+        .map(|(code, name)| {
+            let selected = chosen == Some(&code);
+            (code, name, selected)
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn results_data(report: &WaveReport, view: &View, can_export: bool) -> ResultsData {
+    let id = report.wave;
+    let mut units: Vec<&UnitReport> = report
+        .units
+        .iter()
+        .filter(|u| view.kind.as_ref().is_none_or(|k| &u.kind == k))
+        .filter(|u| {
+            view.parent
+                .as_ref()
+                .is_none_or(|p| u.parent.as_ref() == Some(p))
+        })
+        .collect();
+    units.sort_by(|x, y| {
+        let (kx, ky) = (key(x, view.sort), key(y, view.sort));
+        // Missing values last, whichever the direction.
+        kx.0.cmp(&ky.0).then_with(|| {
+            let o = kx.1.total_cmp(&ky.1).then_with(|| kx.2.cmp(&ky.2));
+            if view.desc { o.reverse() } else { o }
+        })
+    });
+    let filters = format!(
+        "{}{}",
+        view.kind
+            .as_ref()
+            .map(|k| format!("&kind={k}"))
+            .unwrap_or_default(),
+        view.parent
+            .as_ref()
+            .map(|p| format!("&parent={p}"))
+            .unwrap_or_default()
+    );
+    let headers = export::HEADERS
+        .iter()
+        .enumerate()
+        .map(|(i, label)| Header {
+            label,
+            href: format!(
+                "?sort={i}&dir={}{filters}",
+                if i == view.sort && view.desc {
+                    "asc"
+                } else {
+                    "desc"
+                }
+            ),
+            sorted: if i != view.sort {
+                ""
+            } else if view.desc {
+                "descending"
+            } else {
+                "ascending"
+            },
+        })
+        .collect();
+    let rows = units
+        .iter()
+        .map(|u| Row {
+            code: u.code.clone(),
+            name: u.name.clone(),
+            kind: u.kind.clone(),
+            parent: u.parent.clone().unwrap_or_default(),
+            cells: export::cells(u, report.satisfaction_bar, false),
+            grade: u.grade.clone(),
+            grade_class: format!("grade-{}", grade_index(u)),
+            suppressed: u.suppressed,
+            bar: u.bar_met,
+            href: format!("/admin/results/{id}/unit/{}", u.code),
+        })
+        .collect();
+    let name_of = |code: &str| {
+        report
+            .units
+            .iter()
+            .find(|u| u.code == code)
+            .map_or_else(|| code.to_owned(), |u| u.name.clone())
+    };
+    let kinds = choices(
+        report
+            .units
+            .iter()
+            .map(|u| (u.kind.clone(), report::kind_label(&u.kind).to_owned())),
+        view.kind.as_ref(),
+    );
+    let parents = choices(
+        report
+            .units
+            .iter()
+            .filter_map(|u| u.parent.clone())
+            .map(|p| {
+                let name = name_of(&p);
+                (p, name)
+            }),
+        view.parent.as_ref(),
+    );
+    let heat_rows: Vec<(String, Vec<Option<f64>>)> = units
+        .iter()
+        .map(|u| {
+            let values = report
+                .dimensions
+                .iter()
+                .map(|d| {
+                    u.mass
+                        .as_ref()
+                        .and_then(|m| m.dimensions.iter().find(|x| x.dimension == d.id))
+                        .and_then(|x| x.figures.index)
+                })
+                .collect();
+            (u.name.clone(), values)
+        })
+        .collect();
+    let columns: Vec<String> = report.dimensions.iter().map(|d| d.text.clone()).collect();
+    ResultsData {
+        id,
+        title: report.title.clone(),
+        open: false,
+        headers,
+        rows,
+        kinds,
+        parents,
+        heatmap: charts::heatmap(&columns, &heat_rows),
+        csv: format!("/admin/results/{id}/export/csv"),
+        xlsx: format!("/admin/results/{id}/export/xlsx"),
+        can_export,
+        compared_with: report.compared_with,
+    }
+}
+
+/// `GET /admin/results/{id}?sort=&dir=&kind=&parent=`.
+pub async fn show(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+    id: aw::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    let session = require(&req, &state, Role::Viewer)?;
+    let id = id.into_inner();
+    let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).results);
+    let Ok(report) = load(&state, id).await? else {
+        return render(
+            &state,
+            StatusCode::OK,
+            "pages/admin/results",
+            admin,
+            open_data(id),
+        );
+    };
+    let data = results_data(&report, &View::of(&req), session.role >= Role::Committee);
+    render(&state, StatusCode::OK, "pages/admin/results", admin, data)
+}
+
+/// The colour class of a grade: grades are labels from the survey, so known labels map to
+/// the four band colours; anything else is grey.
+fn grade_index(u: &UnitReport) -> usize {
+    [
+        "好",
+        "较好",
+        "一般",
+        "较差",
+        "优秀",
+        "良好",
+        "达标",
+        "未达标",
+    ]
+    .iter()
+    .position(|g| Some(*g) == u.grade.as_deref())
+    .map_or(9, |p| p % 4)
+}
+
+#[derive(Serialize)]
+struct ItemRow {
+    number: usize,
+    text: String,
+    counts: String,
+    valid: String,
+    rate: String,
+    index: String,
+}
+
+#[derive(Serialize)]
+struct UnitData {
+    id: i32,
+    title: String,
+    cells: Vec<(String, String)>,
+    suppressed: bool,
+    chart: String,
+    items: Vec<ItemRow>,
+    self_items: Vec<(String, String, String)>,
+    org: String,
+    comments: Vec<String>,
+    comments_shown: bool,
+    change: Option<(String, String, String)>,
+    rollup: Option<(String, String, u64)>,
+    missing: Vec<&'static str>,
+}
+
+fn unit_data(
+    report: &WaveReport,
+    u: &UnitReport,
+    self_sheet: &crate::assess::Stored,
+    survey: &crate::domain::survey::Survey,
+) -> UnitData {
+    let id = report.wave;
+    let pct = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{:.1}%", v * 100.0));
+    let num = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.1}"));
+    let cells: Vec<(String, String)> = export::HEADERS
+        .iter()
+        .map(|h| (*h).to_owned())
+        .zip(export::cells(u, report.satisfaction_bar, false))
+        .collect();
+    let chart_rows: Vec<(String, Option<f64>)> = report
+        .dimensions
+        .iter()
+        .map(|d| {
+            let v = u
+                .mass
+                .as_ref()
+                .and_then(|m| m.dimensions.iter().find(|x| x.dimension == d.id))
+                .and_then(|x| x.figures.index);
+            (d.text.clone(), v)
+        })
+        .collect();
+    let items = u
+        .mass
+        .as_ref()
+        .map(|m| {
+            m.items
+                .iter()
+                .enumerate()
+                .map(|(n, it)| ItemRow {
+                    number: n + 1,
+                    text: report
+                        .items
+                        .iter()
+                        .find(|x| x.id == it.item)
+                        .map(|x| x.text.clone())
+                        .unwrap_or_default(),
+                    counts: it
+                        .counts
+                        .iter()
+                        .map(|(o, c)| format!("{o}:{c}"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    valid: format!("{}", it.figures.valid),
+                    rate: pct(it.figures.rate),
+                    index: num(it.figures.index),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let step = survey.step(crate::domain::survey::StepKind::SelfAssessment);
+    let self_items = if self_sheet.submitted {
+        step.items()
+            .map(|i| {
+                let chosen = self_sheet
+                    .sheet
+                    .answers
+                    .get(&i.id)
+                    .and_then(|o| survey.scale_of(i).option(o))
+                    .map_or_else(|| "—".to_owned(), |o| o.label.zh.clone());
+                (
+                    i.text.zh.clone(),
+                    chosen,
+                    self_sheet
+                        .sheet
+                        .evidence
+                        .get(&i.id)
+                        .cloned()
+                        .unwrap_or_default(),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let org = format!(
+        "{} 人评分{}，得分 {}",
+        u.org.scorers,
+        if u.org.trimmed {
+            "（去掉一个最高分和一个最低分）"
+        } else {
+            ""
+        },
+        num(u.org.score)
+    );
+    let comments_shown = !u.suppressed && u.responses >= u64::from(report.min_comments);
+    let comments = report
+        .comments
+        .iter()
+        .filter(|(c, _)| *c == u.code)
+        .map(|(_, t)| t.clone())
+        .collect();
+    let change = u.change.as_ref().map(|c| {
+        let signed = |v: Option<f64>, s: f64, unit: &str| {
+            v.map_or_else(|| "—".to_owned(), |v| format!("{:+.1}{unit}", v * s))
+        };
+        (
+            signed(c.satisfaction_rate, 100.0, "pp"),
+            signed(c.satisfaction_index, 1.0, ""),
+            signed(c.composite, 1.0, ""),
+        )
+    });
+    let rollup = u
+        .rollup
+        .as_ref()
+        .filter(|_| u.rollup_responses != u.responses)
+        .map(|r| {
+            (
+                pct(r.satisfaction_rate),
+                num(r.satisfaction_index),
+                u.rollup_responses,
+            )
+        });
+    let missing = u
+        .composite
+        .missing
+        .iter()
+        .map(|s| match s {
+            crate::domain::survey::StepKind::SelfAssessment => "基层自评",
+            crate::domain::survey::StepKind::Mass => "群众测评",
+            crate::domain::survey::StepKind::Org => "组织考评",
+        })
+        .collect();
+    UnitData {
+        id,
+        title: u.name.clone(),
+        cells,
+        suppressed: u.suppressed,
+        chart: charts::bars(&chart_rows, Some(report.satisfaction_bar * 100.0)),
+        items,
+        self_items,
+        org,
+        comments,
+        comments_shown,
+        change,
+        rollup,
+        missing,
+    }
+}
+
+/// `GET /admin/results/{id}/unit/{code}`.
+pub async fn unit(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+    path: aw::Path<(i32, String)>,
+) -> Result<HttpResponse, AppError> {
+    let session = require(&req, &state, Role::Viewer)?;
+    let (id, code) = path.into_inner();
+    let Ok(report) = load(&state, id).await? else {
+        return Err(AppError::Conflict(
+            "the wave is still open: no scores yet".into(),
+        ));
+    };
+    let u = report
+        .units
+        .iter()
+        .find(|u| u.code == code)
+        .ok_or(AppError::NotFound)?
+        .clone();
+    let (wave_id, unit_code) = (id, code.clone());
+    let self_sheet = blocking(&state, move |conn| {
+        Ok(crate::assess::load(
+            conn,
+            wave_id,
+            &unit_code,
+            crate::domain::survey::StepKind::SelfAssessment,
+            "",
+        )?)
+    })
+    .await?;
+    let w = blocking(&state, move |conn| {
+        db_waves::find(conn, id)?.ok_or(AppError::NotFound)
+    })
+    .await?;
+    let survey = crate::wave::survey_of(&w).map_err(|e| AppError::Internal(e.to_string()))?;
+    let data = unit_data(&report, &u, &self_sheet, &survey);
+    let admin = Admin::new(&req, &session, u.name.clone());
+    render(&state, StatusCode::OK, "pages/admin/unit", admin, data)
+}
+
+/// `GET /admin/results/{id}/export/{csv|xlsx}`: the report as a download (audited).
+pub async fn export(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+    path: aw::Path<(i32, String)>,
+) -> Result<HttpResponse, AppError> {
+    let session = require(&req, &state, Role::Committee)?;
+    let (id, format) = path.into_inner();
+    let Ok(report) = load(&state, id).await? else {
+        return Err(AppError::Conflict(
+            "the wave is still open: no scores yet".into(),
+        ));
+    };
+    let (bytes, mime, ext) = match format.as_str() {
+        "csv" => (
+            export::csv(&report).map_err(|e| AppError::Internal(e.to_string()))?,
+            "text/csv; charset=utf-8",
+            "csv",
+        ),
+        "xlsx" => (
+            xlsx::workbook(&report).map_err(|e| AppError::Internal(e.to_string()))?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        _ => return Err(AppError::NotFound),
+    };
+    let user = session.user.clone();
+    blocking(&state, move |conn| {
+        Ok(auth::record(
+            conn,
+            &user,
+            "report.export",
+            &format!("wave {id} as {ext}"),
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(mime)
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"sanping-wave{id}.{ext}\""),
+        ))
+        .body(bytes))
+}
