@@ -146,21 +146,25 @@ pub fn login(
             .verify_password(password.as_bytes(), u.password_hash.as_str())
             .is_ok()
     });
-    db::write_tx(conn, |conn| {
-        if let (Some(u), true) = (&user, ok) {
-            accounts::clear_throttle(conn, &user_key)?;
-            accounts::clear_throttle(conn, &addr_key)?;
-            record(conn, &u.username, "login", address)?;
-            Ok((
-                u.username.clone(),
-                Role::parse(&u.role).unwrap_or(Role::Viewer),
-            ))
-        } else {
-            fail(conn, &user_key)?;
-            fail(conn, &addr_key)?;
-            Err(LoginError::Wrong)
-        }
-    })
+    // The failure is recorded in a transaction that commits (an Err would roll it back).
+    db::write_tx(
+        conn,
+        |conn| -> Result<Result<(String, Role), LoginError>, LoginError> {
+            if let (Some(u), true) = (&user, ok) {
+                accounts::clear_throttle(conn, &user_key)?;
+                accounts::clear_throttle(conn, &addr_key)?;
+                record(conn, &u.username, "login", address)?;
+                Ok(Ok((
+                    u.username.clone(),
+                    Role::parse(&u.role).unwrap_or(Role::Viewer),
+                )))
+            } else {
+                fail(conn, &user_key)?;
+                fail(conn, &addr_key)?;
+                Ok(Err(LoginError::Wrong))
+            }
+        },
+    )?
 }
 
 /// Appends an entry to the audit log (inside the caller's transaction).

@@ -1,6 +1,7 @@
 //! Integration tests: the real library, the real actix app over HTTP, real SQLite files
 //! and — when `SANPING_TEST_PG` holds a URL — the real PostgreSQL.
 
+mod admin;
 mod assess;
 mod foundation;
 mod mail;

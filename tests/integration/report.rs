@@ -83,7 +83,7 @@ fn score(
 }
 
 /// The wave described at the top, closed.
-fn fixed_wave(state: &AppState) -> i32 {
+pub fn fixed_wave(state: &AppState) -> i32 {
     let mut conn = state.pool.get().unwrap();
     sanping::import::units(
         &mut conn,

@@ -1,0 +1,394 @@
+//! The admin console over real HTTP: roles, CSRF, cookies, throttling, escaping, and the
+//! dashboard's numbers against `sanping report`.
+
+use sanping::auth::{self, Role};
+
+use crate::support::{self, Server, TestDb};
+
+/// A logged-in browser: its cookie header and the page's CSRF token.
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+fn cookie_of(res: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+fn login(server: &Server, user: &str, password: &str) -> (u16, Option<Browser>) {
+    let mut page = support::client()
+        .get(&server.url("/admin/login"))
+        .call()
+        .unwrap();
+    let pre = cookie_of(&page, "sp_login_csrf").unwrap();
+    let pre_pair = pre.split(';').next().unwrap().to_owned();
+    let html = page.body_mut().read_to_string().unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = support::client()
+        .post(&server.url("/admin/login"))
+        .header("cookie", &pre_pair)
+        .send_form([
+            ("csrf", csrf.as_str()),
+            ("username", user),
+            ("password", password),
+        ])
+        .unwrap();
+    let status = res.status().as_u16();
+    let Some(session) = cookie_of(&res, "sp_session") else {
+        return (status, None);
+    };
+    let cookie = session.split(';').next().unwrap().to_owned();
+    let mut admin = support::client()
+        .get(&server.url("/admin"))
+        .header("cookie", &cookie)
+        .call()
+        .unwrap();
+    let body = admin.body_mut().read_to_string().unwrap();
+    let csrf = body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    (status, Some(Browser { cookie, csrf }))
+}
+
+fn get(server: &Server, b: Option<&Browser>, path: &str) -> (u16, String) {
+    let mut req = support::client().get(&server.url(path));
+    if let Some(b) = b {
+        req = req.header("cookie", &b.cookie);
+    }
+    let mut res = req.call().unwrap();
+    (
+        res.status().as_u16(),
+        res.body_mut().read_to_string().unwrap(),
+    )
+}
+
+fn post(server: &Server, b: Option<&Browser>, path: &str, fields: &[(&str, &str)]) -> u16 {
+    let mut req = support::client().post(&server.url(path));
+    if let Some(b) = b {
+        req = req.header("cookie", &b.cookie);
+    }
+    req.send_form(fields.iter().copied())
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn setup() -> (TestDb, Server, i32) {
+    let db = TestDb::new();
+    let state = db.state();
+    let wave = crate::report::fixed_wave(&state);
+    let mut conn = state.pool.get().unwrap();
+    auth::add_user(&mut conn, "org", Role::Organizer, "organizer-pass").unwrap();
+    auth::add_user(&mut conn, "kp", Role::Committee, "committee-pass").unwrap();
+    auth::add_user(&mut conn, "v", Role::Viewer, "viewer-pass").unwrap();
+    drop(conn);
+    (db, Server::start(state), wave)
+}
+
+#[test]
+fn every_admin_route_refuses_anonymous_requests_and_wrong_roles() {
+    let (_db, server, wave) = setup();
+    let organizer_only = [
+        "/admin/audit".to_owned(),
+        "/admin/units".into(),
+        "/admin/people".into(),
+        "/admin/surveys".into(),
+        "/admin/waves/new".into(),
+        format!("/admin/waves/{wave}"),
+        format!("/admin/waves/{wave}/publish"),
+    ];
+    let viewer_ok = [
+        "/admin".to_owned(),
+        format!("/admin/results/{wave}"),
+        format!("/admin/results/{wave}/unit/LIB"),
+    ];
+    let export = format!("/admin/results/{wave}/export/csv");
+    for path in organizer_only.iter().chain(&viewer_ok).chain([&export]) {
+        assert_eq!(get(&server, None, path).0, 401, "anonymous GET {path}");
+    }
+    for path in [
+        "/admin/logout",
+        "/admin/waves",
+        &format!("/admin/waves/{wave}/publish"),
+        "/admin/people",
+    ] {
+        assert_eq!(post(&server, None, path, &[]), 401, "anonymous POST {path}");
+    }
+    let (_, viewer) = login(&server, "v", "viewer-pass");
+    let viewer = viewer.unwrap();
+    for path in organizer_only.iter().chain([&export]) {
+        assert_eq!(
+            get(&server, Some(&viewer), path).0,
+            403,
+            "viewer GET {path}"
+        );
+    }
+    for path in &viewer_ok {
+        assert_eq!(
+            get(&server, Some(&viewer), path).0,
+            200,
+            "viewer GET {path}"
+        );
+    }
+    let (_, committee) = login(&server, "kp", "committee-pass");
+    let committee = committee.unwrap();
+    assert_eq!(get(&server, Some(&committee), &export).0, 200);
+    assert_eq!(get(&server, Some(&committee), "/admin/audit").0, 403);
+    let forged = Browser {
+        cookie: viewer.cookie.replace("viewer", "organizer"),
+        csrf: viewer.csrf.clone(),
+    };
+    assert_eq!(
+        get(&server, Some(&forged), "/admin/audit").0,
+        401,
+        "a tampered cookie is no session"
+    );
+}
+
+#[test]
+fn a_form_without_the_right_csrf_token_changes_nothing() {
+    let (db, server, wave) = setup();
+    let (status, org) = login(&server, "org", "organizer-pass");
+    assert_eq!(status, 303);
+    let org = org.unwrap();
+    let path = format!("/admin/waves/{wave}/publish");
+    assert_eq!(post(&server, Some(&org), &path, &[]), 400);
+    assert_eq!(post(&server, Some(&org), &path, &[("csrf", "forged")]), 400);
+    let mut conn = db.state().pool.get().unwrap();
+    assert_eq!(sanping::wave::get(&mut conn, wave).unwrap().state, "closed");
+    assert_eq!(
+        post(&server, Some(&org), &path, &[("csrf", &org.csrf)]),
+        303
+    );
+    assert_eq!(
+        sanping::wave::get(&mut conn, wave).unwrap().state,
+        "published"
+    );
+    let audit = sanping::db::accounts::audit_entries(&mut conn, 10).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.actor == "org" && e.action == "wave.publish"),
+        "{audit:?}"
+    );
+}
+
+#[test]
+fn session_cookies_are_httponly_samesite_lax_and_secure_on_https() {
+    let (db, server, _) = setup();
+    let mut page = support::client()
+        .get(&server.url("/admin/login"))
+        .call()
+        .unwrap();
+    let pre = cookie_of(&page, "sp_login_csrf").unwrap();
+    let html = page.body_mut().read_to_string().unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = support::client()
+        .post(&server.url("/admin/login"))
+        .header("cookie", pre.split(';').next().unwrap())
+        .send_form([
+            ("csrf", csrf.as_str()),
+            ("username", "org"),
+            ("password", "organizer-pass"),
+        ])
+        .unwrap();
+    let set = cookie_of(&res, "sp_session").unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"),
+        "{set}"
+    );
+    assert!(!set.contains("Secure"), "plain http base URL: {set}");
+    let mut config = db.config();
+    config.base_url = "https://pj.example.edu".into();
+    let https = sanping::app::AppState::open(config).unwrap();
+    let cookie = sanping::web::session::Session::new("org".into(), Role::Organizer).cookie(&https);
+    assert_eq!(cookie.secure(), Some(true));
+    assert_eq!(cookie.http_only(), Some(true));
+}
+
+#[test]
+fn failed_logins_are_slowed_down_per_account() {
+    let (_db, server, _) = setup();
+    for _ in 0..6 {
+        assert_eq!(login(&server, "org", "wrong").0, 401);
+    }
+    let (status, browser) = login(&server, "org", "organizer-pass");
+    assert_eq!(
+        status, 429,
+        "locked out for a while after repeated failures"
+    );
+    assert!(browser.is_none());
+}
+
+#[test]
+fn the_dashboard_shows_the_numbers_of_sanping_report_and_escapes_comments() {
+    let (db, server, wave) = setup();
+    let (_, kp) = login(&server, "kp", "committee-pass");
+    let kp = kp.unwrap();
+    let (status, html) = get(&server, Some(&kp), &format!("/admin/results/{wave}"));
+    assert_eq!(status, 200);
+    let report = sanping::report::build(
+        &mut db.state().pool.get().unwrap(),
+        wave,
+        Some(wave - 1).filter(|w| *w > 0),
+    )
+    .unwrap();
+    for u in &report.units {
+        let row = html
+            .split(&format!("data-code=\"{}\"", u.code))
+            .nth(1)
+            .unwrap()
+            .split("</tr>")
+            .next()
+            .unwrap();
+        for cell in sanping::report::export::cells(u, report.satisfaction_bar, false) {
+            let escaped = handlebars::html_escape(&cell);
+            assert!(
+                row.contains(&escaped),
+                "{}: {cell} missing in {row}",
+                u.code
+            );
+        }
+    }
+    assert!(html.contains("样本不足") && html.contains("class=\"badge grade-2\""));
+    assert!(
+        html.contains("<svg") && html.contains("分维度满意度指数"),
+        "the heatmap"
+    );
+    let (_, sorted) = get(
+        &server,
+        Some(&kp),
+        &format!("/admin/results/{wave}?sort=8&dir=asc&kind=branch"),
+    );
+    assert!(!sorted.contains("data-code=\"LIB\""), "filtered by kind");
+    let (_, unit) = get(
+        &server,
+        Some(&kp),
+        &format!("/admin/results/{wave}/unit/CS"),
+    );
+    assert!(
+        unit.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "comments render as text"
+    );
+    assert!(!unit.contains("<script>alert"));
+    let (_, lib) = get(
+        &server,
+        Some(&kp),
+        &format!("/admin/results/{wave}/unit/LIB"),
+    );
+    assert!(lib.contains("去掉一个最高分和一个最低分") && lib.contains("72.0"));
+}
+
+#[test]
+fn a_script_in_a_comment_is_text_on_the_respondent_page_too() {
+    let (_db, server, wave) = setup();
+    let mut conn = server.state.pool.get().unwrap();
+    diesel::RunQueryDsl::execute(
+        diesel::update(sanping::db::schema::waves::table).set(diesel::ExpressionMethods::eq(
+            sanping::db::schema::waves::state,
+            "open",
+        )),
+        &mut *conn,
+    )
+    .unwrap();
+    let (_, _, tokens) = sanping::wave::slips(&mut conn, wave, "LIB", 1).unwrap();
+    drop(conn);
+    let url = server.url(&format!("/s/{}", tokens[0]));
+    let (status, html) = support::post_fields(
+        &url,
+        &[("comment".into(), "<script>alert(2)</script>".into())],
+    );
+    assert_eq!(
+        status, 422,
+        "items missing: the form comes back with the comment kept"
+    );
+    assert!(
+        html.contains("&lt;script&gt;alert(2)&lt;/script&gt;")
+            && !html.contains("<script>alert(2)")
+    );
+}
+
+#[test]
+fn every_page_carries_the_security_headers() {
+    let (_db, server, _) = setup();
+    for path in [
+        "/",
+        "/admin/login",
+        "/s/aaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "/static/style.css",
+        "/nope",
+    ] {
+        let res = support::client().get(&server.url(path)).call().unwrap();
+        let h = |n: &str| {
+            res.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(
+            h("content-security-policy").contains("default-src 'none'"),
+            "{path}"
+        );
+        assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(h("referrer-policy"), "no-referrer", "{path}");
+        assert_eq!(h("x-frame-options"), "DENY", "{path}");
+    }
+}
+
+#[test]
+fn a_roster_upload_with_bad_rows_lists_them_and_imports_nothing() {
+    let (db, server, _) = setup();
+    let (_, org) = login(&server, "org", "organizer-pass");
+    let org = org.unwrap();
+    let boundary = "XsanpingX";
+    let csv = "email,name,unit,category,role\nnew@demo.edu.cn,新人,LIB,faculty,member\nbad-address,某,LIB,faculty,member\n";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n",
+        org.csrf
+    );
+    let mut res = support::client()
+        .post(&server.url("/admin/people"))
+        .header("cookie", &org.cookie)
+        .header(
+            "content-type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )
+        .send(body.as_bytes())
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    let html = res.body_mut().read_to_string().unwrap();
+    assert!(
+        html.contains("line 3") && html.contains("bad-address"),
+        "{html}"
+    );
+    let people = sanping::db::people::all(&mut db.state().pool.get().unwrap()).unwrap();
+    assert!(
+        people.iter().all(|p| p.email != "new@demo.edu.cn"),
+        "nothing imported"
+    );
+}
