@@ -3,6 +3,7 @@
 
 mod admin;
 mod assess;
+mod browser;
 mod foundation;
 mod mail;
 mod report;

@@ -1,0 +1,235 @@
+//! Headless Chromium (Debian's `chromium` and `chromium-driver`, installed by `.ci/run`),
+//! driven over WebDriver: an organizer logs in and opens a wave, a respondent answers on a
+//! 360×740 phone, the organizer closes and publishes, the committee reads the dashboard.
+//! Screenshots of the phone form and the desktop dashboard go to `target/screenshots/`.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use sanping::auth::{self, Role};
+
+use crate::support::{self, Server, TestDb};
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn chromedriver() -> Option<(Driver, u16)> {
+    let path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())?;
+    let port = support::free_port();
+    let child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some((Driver(child), port));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+async fn browser(port: u16, profile: &std::path::Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--hide-scrollbars", format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a WebDriver session")
+}
+
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+/// The page source once it contains `text` (navigation after a click is asynchronous).
+async fn wait_for(c: &Client, text: &str) -> String {
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = c.source().await.unwrap();
+        if html.contains(text) {
+            return html;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("\"{text}\" never appeared in:\n{html}");
+}
+
+async fn confirm(c: &Client, server: &Server, wave: i32, action: &str) {
+    c.goto(&server.url(&format!("/admin/waves/{wave}/{action}")))
+        .await
+        .unwrap();
+    c.find(Locator::Id("confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let expected = match action {
+        "open" => "state-open",
+        "close" => "state-closed",
+        _ => "state-published",
+    };
+    wait_for(c, expected).await;
+}
+
+#[test]
+fn an_evaluation_from_login_to_dashboard_in_a_real_browser() {
+    let Some((_driver, port)) = chromedriver() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser test: .ci/run installs chromium-driver"
+        );
+        eprintln!(
+            "skipped: chromedriver is not installed (apt-get install chromium chromium-driver; .ci/run does)"
+        );
+        return;
+    };
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let wave = support::create_wave(&state, "liuhao.toml", None, false);
+    auth::add_user(
+        &mut state.pool.get().unwrap(),
+        "org",
+        Role::Organizer,
+        "organizer-pass",
+    )
+    .unwrap();
+    let server = Server::start(state);
+    let profile = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let c = browser(port, profile.path()).await;
+        c.set_window_size(1280, 900).await.unwrap();
+        c.goto(&server.url("/admin/login")).await.unwrap();
+        c.find(Locator::Id("username"))
+            .await
+            .unwrap()
+            .send_keys("org")
+            .await
+            .unwrap();
+        c.find(Locator::Id("password"))
+            .await
+            .unwrap()
+            .send_keys("organizer-pass")
+            .await
+            .unwrap();
+        c.find(Locator::Css("form.login button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for(&c, "退出 (org)").await;
+        confirm(&c, &server, wave, "open").await;
+        wait_for(&c, "state-open").await;
+
+        let mut conn = server.state.pool.get().unwrap();
+        let (_, _, tokens) = sanping::wave::slips(&mut conn, wave, "LIB", 6).unwrap();
+        drop(conn);
+        c.set_window_size(360, 740).await.unwrap();
+        c.goto(&server.url(&format!("/s/{}", tokens[0])))
+            .await
+            .unwrap();
+        let form = c.screenshot().await.unwrap();
+        std::fs::write(screenshots().join("respondent-phone.png"), form).unwrap();
+        let width: serde_json::Value = c
+            .execute("return document.documentElement.scrollWidth", vec![])
+            .await
+            .unwrap();
+        assert!(
+            width.as_f64().unwrap() <= 360.0,
+            "no sideways scrolling on a phone: {width}"
+        );
+        for i in 1..=18 {
+            let label = c
+                .find(Locator::Css(&format!("label[for='q.m{i}.satisfied']")))
+                .await
+                .unwrap();
+            label.click().await.unwrap();
+        }
+        c.find(Locator::Css(".submit button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for(&c, "id=\"receipt\"").await;
+        let thanks = c
+            .find(Locator::Id("receipt"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(thanks.len(), 11, "a receipt code: {thanks}");
+        for t in &tokens[1..] {
+            let answers = support::answers_for("liuhao.toml", 0)
+                .into_iter()
+                .map(|(k, v)| (k.trim_start_matches("q.").to_owned(), v))
+                .collect();
+            let s = sanping::domain::answers::Submission {
+                answers,
+                comment: None,
+            };
+            sanping::respond::submit(&mut server.state.pool.get().unwrap(), t, &s).unwrap();
+        }
+
+        c.set_window_size(1280, 900).await.unwrap();
+        confirm(&c, &server, wave, "close").await;
+        confirm(&c, &server, wave, "publish").await;
+        c.goto(&server.url(&format!("/admin/results/{wave}")))
+            .await
+            .unwrap();
+        let html = c.source().await.unwrap();
+        assert!(
+            html.contains("图书馆直属党支部") && html.contains("100.0%"),
+            "LIB's results are shown"
+        );
+        assert!(
+            html.contains("样本不足"),
+            "units without enough responses are marked"
+        );
+        let dashboard = c.screenshot().await.unwrap();
+        std::fs::write(screenshots().join("dashboard-desktop.png"), dashboard).unwrap();
+        c.find(Locator::Css("a.lang"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for(&c, "lang=\"en\"").await;
+        c.goto(&server.url("/admin")).await.unwrap();
+        wait_for(&c, "New wave").await;
+        c.close().await.unwrap();
+    });
+}
