@@ -1,5 +1,5 @@
 //! Headless Chromium (Debian's `chromium` and `chromium-driver`, installed by `.ci/run`),
-//! driven over WebDriver: an organizer logs in and opens a wave, a respondent answers on a
+//! driven over `WebDriver`: an organizer logs in and opens a wave, a respondent answers on a
 //! 360×740 phone, the organizer closes and publishes, the committee reads the dashboard.
 //! Screenshots of the phone form and the desktop dashboard go to `target/screenshots/`.
 
