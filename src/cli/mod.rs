@@ -1,6 +1,7 @@
 //! The command line (`sanping …`): parses arguments and calls the library. Every command
 //! that changes data prints what it did; every failure names what is wrong and exits non-zero.
 
+mod demo;
 mod mail;
 mod report;
 mod roster;
@@ -51,6 +52,9 @@ enum Command {
     Mail(mail::MailCommand),
     /// The results of a closed wave, per unit: table, CSV, JSON or Excel.
     Report(report::ReportArgs),
+    /// Build a demonstration university with two answered waves (in ./sanping-demo.db
+    /// unless `DATABASE_URL` is set) and serve it.
+    Demo(demo::DemoArgs),
 }
 
 /// Entry point of the binary.
@@ -98,6 +102,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Wave(cmd) => wave::run(&open(config)?, cmd),
         Command::Mail(cmd) => mail::run(&open(config)?, cmd),
         Command::Report(args) => report::run(&open(config)?, args),
+        Command::Demo(args) => demo::run(config, &cli.config, args),
     }
 }
 
@@ -106,7 +111,7 @@ fn open(config: Config) -> anyhow::Result<AppState> {
     AppState::open(config)
 }
 
-fn serve(config: Config) -> anyhow::Result<()> {
+pub(crate) fn serve(config: Config) -> anyhow::Result<()> {
     let state = open(config)?;
     crate::mail::worker::spawn(
         state.clone(),

@@ -2,6 +2,7 @@
 //! and — when `SANPING_TEST_PG` holds a URL — the real PostgreSQL.
 
 mod assess;
+mod demo;
 mod foundation;
 mod mail;
 mod report;
