@@ -4,6 +4,7 @@
 mod admin;
 mod assess;
 mod browser;
+mod demo;
 mod foundation;
 mod mail;
 mod report;

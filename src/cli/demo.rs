@@ -1,0 +1,148 @@
+//! `sanping demo`: build a demonstration university with two answered waves in a database
+//! of its own, print what was built and serve it.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+
+use crate::app::AppState;
+use crate::config::{Config, ConfigArgs, mask_url};
+use crate::db::DbTarget;
+use crate::demo::{self, DemoError, Spec};
+
+/// The SQLite file the demo uses when `DATABASE_URL` is not set.
+pub const DEMO_DB: &str = "sanping-demo.db";
+
+/// The `demo` command's arguments.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Seed of every random choice: the same seed builds the same university and answers.
+    #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+    seed: u64,
+    /// Build the data, print the summary and exit instead of serving it.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+/// Runs `sanping demo`. Without `DATABASE_URL` (or `--database-url`) it starts over in
+/// `./sanping-demo.db`, so the real `sanping.db` is never touched; with one it refuses a
+/// database that already holds units.
+pub fn run(mut config: Config, args: &ConfigArgs, demo_args: DemoArgs) -> anyhow::Result<()> {
+    let given = args
+        .database_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty());
+    let env_line = match given {
+        None => {
+            remove_demo_db()?;
+            config.database = DbTarget::Sqlite(DEMO_DB.to_owned());
+            format!("DATABASE_URL={DEMO_DB}")
+        }
+        Some(url) => format!("DATABASE_URL={}", mask_url(url)),
+    };
+    let started = Instant::now();
+    let state = AppState::open(config.clone())?;
+    let spec = Spec {
+        base_url: config.base_url.clone(),
+        ..Spec::full(demo_args.seed)
+    };
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} {bar:40} {pos}/{len} submissions · {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut conn = state
+        .pool
+        .get()
+        .context("cannot get a database connection")?;
+    let summary = match demo::build(&mut conn, &spec, &bar) {
+        Ok(s) => s,
+        Err(DemoError::NotEmpty(n)) => bail!(
+            "the database that DATABASE_URL names ({}) already holds {n} unit(s); \
+             `sanping demo` fills only an empty database and added nothing. \
+             Unset DATABASE_URL to build the demo in a fresh ./{DEMO_DB}, or point it at an empty database.",
+            mask_url(given.unwrap_or_default())
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    drop(conn);
+    bar.finish_and_clear();
+    print_summary(&summary, &config, &env_line, started);
+    drop(state);
+    if demo_args.no_serve {
+        return Ok(());
+    }
+    super::serve(config)
+}
+
+/// Deletes `./sanping-demo.db` and its WAL files, if they exist.
+fn remove_demo_db() -> anyhow::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{DEMO_DB}{suffix}");
+        match std::fs::remove_file(Path::new(&path)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot delete the old {path}")),
+        }
+    }
+    Ok(())
+}
+
+fn print_summary(s: &demo::Summary, config: &Config, env_line: &str, started: Instant) {
+    println!(
+        "三评 demo: {} units ({} evaluated), {} people ({} committee members), {} waves, built in {:.1} s",
+        s.units,
+        s.targets,
+        s.people,
+        s.committee,
+        s.waves.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if !s.without_secretary.is_empty() {
+        println!(
+            "  units without a secretary (no self-assessment): {}",
+            s.without_secretary.join(", ")
+        );
+    }
+    println!(
+        "  {} has 4 people of whom 3 answer each wave: it shows 样本不足",
+        demo::SMALL_UNIT
+    );
+    for w in &s.waves {
+        let rate = if w.invited == 0 {
+            0.0
+        } else {
+            100.0 * w.responses as f64 / w.invited as f64
+        };
+        println!(
+            "  wave {} {}: {} of {} invited answered ({rate:.1}%), {} self-assessments, {} committee sheets; published",
+            w.id, w.title, w.responses, w.invited, w.self_sheets, w.org_sheets
+        );
+    }
+    let base = &config.base_url;
+    let (Some(first), Some(last)) = (s.waves.first(), s.waves.last()) else {
+        return;
+    };
+    println!();
+    println!("home page:    {base}/");
+    println!("receipts:     {base}/w/{}/receipts", last.id);
+    if let Some(code) = &last.sample_receipt {
+        println!("one receipt:  {base}/w/{}/receipts?code={code}", last.id);
+    }
+    println!();
+    println!("the results (from a checkout: `cargo run --` instead of `sanping`):");
+    println!(
+        "  {env_line} sanping report {} --compare {}",
+        last.id, first.id
+    );
+    println!(
+        "  {env_line} sanping report {} --format xlsx --out demo-{}.xlsx",
+        last.id, last.id
+    );
+    println!("  {env_line} sanping wave show {}", last.id);
+    println!("  {env_line} sanping wave verify {}", last.id);
+}

@@ -1,0 +1,137 @@
+//! `sanping demo`: the generated university and its two waves, read back through the real
+//! report and audit; the command's choice of database.
+
+use sanping::demo::{self, DemoError, Spec};
+use sanping::report;
+
+use crate::support::{self, TestDb};
+
+#[test]
+fn the_demo_builds_two_published_waves_the_report_can_show() {
+    let db = TestDb::new();
+    let state = db.state();
+    let mut conn = state.pool.get().unwrap();
+    let bar = indicatif::ProgressBar::hidden();
+    let summary = demo::build(&mut conn, &Spec::full(demo::DEFAULT_SEED), &bar).unwrap();
+    assert_eq!(
+        summary.units,
+        summary.targets + 1,
+        "only the committee is not evaluated"
+    );
+    assert!((3000..=5000).contains(&summary.people), "{summary:?}");
+    assert_eq!(summary.committee, 7);
+    assert!((1..=2).contains(&summary.without_secretary.len()));
+    let [first, second] = summary.waves.as_slice() else {
+        panic!("two waves: {summary:?}");
+    };
+    assert_eq!(
+        bar.position(),
+        bar.length().unwrap(),
+        "every submission counted"
+    );
+    for w in [first, second] {
+        let wave = sanping::wave::get(&mut conn, w.id).unwrap();
+        assert_eq!(wave.state, "published");
+        assert!(w.responses * 100 >= w.invited * 60, "{w:?}");
+        assert_eq!(w.org_sheets, 7 * summary.targets);
+        assert_eq!(
+            w.self_sheets,
+            summary.targets - summary.without_secretary.len()
+        );
+    }
+
+    let r = report::build(&mut conn, second.id, Some(first.id)).unwrap();
+    assert!(
+        (55..=65).contains(&r.units.len()),
+        "about 60 branch-level units: {}",
+        r.units.len()
+    );
+    let small = r.units.iter().find(|u| u.code == demo::SMALL_UNIT).unwrap();
+    assert_eq!((small.invited, small.responses), (4, 3));
+    assert!(small.suppressed && small.mass.is_none(), "样本不足");
+    assert!(r.units.iter().any(|u| u.bar_met == Some(false)));
+    assert!(r.units.iter().any(|u| u.bar_met == Some(true)));
+    for u in &r.units {
+        assert!(u.responses <= u.invited, "{}", u.code);
+        assert_eq!(
+            u.org.scorers, 7,
+            "{}: every member scores every unit",
+            u.code
+        );
+        let has_secretary = !summary.without_secretary.contains(&u.code);
+        assert_eq!(u.self_score.is_some(), has_secretary, "{}", u.code);
+        if u.code != demo::SMALL_UNIT {
+            assert!(
+                u.responses >= 5,
+                "{}: only the small unit is too small",
+                u.code
+            );
+        }
+    }
+    let changes: Vec<f64> = r
+        .units
+        .iter()
+        .filter_map(|u| u.change.as_ref()?.satisfaction_index)
+        .collect();
+    let better = changes.iter().filter(|d| **d > 0.0).count();
+    assert!(
+        better * 2 > changes.len(),
+        "most units improved: {better} of {}",
+        changes.len()
+    );
+    assert!(!r.comments.is_empty());
+    for w in [first, second] {
+        let shown = report::build(&mut conn, w.id, None).unwrap();
+        let audit = report::verify::audit(&mut conn, w.id, Some(&shown)).unwrap();
+        assert!(audit.ok(), "wave {}: {audit:?}", w.id);
+        assert_eq!(audit.checked, w.responses);
+    }
+
+    let again = demo::build(&mut conn, &Spec::full(1), &bar).unwrap_err();
+    assert!(
+        matches!(again, DemoError::NotEmpty(n) if n == summary.units),
+        "{again}"
+    );
+}
+
+#[test]
+fn the_command_starts_over_in_its_own_file_and_refuses_a_database_with_units() {
+    let dir = tempfile::tempdir().unwrap();
+    // A stale demo database is replaced; the real sanping.db is not touched.
+    std::fs::write(dir.path().join("sanping-demo.db"), "not a database").unwrap();
+    std::fs::write(dir.path().join("sanping-demo.db-wal"), "stale").unwrap();
+    std::fs::write(dir.path().join("sanping.db"), "the real one").unwrap();
+    let run = |database_url: Option<&str>| {
+        let mut cmd = support::bin();
+        cmd.current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .args(["demo", "--no-serve", "--seed", "7"]);
+        if let Some(url) = database_url {
+            cmd.env("DATABASE_URL", url);
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for shown in [
+        "61 units",
+        "2 waves",
+        "/w/2/receipts",
+        "DATABASE_URL=sanping-demo.db sanping report 2 --compare 1",
+    ] {
+        assert!(stdout.contains(shown), "{shown} missing:\n{stdout}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("sanping.db")).unwrap(),
+        "the real one"
+    );
+    let out = run(Some("sanping-demo.db"));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("already holds 61 unit(s)"), "{stderr}");
+}
