@@ -1,11 +1,8 @@
 //! The command line (`sanping …`): parses arguments and calls the library. Every command
 //! that changes data prints what it did; every failure names what is wrong and exits non-zero.
 
-<<<<<<< HEAD
 mod admin;
-=======
 mod demo;
->>>>>>> demo
 mod mail;
 mod report;
 mod roster;
@@ -57,7 +54,6 @@ enum Command {
     Mail(mail::MailCommand),
     /// The results of a closed wave, per unit: table, CSV, JSON or Excel.
     Report(report::ReportArgs),
-<<<<<<< HEAD
     /// Admin accounts for the web console.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -67,11 +63,9 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
-=======
     /// Build a demonstration university with two answered waves (in ./sanping-demo.db
     /// unless `DATABASE_URL` is set) and serve it.
     Demo(demo::DemoArgs),
->>>>>>> demo
 }
 
 /// Entry point of the binary.
@@ -119,12 +113,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Wave(cmd) => wave::run(&open(config)?, cmd),
         Command::Mail(cmd) => mail::run(&open(config)?, cmd),
         Command::Report(args) => report::run(&open(config)?, args),
-<<<<<<< HEAD
         Command::Admin(cmd) => admin::run(&open(config)?, cmd),
         Command::Audit { limit } => admin::audit(&open(config)?, limit),
-=======
         Command::Demo(args) => demo::run(config, &cli.config, args),
->>>>>>> demo
     }
 }
 
