@@ -69,6 +69,12 @@ pub fn run(mut config: Config, args: &ConfigArgs, demo_args: DemoArgs) -> anyhow
         ),
         Err(e) => return Err(e.into()),
     };
+    crate::auth::add_user(
+        &mut conn,
+        DEMO_USER,
+        crate::auth::Role::Organizer,
+        DEMO_PASSWORD,
+    )?;
     drop(conn);
     bar.finish_and_clear();
     print_summary(&summary, &config, &env_line, started);
@@ -78,6 +84,10 @@ pub fn run(mut config: Config, args: &ConfigArgs, demo_args: DemoArgs) -> anyhow
     }
     super::serve(config)
 }
+
+/// The demo's organizer login (a demo database only; never a real one).
+const DEMO_USER: &str = "demo";
+const DEMO_PASSWORD: &str = "sanping-demo";
 
 /// Deletes `./sanping-demo.db` and its WAL files, if they exist.
 fn remove_demo_db() -> anyhow::Result<()> {
@@ -129,6 +139,8 @@ fn print_summary(s: &demo::Summary, config: &Config, env_line: &str, started: In
     };
     println!();
     println!("home page:    {base}/");
+    println!("admin:        {base}/admin/login  (user {DEMO_USER}, password {DEMO_PASSWORD})");
+    println!("dashboard:    {base}/admin/results/{}", last.id);
     println!("receipts:     {base}/w/{}/receipts", last.id);
     if let Some(code) = &last.sample_receipt {
         println!("one receipt:  {base}/w/{}/receipts?code={code}", last.id);
