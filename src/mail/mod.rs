@@ -82,11 +82,13 @@ impl Mailer {
                 )),
                 Err(e) => Err(SendError {
                     permanent: e.is_permanent(),
-                    // Neither a 4xx nor a 5xx answer: no server answered at all.
-                    unreachable: !(e.is_transient()
-                        || e.is_permanent()
-                        || e.is_response()
-                        || e.is_client()),
+                    // No server answered at all, or it said 421 (closing down): the rest of
+                    // the queue would fail the same way.
+                    unreachable: e.status().is_some_and(|c| c.to_string() == "421")
+                        || !(e.is_transient()
+                            || e.is_permanent()
+                            || e.is_response()
+                            || e.is_client()),
                     message: e.to_string(),
                 }),
             },

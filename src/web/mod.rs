@@ -47,6 +47,10 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
             aw::get().to(admin::results::unit),
         )
         .route(
+            "/admin/results/{id}/tree",
+            aw::get().to(admin::results::tree),
+        )
+        .route(
             "/admin/results/{id}/export/{format}",
             aw::get().to(admin::results::export),
         )

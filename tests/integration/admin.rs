@@ -295,6 +295,19 @@ fn the_dashboard_shows_the_numbers_of_sanping_report_and_escapes_comments() {
         "comments render as text"
     );
     assert!(!unit.contains("<script>alert"));
+    let (status, tree) = get(&server, Some(&kp), &format!("/admin/results/{wave}/tree"));
+    assert_eq!(status, 200);
+    let cs = tree
+        .split("data-code=\"CS\"")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap();
+    assert!(
+        cs.contains("<td>23</td>") && cs.contains("93.0"),
+        "CS rolls up 23 responses, index 93.0: {cs}"
+    );
     let (_, lib) = get(
         &server,
         Some(&kp),

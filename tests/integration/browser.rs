@@ -12,10 +12,18 @@ use sanping::auth::{self, Role};
 
 use crate::support::{self, Server, TestDb};
 
-struct Driver(Child);
+/// chromedriver, and the browser profile folder whose name marks the browsers it started.
+struct Driver(Child, tempfile::TempDir);
 
 impl Drop for Driver {
+    /// Ends chromedriver and every browser started with this test's profile, even when the
+    /// test failed half-way and never closed its session.
     fn drop(&mut self) {
+        let _ = Command::new("pkill")
+            .arg("-9")
+            .arg("-f")
+            .arg(self.1.path())
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -34,7 +42,7 @@ fn chromedriver() -> Option<(Driver, u16)> {
         .ok()?;
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some((Driver(child), port));
+            return Some((Driver(child, tempfile::tempdir().ok()?), port));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -100,7 +108,7 @@ async fn confirm(c: &Client, server: &Server, wave: i32, action: &str) {
 
 #[test]
 fn an_evaluation_from_login_to_dashboard_in_a_real_browser() {
-    let Some((_driver, port)) = chromedriver() else {
+    let Some((driver, port)) = chromedriver() else {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI must run the browser test: .ci/run installs chromium-driver"
@@ -122,13 +130,12 @@ fn an_evaluation_from_login_to_dashboard_in_a_real_browser() {
     )
     .unwrap();
     let server = Server::start(state);
-    let profile = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        let c = browser(port, profile.path()).await;
+        let c = browser(port, driver.1.path()).await;
         c.set_window_size(1280, 900).await.unwrap();
         c.goto(&server.url("/admin/login")).await.unwrap();
         c.find(Locator::Id("username"))

@@ -275,3 +275,28 @@ fn mail_test_prints_the_servers_answer_and_files_are_written_without_smtp() {
             .is_some_and(|e| e == "eml")
     }));
 }
+
+#[test]
+fn a_server_that_dies_mid_delivery_gets_every_invitation_exactly_once_after_it_returns() {
+    let smtp = SmtpServer::start();
+    smtp.die_after(2);
+    let (_db, server, _) = setup(smtp.port);
+    let first = deliver(&server);
+    assert_eq!(first.sent, 2, "{first:?}");
+    assert_eq!(smtp.messages().len(), 2);
+    smtp.revive();
+    let mut total = first.sent;
+    for _ in 0..10 {
+        total += deliver(&server).sent;
+        if total == 5 {
+            break;
+        }
+    }
+    assert_eq!(total, 5);
+    let mut to: Vec<String> = smtp.messages().iter().flat_map(|m| m.to.clone()).collect();
+    assert_eq!(to.len(), 5, "none duplicated");
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 5, "none lost");
+    assert_eq!(deliver(&server), worker::Stats::default());
+}

@@ -46,6 +46,8 @@ struct Inbox {
     messages: Vec<Received>,
     temp_failures: usize,
     reject: HashSet<String>,
+    /// Accept this many more messages, then answer 421 ("closing") until revived.
+    dies_after: Option<usize>,
 }
 
 #[derive(Clone)]
@@ -60,6 +62,9 @@ impl Handler for Recorder {
         let mut inbox = self.inbox.lock().unwrap();
         if inbox.reject.contains(to) {
             return response::NO_MAILBOX;
+        }
+        if inbox.dies_after == Some(0) {
+            return response::NO_SERVICE;
         }
         if inbox.temp_failures > 0 {
             inbox.temp_failures -= 1;
@@ -90,7 +95,14 @@ impl Handler for Recorder {
             to: std::mem::take(&mut self.to),
             raw: std::mem::take(&mut self.data),
         };
-        self.inbox.lock().unwrap().messages.push(message);
+        let mut inbox = self.inbox.lock().unwrap();
+        if inbox.dies_after == Some(0) {
+            return response::NO_SERVICE;
+        }
+        if let Some(n) = inbox.dies_after.as_mut() {
+            *n -= 1;
+        }
+        inbox.messages.push(message);
         response::OK
     }
 }
@@ -141,6 +153,16 @@ impl SmtpServer {
     /// Answer 451 to the next `n` recipients.
     pub fn fail_temporarily(&self, n: usize) {
         self.inbox.lock().unwrap().temp_failures = n;
+    }
+
+    /// Go down (421 to everything) after accepting `n` more messages.
+    pub fn die_after(&self, n: usize) {
+        self.inbox.lock().unwrap().dies_after = Some(n);
+    }
+
+    /// Come back up.
+    pub fn revive(&self) {
+        self.inbox.lock().unwrap().dies_after = None;
     }
 
     /// Answer 550 for this address.

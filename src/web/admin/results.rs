@@ -584,3 +584,87 @@ pub async fn export(
         ))
         .body(bytes))
 }
+
+#[derive(Serialize)]
+struct TreeRow {
+    indent: String,
+    code: String,
+    name: String,
+    href: String,
+    responses: u64,
+    rate: String,
+    index: String,
+    rollup_responses: u64,
+    rollup_rate: String,
+    rollup_index: String,
+}
+
+fn tree_rows(report: &WaveReport) -> Vec<TreeRow> {
+    fn walk(report: &WaveReport, parent: Option<&str>, depth: usize, out: &mut Vec<TreeRow>) {
+        let codes: std::collections::HashSet<&str> =
+            report.units.iter().map(|u| u.code.as_str()).collect();
+        for u in report
+            .units
+            .iter()
+            .filter(|u| u.parent.as_deref().filter(|p| codes.contains(p)) == parent)
+        {
+            let pct = |m: Option<&report::MassView>| {
+                m.map_or_else(
+                    || export::SUPPRESSED.to_owned(),
+                    |m| {
+                        m.satisfaction_rate
+                            .map_or_else(|| "—".into(), |r| format!("{:.1}%", r * 100.0))
+                    },
+                )
+            };
+            let idx = |m: Option<&report::MassView>| {
+                m.map_or_else(
+                    || export::SUPPRESSED.to_owned(),
+                    |m| {
+                        m.satisfaction_index
+                            .map_or_else(|| "—".into(), |v| format!("{v:.1}"))
+                    },
+                )
+            };
+            out.push(TreeRow {
+                indent: "　".repeat(depth * 2),
+                code: u.code.clone(),
+                name: u.name.clone(),
+                href: format!("/admin/results/{}/unit/{}", report.wave, u.code),
+                responses: u.responses,
+                rate: pct(u.mass.as_ref()),
+                index: idx(u.mass.as_ref()),
+                rollup_responses: u.rollup_responses,
+                rollup_rate: pct(u.rollup.as_ref()),
+                rollup_index: idx(u.rollup.as_ref()),
+            });
+            walk(report, Some(&u.code), depth + 1, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(report, None, 0, &mut out);
+    out
+}
+
+/// `GET /admin/results/{id}/tree`: every figure rolled up along the unit tree.
+pub async fn tree(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+    id: aw::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    let session = require(&req, &state, Role::Viewer)?;
+    let id = id.into_inner();
+    let Ok(report) = load(&state, id).await? else {
+        return Err(AppError::Conflict(
+            "the wave is still open: no scores yet".into(),
+        ));
+    };
+    let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).rollup);
+    render(
+        &state,
+        StatusCode::OK,
+        "pages/admin/tree",
+        admin,
+        (id, tree_rows(&report)),
+    )
+}

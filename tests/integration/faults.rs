@@ -1,0 +1,186 @@
+//! Faults: the server killed with SIGKILL under load, database connections dropped, the pool
+//! exhausted. Nothing acknowledged is lost, nothing is half-written, nothing hangs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection as _;
+
+use crate::support::{self, Server, TestDb};
+
+fn wait_up(base: &str) {
+    for _ in 0..150 {
+        if support::client()
+            .get(&format!("{base}/healthz"))
+            .call()
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the server did not come up at {base}");
+}
+
+fn spawn_server(db: &TestDb, port: u16) -> std::process::Child {
+    support::bin()
+        .arg("serve")
+        .env("DATABASE_URL", db.url())
+        .env("SANPING_BIND", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start sanping serve")
+}
+
+#[test]
+fn a_server_killed_under_load_loses_no_acknowledged_submission() {
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let (wave, _) = support::open_wave(&state, "liuhao.toml", None, false);
+    let (_, _, tokens) =
+        sanping::wave::slips(&mut state.pool.get().unwrap(), wave, "LIB", 400).unwrap();
+    let port = support::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = spawn_server(&db, port);
+    wait_up(&base);
+    let fields = support::answers_for("liuhao.toml", 0);
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let chunks: Vec<Vec<String>> = tokens.chunks(100).map(<[String]>::to_vec).collect();
+    let workers: Vec<_> = chunks
+        .into_iter()
+        .map(|chunk| {
+            let (base, fields, acknowledged, stop) = (
+                base.clone(),
+                fields.clone(),
+                acknowledged.clone(),
+                stop.clone(),
+            );
+            std::thread::spawn(move || {
+                let form: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(a, b)| (a.as_str(), b.as_str()))
+                    .collect();
+                for t in chunk {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let Ok(mut res) = support::client()
+                        .post(&format!("{base}/s/{t}"))
+                        .send_form(form.iter().copied())
+                    else {
+                        continue;
+                    };
+                    if res.status() == 200 {
+                        let body = res.body_mut().read_to_string().unwrap_or_default();
+                        if let Some(r) = body.split("id=\"receipt\">").nth(1) {
+                            acknowledged.lock().unwrap().push(r[..11].to_owned());
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    while acknowledged.lock().unwrap().len() < 60 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    let mut again = spawn_server(&db, port);
+    wait_up(&base);
+    let mut conn = state.pool.get().unwrap();
+    if let sanping::db::DbConn::Sqlite(c) = &mut *conn {
+        c.batch_execute("PRAGMA integrity_check")
+            .expect("the database opens cleanly");
+    }
+    let stored = sanping::respond::receipts(&mut conn, wave).unwrap();
+    for r in acknowledged.lock().unwrap().iter() {
+        assert!(
+            stored.binary_search(r).is_ok(),
+            "receipt {r} was acknowledged but is not stored"
+        );
+    }
+    let audit = sanping::report::verify::audit(&mut conn, wave, None).unwrap();
+    assert!(
+        audit.ok(),
+        "used invitations and stored responses must match: {:?}",
+        audit.balances
+    );
+    again.kill().unwrap();
+    again.wait().unwrap();
+}
+
+#[test]
+fn an_exhausted_pool_makes_requests_wait_a_bounded_time_then_503() {
+    let db = TestDb::new();
+    let mut config = db.config();
+    config.db_pool = 1;
+    config.db_timeout = Duration::from_secs(1);
+    let state = sanping::app::AppState::open(config).unwrap();
+    support::load_fixtures(&state);
+    let (_, links) = support::open_wave(&state, "liuhao.toml", None, false);
+    let server = Server::start(state);
+    let url = server.url(&support::path_of(&support::mass_links(links)[0].url));
+    let held = server.state.pool.get().unwrap();
+    let started = Instant::now();
+    let (status, html) = support::get(&url);
+    let waited = started.elapsed();
+    assert_eq!(status, 503, "{html}");
+    assert!(html.contains("稍后再试"), "a clear page: {html}");
+    assert!(
+        waited < Duration::from_secs(5),
+        "bounded wait, took {waited:?}"
+    );
+    drop(held);
+    assert_eq!(
+        support::get(&url).0,
+        200,
+        "served again once a connection is free"
+    );
+}
+
+#[test]
+fn dropped_postgresql_connections_are_replaced_without_a_restart() {
+    let Some(db) = TestDb::postgres() else {
+        eprintln!("skipped: needs {}", support::PG_ENV);
+        return;
+    };
+    let state = db.state();
+    support::load_fixtures(&state);
+    let (_, links) = support::open_wave(&state, "liuhao.toml", None, false);
+    let server = Server::start(state);
+    let url = server.url(&support::path_of(&support::mass_links(links)[0].url));
+    assert_eq!(support::get(&url).0, 200);
+    // Kill every server connection of this database, as a PostgreSQL restart would.
+    let mut admin = <diesel::PgConnection as diesel::Connection>::establish(
+        &std::env::var(support::PG_ENV).unwrap(),
+    )
+    .unwrap();
+    admin
+        .batch_execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = ''",
+        )
+        .unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        statuses.push(support::get(&url).0);
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "never a 500: {statuses:?}"
+    );
+    assert_eq!(
+        *statuses.last().unwrap(),
+        200,
+        "recovered without a restart: {statuses:?}"
+    );
+}
