@@ -11,7 +11,7 @@
 //!
 //! - `submissions`: `--n` one-time links (default 20,000) of a liuhao wave, the release
 //!   `sanping serve` as a separate process, `--c` client threads (default 64, keep-alive)
-//!   POSTing a complete valid form for every token; submissions/s, latency percentiles,
+//!   `POST`ing a complete valid form for every token; submissions/s, latency percentiles,
 //!   errors, the server's peak RSS, and a count of what was stored.
 //! - `open-100k`: importing a roster of `--people` (default 100,000) and opening a wave for
 //!   it, with links (`wave::open`) and by email (`wave::open_by_email`).
@@ -370,7 +370,7 @@ fn people_csv(n: usize, branches: &[String], roles: bool) -> String {
         let category = if i % 3 == 0 { "faculty" } else { "student" };
         let role = if roles && i < branches.len() {
             "secretary"
-        } else if roles && i % 20_000 == 7 {
+        } else if roles && i % 20_000 == 1_007 {
             "committee"
         } else {
             "member"
@@ -582,7 +582,7 @@ fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(60)))
+        .timeout_global(Some(Duration::from_mins(1)))
         .build()
         .into()
 }
@@ -639,27 +639,14 @@ fn percentile_ms(sorted_us: &[u32], p: f64) -> f64 {
     f64::from(sorted_us[rank.clamp(1, sorted_us.len()) - 1]) / 1000.0
 }
 
-fn submissions(args: &Args, figures: &mut Figures) {
-    const PART: &str = "submissions";
-    println!(
-        "\n== {PART} ({}, n = {}, c = {})",
-        args.backend.name(),
-        args.n,
-        args.c
-    );
-    let db = BenchDb::new(args.backend);
-    let state = AppState::open(db.config()).expect("open the database");
-    let (_, branches) = units_csv();
-    import(&state, &people_csv(args.n, &branches, false));
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let wave = create_wave(&state, "2026年度群众测评（基准）");
+/// Opens `wave` with links and returns the raw tokens of its mass invitations.
+fn open_for_tokens(state: &AppState, wave: i32, base: &str) -> Vec<String> {
     let mut tokens: Vec<String> = Vec::new();
     let (opened, t_open) = timed(|| {
         sanping::wave::open(
             &mut state.pool.get().expect("a connection"),
             wave,
-            &base,
+            base,
             |links| {
                 tokens = links
                     .iter()
@@ -675,16 +662,21 @@ fn submissions(args: &Args, figures: &mut Figures) {
         "  wave {wave} opened: {opened} invitations in {:.2} s",
         secs(t_open)
     );
-    let bodies = form_bodies(16);
-    let server = ServerProcess::start(&db, port);
-    let pid = server.pid();
-    let (_, start_kib) = memory_kib(&pid);
-    let cpu_before = (cpu_seconds(&pid), cpu_seconds("self"), machine_jiffies());
+    tokens
+}
+
+/// `c` client threads submit a form for every token; their logs merged, latencies sorted.
+fn run_clients(
+    base: &str,
+    tokens: &[String],
+    bodies: &[String],
+    c: usize,
+) -> (ClientLog, Duration) {
     let next = AtomicUsize::new(0);
     let (logs, elapsed) = timed(|| {
         std::thread::scope(|s| {
-            let handles: Vec<_> = (0..args.c)
-                .map(|_| s.spawn(|| client(&base, &tokens, &bodies, &next)))
+            let handles: Vec<_> = (0..c)
+                .map(|_| s.spawn(|| client(base, tokens, bodies, &next)))
                 .collect();
             handles
                 .into_iter()
@@ -692,14 +684,6 @@ fn submissions(args: &Args, figures: &mut Figures) {
                 .collect::<Vec<_>>()
         })
     });
-    let server_cpu = cpu_seconds(&pid) - cpu_before.0;
-    let client_cpu = cpu_seconds("self") - cpu_before.1;
-    let (busy1, total1) = machine_jiffies();
-    let machine_busy = (busy1 - cpu_before.2.0) as f64 / (total1 - cpu_before.2.1).max(1) as f64;
-    let (hwm_kib, rss_kib) = memory_kib(&pid);
-    let (log_lines, log_tail) = server.log_tail(5);
-    drop(server);
-
     let mut all = ClientLog::default();
     for log in logs {
         all.latencies_us.extend(log.latencies_us);
@@ -712,6 +696,38 @@ fn submissions(args: &Args, figures: &mut Figures) {
         }
     }
     all.latencies_us.sort_unstable();
+    (all, elapsed)
+}
+
+fn submissions(args: &Args, figures: &mut Figures) {
+    const PART: &str = "submissions";
+    println!(
+        "\n== {PART} ({}, n = {}, c = {})",
+        args.backend.name(),
+        args.n,
+        args.c
+    );
+    let db = BenchDb::new(args.backend);
+    let state = AppState::open(db.config()).expect("open the database");
+    let (_, branches) = units_csv();
+    import(&state, &people_csv(args.n, &branches, false));
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let wave = create_wave(&state, "2026年度群众测评（基准）");
+    let tokens = open_for_tokens(&state, wave, &base);
+    let bodies = form_bodies(16);
+    let server = ServerProcess::start(&db, port);
+    let pid = server.pid();
+    let (_, start_kib) = memory_kib(&pid);
+    let cpu_before = (cpu_seconds(&pid), cpu_seconds("self"), machine_jiffies());
+    let (all, elapsed) = run_clients(&base, &tokens, &bodies, args.c);
+    let server_cpu = cpu_seconds(&pid) - cpu_before.0;
+    let client_cpu = cpu_seconds("self") - cpu_before.1;
+    let (busy1, total1) = machine_jiffies();
+    let machine_busy = (busy1 - cpu_before.2.0) as f64 / (total1 - cpu_before.2.1).max(1) as f64;
+    let (hwm_kib, rss_kib) = memory_kib(&pid);
+    let (log_lines, log_tail) = server.log_tail(5);
+    drop(server);
     let ok = all.statuses.get(&200).copied().unwrap_or(0);
     let errors = all.latencies_us.len() - ok;
     let rate = per_sec(ok, elapsed);
@@ -1132,6 +1148,7 @@ fn start_smtp() -> (u16, Arc<AtomicUsize>) {
 
 fn smtp(args: &Args, figures: &mut Figures) {
     const PART: &str = "smtp";
+    const SAMPLE: usize = 500;
     println!(
         "\n== {PART} ({}, {} mails)",
         args.backend.name(),
@@ -1170,7 +1187,6 @@ fn smtp(args: &Args, figures: &mut Figures) {
     );
 
     // Where the time goes: composing alone, and sending an already composed mail alone.
-    const SAMPLE: usize = 500;
     let ctx = sanping::mail::MailContext {
         name: "测试".into(),
         unit_name: "第1学院第1党支部".into(),

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web as aw};
 use serde::Serialize;
 
 use super::home::{Layout, lang_of};
-use super::respond::{Ctx, load, local_time, message, parse_form};
+use super::respond::{Ctx, OptionView, load, local_time, message, option_views, parse_form};
 use super::templates::page;
 use crate::app::AppState;
 use crate::assess::{self, SaveError, Stored};
@@ -17,14 +17,6 @@ use crate::domain::answers::{self, FieldError};
 use crate::domain::survey::{StepKind, Survey};
 use crate::error::AppError;
 use crate::respond::Lookup;
-
-#[derive(Serialize)]
-struct OptionView {
-    id: String,
-    input_id: String,
-    label: String,
-    checked: bool,
-}
 
 #[derive(Serialize)]
 struct SheetItem {
@@ -76,16 +68,7 @@ fn sheet_view(
                             .iter()
                             .find(|e| e.field == item.id)
                             .map(|e| e.message.get(lang).to_owned()),
-                        options: scale
-                            .options
-                            .iter()
-                            .map(|o| OptionView {
-                                input_id: format!("{field}.{}", o.id),
-                                id: o.id.clone(),
-                                label: o.label.get(lang).to_owned(),
-                                checked: chosen == Some(&o.id),
-                            })
-                            .collect(),
+                        options: option_views(scale, &field, chosen, lang),
                         chosen_label: chosen
                             .and_then(|c| scale.option(c))
                             .map(|o| o.label.get(lang).to_owned()),

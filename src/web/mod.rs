@@ -89,3 +89,24 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
         .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
 }
+
+/// A query-string parameter, percent-decoded (`+` as space).
+pub fn query_param(req: &actix_web::HttpRequest, key: &str) -> Option<String> {
+    req.query_string().split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == key).then(|| {
+            percent_encoding::percent_decode_str(&v.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    })
+}
+
+/// A posted form field's value, trimmed; empty when absent.
+pub fn form_field(fields: &[(String, String)], key: &str) -> String {
+    fields
+        .iter()
+        .find(|(n, _)| n == key)
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_default()
+}

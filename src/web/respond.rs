@@ -16,13 +16,32 @@ use crate::domain::{Lang, token};
 use crate::error::AppError;
 use crate::respond::{self, Lookup, Submitted};
 
-/// One option of an item, as rendered.
+/// One option of an item, as rendered (a labelled radio button).
 #[derive(Serialize)]
-struct OptionView {
+pub struct OptionView {
     id: String,
     input_id: String,
     label: String,
     checked: bool,
+}
+
+/// The radio buttons of a scale for the form field `field`, `chosen` checked.
+pub fn option_views(
+    scale: &crate::domain::survey::Scale,
+    field: &str,
+    chosen: Option<&String>,
+    lang: Lang,
+) -> Vec<OptionView> {
+    scale
+        .options
+        .iter()
+        .map(|o| OptionView {
+            input_id: format!("{field}.{}", o.id),
+            id: o.id.clone(),
+            label: o.label.get(lang).to_owned(),
+            checked: chosen == Some(&o.id),
+        })
+        .collect()
 }
 
 /// One item, as rendered.
@@ -143,17 +162,7 @@ fn form_page(
                         text: item.text.get(lang).to_owned(),
                         required: item.required,
                         error: error_of(&item.id),
-                        options: survey
-                            .scale_of(item)
-                            .options
-                            .iter()
-                            .map(|o| OptionView {
-                                input_id: format!("{field}.{}", o.id),
-                                id: o.id.clone(),
-                                label: o.label.get(lang).to_owned(),
-                                checked: chosen == Some(&o.id),
-                            })
-                            .collect(),
+                        options: option_views(survey.scale_of(item), &field, chosen, lang),
                         field,
                     }
                 })
@@ -408,16 +417,7 @@ pub async fn submit(
 
 /// `GET /s?code=…`: a code typed from a printed slip leads to its questionnaire.
 pub async fn enter_code(req: HttpRequest) -> HttpResponse {
-    let code = req
-        .query_string()
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("code="))
-        .map(|v| {
-            percent_encoding::percent_decode_str(&v.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .unwrap_or_default();
+    let code = super::query_param(&req, "code").unwrap_or_default();
     let target =
         token::normalize(&code).map_or_else(|| "/s/invalid".to_owned(), |t| format!("/s/{t}"));
     HttpResponse::SeeOther()
@@ -447,16 +447,7 @@ pub async fn receipts(
 ) -> Result<HttpResponse, AppError> {
     let lang = lang_of(&req);
     let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
-    let query = req
-        .query_string()
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("code="))
-        .map(|v| {
-            percent_encoding::percent_decode_str(&v.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .unwrap_or_default();
+    let query = super::query_param(&req, "code").unwrap_or_default();
     let st = state.clone();
     let (wave, codes) = aw::block(move || -> Result<_, AppError> {
         let mut conn = st.pool.get()?;

@@ -152,13 +152,7 @@ pub async fn login(
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let fields = parse_form(&body).unwrap_or_default();
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| super::form_field(&fields, k);
     let expected = req.cookie(LOGIN_CSRF).map(|c| c.value().to_owned());
     if expected.is_none() || expected.as_deref() != Some(get("csrf").as_str()) {
         return Err(AppError::BadRequest(
@@ -168,7 +162,13 @@ pub async fn login(
     let address = req
         .peer_addr()
         .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
-    let (username, password) = (get("username"), get("password"));
+    // The password exactly as typed; only the username is trimmed.
+    let password = fields
+        .iter()
+        .find(|(n, _)| n == "password")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let username = get("username");
     let outcome = blocking(&state, move |conn| {
         match auth::login(conn, username.trim(), &password, &address) {
             Ok(ok) => Ok(Ok(ok)),
@@ -222,15 +222,7 @@ pub async fn logout(
 /// `GET /lang/{zh|en}?back=…`: remembers the language in a cookie and goes back.
 pub async fn set_lang(req: HttpRequest, code: aw::Path<String>) -> HttpResponse {
     let lang = Lang::from_param(Some(&code));
-    let back = req
-        .query_string()
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("back="))
-        .map(|v| {
-            percent_encoding::percent_decode_str(v)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
+    let back = super::query_param(&req, "back")
         .filter(|b| b.starts_with('/') && !b.starts_with("//"))
         .unwrap_or_else(|| "/".to_owned());
     let cookie = Cookie::build(

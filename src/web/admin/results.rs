@@ -14,18 +14,8 @@ use crate::error::AppError;
 use crate::report::{self, ReportError, UnitReport, WaveReport, charts, export, xlsx};
 use crate::wave::State;
 use crate::web::home::lang_of;
+use crate::web::query_param as query;
 use crate::web::session::require;
-
-fn query(req: &HttpRequest, key: &str) -> Option<String> {
-    req.query_string().split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (k == key).then(|| {
-            percent_encoding::percent_decode_str(&v.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-    })
-}
 
 /// The previous closed or published wave (for the change columns).
 fn previous(conn: &mut crate::db::DbConn, id: i32) -> diesel::QueryResult<Option<i32>> {

@@ -94,13 +94,7 @@ pub async fn create(
     let session = require(&req, &state, Role::Organizer)?;
     let fields = parse_form(&body).unwrap_or_default();
     check_csrf(&session, &fields)?;
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| crate::web::form_field(&fields, k);
     let file = get("survey");
     let Some((name, src)) = super::survey_files(&state)
         .into_iter()
@@ -372,13 +366,7 @@ pub async fn slips(
     let fields = parse_form(&body).unwrap_or_default();
     check_csrf(&session, &fields)?;
     let id = id.into_inner();
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| crate::web::form_field(&fields, k);
     let unit = get("unit");
     let count: usize = get("count")
         .parse()
