@@ -405,3 +405,54 @@ fn a_roster_upload_with_bad_rows_lists_them_and_imports_nothing() {
         "nothing imported"
     );
 }
+
+#[test]
+fn an_organizer_creates_a_wave_from_a_survey_file_and_sees_the_files_validated() {
+    let (db, server, _) = setup();
+    let (_, org) = login(&server, "org", "organizer-pass");
+    let org = org.unwrap();
+    let (status, surveys) = get(&server, Some(&org), "/admin/surveys");
+    assert_eq!(status, 200);
+    assert!(
+        surveys.contains("liuhao.toml") && surveys.contains("siyou.toml") && surveys.contains("✓"),
+        "{surveys}"
+    );
+    let status = post(
+        &server,
+        Some(&org),
+        "/admin/waves",
+        &[
+            ("csrf", &org.csrf),
+            ("title", "网页创建的批次"),
+            ("survey", "siyou.toml"),
+            ("scope", "CS"),
+            ("closes", ""),
+        ],
+    );
+    assert_eq!(status, 303);
+    let mut conn = db.state().pool.get().unwrap();
+    let w = sanping::db::waves::all(&mut conn)
+        .unwrap()
+        .into_iter()
+        .find(|w| w.title == "网页创建的批次")
+        .expect("created");
+    assert_eq!(
+        (w.state.as_str(), w.scope.as_deref()),
+        ("draft", Some("CS"))
+    );
+    assert!(
+        w.survey.contains("四有"),
+        "the survey's content is copied into the wave"
+    );
+    let bad = post(
+        &server,
+        Some(&org),
+        "/admin/waves",
+        &[
+            ("csrf", &org.csrf),
+            ("title", "x"),
+            ("survey", "../etc/passwd"),
+        ],
+    );
+    assert_eq!(bad, 422, "only files of the survey folder");
+}

@@ -159,16 +159,23 @@ fn dropped_postgresql_connections_are_replaced_without_a_restart() {
     let server = Server::start(state);
     let url = server.url(&support::path_of(&support::mass_links(links)[0].url));
     assert_eq!(support::get(&url).0, 200);
-    // Kill every server connection of this database, as a PostgreSQL restart would.
+    // Kill every server connection of this test (marked by its application_name), as a
+    // PostgreSQL restart would; other tests' connections are left alone.
+    let schema = db
+        .url()
+        .rsplit("application_name=")
+        .next()
+        .unwrap()
+        .to_owned();
     let mut admin = <diesel::PgConnection as diesel::Connection>::establish(
         &std::env::var(support::PG_ENV).unwrap(),
     )
     .unwrap();
     admin
-        .batch_execute(
+        .batch_execute(&format!(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = ''",
-        )
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = '{schema}'"
+        ))
         .unwrap();
     let mut statuses = Vec::new();
     for _ in 0..10 {
@@ -182,5 +189,109 @@ fn dropped_postgresql_connections_are_replaced_without_a_restart() {
         *statuses.last().unwrap(),
         200,
         "recovered without a restart: {statuses:?}"
+    );
+}
+
+/// A TCP proxy in front of PostgreSQL that the test can cut and restore, to play a database
+/// that goes away and comes back.
+struct Proxy {
+    port: u16,
+    up: Arc<AtomicBool>,
+    streams: Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Proxy {
+    fn start(target: String) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let streams = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (up2, streams2) = (up.clone(), streams.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if !up2.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = std::net::TcpStream::connect(&target) else {
+                    continue;
+                };
+                let mut list = streams2.lock().unwrap();
+                list.push(client.try_clone().unwrap());
+                list.push(server.try_clone().unwrap());
+                drop(list);
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Self { port, up, streams }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for s in self.streams.lock().unwrap().drain(..) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn while_postgresql_is_away_requests_get_503_and_the_server_recovers_when_it_is_back() {
+    let Some(db) = TestDb::postgres() else {
+        eprintln!("skipped: needs {}", support::PG_ENV);
+        return;
+    };
+    let state = db.state();
+    support::load_fixtures(&state);
+    let (_, links) = support::open_wave(&state, "liuhao.toml", None, false);
+    let links = support::mass_links(links);
+    let proxy = Proxy::start("127.0.0.1:5432".into());
+    let mut config = db.config();
+    config.database = sanping::db::DbTarget::Postgres(
+        db.url()
+            .replace("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port)),
+    );
+    config.db_pool = 2;
+    config.db_timeout = Duration::from_secs(1);
+    let server = Server::start(sanping::app::AppState::open(config).unwrap());
+    let url = server.url(&support::path_of(&links[0].url));
+    assert_eq!(support::get(&url).0, 200);
+    proxy.cut();
+    let started = Instant::now();
+    let (status, html) = support::get(&url);
+    assert_eq!(status, 503, "{html}");
+    assert!(html.contains("稍后再试"));
+    let (status, _) = support::post_fields(&url, &support::answers_for("liuhao.toml", 0));
+    assert_eq!(status, 503);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "bounded: {:?}",
+        started.elapsed()
+    );
+    proxy.restore();
+    let mut recovered = false;
+    for _ in 0..20 {
+        if support::get(&url).0 == 200 {
+            recovered = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(recovered, "the server recovers without a restart");
+    let (status, _) = support::post_fields(&url, &support::answers_for("liuhao.toml", 0));
+    assert_eq!(
+        status, 200,
+        "the link still works: nothing was burnt while the database was away"
     );
 }

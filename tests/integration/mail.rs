@@ -300,3 +300,23 @@ fn a_server_that_dies_mid_delivery_gets_every_invitation_exactly_once_after_it_r
     assert_eq!(to.len(), 5, "none lost");
     assert_eq!(deliver(&server), worker::Stats::default());
 }
+
+#[test]
+fn sanping_mail_rate_spaces_the_mails_out() {
+    let smtp = SmtpServer::start();
+    let (_db, server, _) = setup(smtp.port);
+    let mailer = Mailer::from_config(&server.state.config).unwrap();
+    let slow = worker::Policy {
+        rate: Some(10.0),
+        ..policy()
+    };
+    let started = std::time::Instant::now();
+    let stats = worker::deliver_due(&server.state, &mailer, &slow, &mut |_| {}).unwrap();
+    assert_eq!(stats.sent, 5);
+    // Five mails at ten a second need at least four gaps of 100 ms.
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+}

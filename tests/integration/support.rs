@@ -52,7 +52,9 @@ impl TestDb {
         conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
             .expect("create test schema");
         let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+        // application_name marks this test's connections (a fault test kills only its own).
+        let url =
+            format!("{base}{sep}options=-c%20search_path%3D{schema}&application_name={schema}");
         Some(Self::Postgres { base, schema, url })
     }
 
