@@ -456,3 +456,17 @@ fn an_organizer_creates_a_wave_from_a_survey_file_and_sees_the_files_validated()
     );
     assert_eq!(bad, 422, "only files of the survey folder");
 }
+
+#[test]
+fn failed_logins_are_slowed_down_per_address_too() {
+    let (_db, server, _) = setup();
+    for n in 0..6 {
+        assert_eq!(login(&server, &format!("nobody{n}"), "wrong").0, 401);
+    }
+    let (status, browser) = login(&server, "v", "viewer-pass");
+    assert_eq!(
+        status, 429,
+        "the address is locked out, whichever account it tries"
+    );
+    assert!(browser.is_none());
+}
