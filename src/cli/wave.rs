@@ -157,7 +157,7 @@ pub fn run(state: &AppState, cmd: WaveCommand) -> anyhow::Result<()> {
                 );
             }
         }
-        WaveCommand::Show { wave } => show(state, &mut conn, wave)?,
+        WaveCommand::Show { wave } => show(&mut conn, wave)?,
         WaveCommand::Slips {
             wave,
             unit,
@@ -236,7 +236,7 @@ fn open(
     Ok(())
 }
 
-fn show(state: &AppState, conn: &mut crate::db::DbConn, id: i32) -> anyhow::Result<()> {
+fn show(conn: &mut crate::db::DbConn, id: i32) -> anyhow::Result<()> {
     let w = wave::get(conn, id)?;
     let st = State::parse(&w.state);
     println!(
@@ -307,7 +307,6 @@ fn show(state: &AppState, conn: &mut crate::db::DbConn, id: i32) -> anyhow::Resu
             println!("    {} {}", u.code, u.name);
         }
     }
-    let _ = state;
     Ok(())
 }
 

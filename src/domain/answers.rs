@@ -85,13 +85,7 @@ pub fn check(
             .strip_prefix("q.")
             .and_then(|id| step.items().find(|i| i.id == id));
         let Some(item) = item else {
-            errors.push(FieldError {
-                field: "form".into(),
-                message: msg(
-                    &format!("表单中有未知字段“{}”", truncate(name)),
-                    &format!("unknown field \"{}\" in the form", truncate(name)),
-                ),
-            });
+            errors.push(unknown_field(name));
             continue;
         };
         if value.is_empty() {
@@ -161,13 +155,7 @@ pub fn check_sheet(
             .or_else(|| name.strip_prefix("e.").filter(|_| with_evidence))
             .and_then(|id| step.items().find(|i| i.id == id));
         let Some(item) = known else {
-            errors.push(FieldError {
-                field: "form".into(),
-                message: msg(
-                    &format!("表单中有未知字段“{}”", truncate(name)),
-                    &format!("unknown field \"{}\" in the form", truncate(name)),
-                ),
-            });
+            errors.push(unknown_field(name));
             continue;
         };
         if !seen.insert(name.as_str()) {
@@ -222,6 +210,17 @@ pub fn check_sheet(
         Ok(kept)
     } else {
         Err((errors, kept))
+    }
+}
+
+/// The error for a field the form does not have (its name cut short).
+fn unknown_field(name: &str) -> FieldError {
+    FieldError {
+        field: "form".into(),
+        message: msg(
+            &format!("表单中有未知字段“{}”", truncate(name)),
+            &format!("unknown field \"{}\" in the form", truncate(name)),
+        ),
     }
 }
 

@@ -107,6 +107,8 @@ pub struct UnitReport {
     pub composite: Composite,
     /// Grade label.
     pub grade: Option<String>,
+    /// Position of the grade in the survey's bands (0 = best).
+    pub grade_index: Option<usize>,
     /// Whether a gate capped the grade.
     pub grade_capped: bool,
     /// The satisfaction bar (e.g. 90%) met.
@@ -273,6 +275,7 @@ fn row(survey: &Survey, u: &units::Unit, inp: &Inputs) -> UnitReport {
         grade: grade
             .as_ref()
             .map(|g| survey.grades[g.grade].label.zh.clone()),
+        grade_index: grade.as_ref().map(|g| g.grade),
         grade_capped: grade.is_some_and(|g| g.capped),
         composite,
         bar_met: scoring::bar_met(survey, rate),

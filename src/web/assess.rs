@@ -146,15 +146,30 @@ pub fn self_page(
     page(&state.templates, status, "pages/assess/self", &ctx_page)
 }
 
-fn stored_of(state: &AppState, ctx: &Ctx, unit: &str, step: StepKind) -> Result<Stored, AppError> {
-    let mut conn = state.pool.get()?;
-    Ok(assess::load(
-        &mut conn,
+/// Runs database work on the blocking pool, never on the async threads.
+async fn on_pool<T: Send + 'static>(
+    state: &aw::Data<AppState>,
+    f: impl FnOnce(&mut crate::db::DbConn) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    super::admin::blocking(state, f).await
+}
+
+/// The stored sheet of `unit` and `step` that the token's holder sees.
+async fn stored_of(
+    state: &aw::Data<AppState>,
+    ctx: &Ctx,
+    unit: &str,
+    step: StepKind,
+) -> Result<Stored, AppError> {
+    let (wave, unit, scorer) = (
         ctx.wave.id,
-        unit,
-        step,
-        &assess::scorer_of(step, &ctx.invitation),
-    )?)
+        unit.to_owned(),
+        assess::scorer_of(step, &ctx.invitation),
+    );
+    on_pool(state, move |conn| {
+        Ok(assess::load(conn, wave, &unit, step, &scorer)?)
+    })
+    .await
 }
 
 /// `POST /s/{token}` for a self-assessment: save the draft or submit it.
@@ -204,7 +219,8 @@ pub async fn self_submit(
             if let Some(refused) = refusal(&state, lang, &token, result, &ctx)? {
                 return Ok(refused);
             }
-            let stored = stored_of(&state, &ctx, &ctx.invitation.unit, StepKind::SelfAssessment)?;
+            let stored =
+                stored_of(&state, &ctx, &ctx.invitation.unit, StepKind::SelfAssessment).await?;
             self_page(&state, lang, &token, &ctx, &stored, &[], StatusCode::OK)
         }
     }
@@ -251,17 +267,22 @@ struct OrgIndexPage {
 }
 
 /// Renders a committee member's scoring sheet: every target unit with its status.
-pub fn org_index(
-    state: &AppState,
+pub async fn org_index(
+    state: &aw::Data<AppState>,
     lang: Lang,
     token: &str,
     ctx: &Ctx,
 ) -> Result<HttpResponse, AppError> {
     let t = super::i18n::strings(lang);
-    let mut conn = state.pool.get()?;
-    let targets = crate::wave::targets(&units::all(&mut conn)?, ctx.wave.scope.as_deref());
-    let selfs = assess::all(&mut conn, ctx.wave.id, StepKind::SelfAssessment)?;
-    let orgs = assess::all(&mut conn, ctx.wave.id, StepKind::Org)?;
+    let (wave, scope) = (ctx.wave.id, ctx.wave.scope.clone());
+    let (targets, selfs, orgs) = on_pool(state, move |conn| {
+        Ok((
+            crate::wave::targets(&units::all(conn)?, scope.as_deref()),
+            assess::all(conn, wave, StepKind::SelfAssessment)?,
+            assess::all(conn, wave, StepKind::Org)?,
+        ))
+    })
+    .await?;
     let me = assess::scorer_of(StepKind::Org, &ctx.invitation);
     let total = ctx.survey.step(StepKind::Org).items().count();
     let rows = targets
@@ -316,20 +337,22 @@ async fn org_ctx(
     code: &str,
 ) -> Result<Result<(Ctx, String), Lookup>, AppError> {
     let st = state.clone();
-    let tk = token.to_owned();
-    let found = aw::block(move || load(&st, &tk)).await??;
-    let ctx = match found {
-        Ok(ctx) if ctx.invitation.step == StepKind::Org.as_str() => ctx,
-        Ok(_) => return Ok(Err(Lookup::Invalid)),
-        Err(refused) => return Ok(Err(refused)),
-    };
-    let mut conn = state.pool.get()?;
-    let targets = crate::wave::targets(&units::all(&mut conn)?, ctx.wave.scope.as_deref());
-    let unit = targets
-        .into_iter()
-        .find(|u| u.code == code)
-        .ok_or(AppError::NotFound)?;
-    Ok(Ok((ctx, unit.name)))
+    let (tk, code) = (token.to_owned(), code.to_owned());
+    aw::block(move || {
+        let ctx = match load(&st, &tk)? {
+            Ok(ctx) if ctx.invitation.step == StepKind::Org.as_str() => ctx,
+            Ok(_) => return Ok(Err(Lookup::Invalid)),
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let mut conn = st.pool.get()?;
+        let targets = crate::wave::targets(&units::all(&mut conn)?, ctx.wave.scope.as_deref());
+        let unit = targets
+            .into_iter()
+            .find(|u| u.code == code)
+            .ok_or(AppError::NotFound)?;
+        Ok(Ok((ctx, unit.name)))
+    })
+    .await?
 }
 
 fn org_unit_page(
@@ -337,11 +360,10 @@ fn org_unit_page(
     lang: Lang,
     (token, code): (&str, &str),
     (ctx, unit_name): &(Ctx, String),
-    mine: &Stored,
+    (self_sheet, mine): (&Stored, &Stored),
     errors: &[FieldError],
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let self_sheet = stored_of(state, ctx, code, StepKind::SelfAssessment)?;
     let path = format!("/s/{token}/u/{code}");
     let ctx_page = OrgUnitPage {
         layout: Layout::new(lang, unit_name.clone(), &path),
@@ -350,13 +372,7 @@ fn org_unit_page(
         wave_title: ctx.wave.title.clone(),
         unit_name: unit_name.clone(),
         self_submitted: self_sheet.submitted,
-        self_items: sheet_view(
-            &ctx.survey,
-            StepKind::SelfAssessment,
-            lang,
-            &self_sheet,
-            &[],
-        ),
+        self_items: sheet_view(&ctx.survey, StepKind::SelfAssessment, lang, self_sheet, &[]),
         saved: mine.saved && errors.is_empty() && status == StatusCode::OK,
         errors: form_errors(errors, lang),
         dimensions: sheet_view(&ctx.survey, StepKind::Org, lang, mine, errors),
@@ -376,14 +392,15 @@ pub async fn org_unit_show(
         Ok(found) => found,
         Err(refused) => return message(&state, lang, &format!("/s/{token}"), &refused),
     };
-    let mut mine = stored_of(&state, &found.0, &code, StepKind::Org)?;
+    let self_sheet = stored_of(&state, &found.0, &code, StepKind::SelfAssessment).await?;
+    let mut mine = stored_of(&state, &found.0, &code, StepKind::Org).await?;
     mine.saved = false;
     org_unit_page(
         &state,
         lang,
         (&token, &code),
         &found,
-        &mine,
+        (&self_sheet, &mine),
         &[],
         StatusCode::OK,
     )
@@ -411,12 +428,13 @@ pub async fn org_unit_save(
                 submitted: false,
                 saved: false,
             };
+            let self_sheet = stored_of(&state, &found.0, &code, StepKind::SelfAssessment).await?;
             org_unit_page(
                 &state,
                 lang,
                 (&token, &code),
                 &found,
-                &mine,
+                (&self_sheet, &mine),
                 &errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
@@ -440,13 +458,14 @@ pub async fn org_unit_save(
             if let Some(refused) = refusal(&state, lang, &token, result, &found.0)? {
                 return Ok(refused);
             }
-            let mine = stored_of(&state, &found.0, &code, StepKind::Org)?;
+            let self_sheet = stored_of(&state, &found.0, &code, StepKind::SelfAssessment).await?;
+            let mine = stored_of(&state, &found.0, &code, StepKind::Org).await?;
             org_unit_page(
                 &state,
                 lang,
                 (&token, &code),
                 &found,
-                &mine,
+                (&self_sheet, &mine),
                 &[],
                 StatusCode::OK,
             )

@@ -118,6 +118,7 @@ pub fn local_time(t: chrono::NaiveDateTime) -> String {
 }
 
 /// What a valid token leads to.
+#[derive(Clone)]
 pub struct Ctx {
     /// The wave's survey.
     pub survey: std::sync::Arc<Survey>,
@@ -308,7 +309,7 @@ pub async fn show(
             super::assess::self_page(&state, lang, &raw, &ctx, &stored, &[], StatusCode::OK)
         }
         Ok(ctx) if ctx.invitation.step == StepKind::Org.as_str() => {
-            super::assess::org_index(&state, lang, &raw, &ctx)
+            super::assess::org_index(&state, lang, &raw, &ctx).await
         }
         Ok(ctx) => {
             let form = form_page(lang, &raw, &ctx, &[], &Submission::default());

@@ -301,22 +301,11 @@ pub async fn show(
     render(&state, StatusCode::OK, "pages/admin/results", admin, data)
 }
 
-/// The colour class of a grade: grades are labels from the survey, so known labels map to
-/// the four band colours; anything else is grey.
+/// The badge colour of a grade, by its band in the survey (not by its label).
 fn grade_index(u: &UnitReport) -> usize {
-    [
-        "好",
-        "较好",
-        "一般",
-        "较差",
-        "优秀",
-        "良好",
-        "达标",
-        "未达标",
-    ]
-    .iter()
-    .position(|g| Some(*g) == u.grade.as_deref())
-    .map_or(9, |p| p % 4)
+    // The survey's bands from best to worst take the four badge colours; a fifth and
+    // further band share the last one.
+    u.grade_index.map_or(9, |g| g.min(3))
 }
 
 #[derive(Serialize)]
