@@ -320,3 +320,30 @@ fn sanping_mail_rate_spaces_the_mails_out() {
         started.elapsed()
     );
 }
+
+#[test]
+fn smtp_urls_with_tls_starttls_and_credentials_are_accepted_and_others_refused() {
+    let db = TestDb::sqlite();
+    for url in [
+        "smtp://mail.example.edu:25",
+        "smtp://user:secret@mail.example.edu:587?tls=required",
+        "smtps://user:secret@mail.example.edu:465",
+    ] {
+        let mut config = db.config();
+        config.smtp_url = Some(url.into());
+        assert!(Mailer::from_config(&config).is_ok(), "{url}");
+    }
+    let mut config = db.config();
+    config.smtp_url = Some("smtp://mail.example.edu:587?tls=bogus".into());
+    assert!(
+        Mailer::from_config(&config).is_err(),
+        "an unknown tls mode is refused"
+    );
+    let out = support::bin()
+        .arg("config")
+        .env("SMTP_URL", "http://mail.example.edu")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "only smtp:// and smtps:// URLs");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SMTP_URL"));
+}
