@@ -19,5 +19,6 @@ pub mod import;
 pub mod mail;
 pub mod report;
 pub mod respond;
+pub mod tally;
 pub mod wave;
 pub mod web;

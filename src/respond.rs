@@ -27,12 +27,20 @@ pub enum Lookup {
 
 /// Looks a raw token up without changing anything.
 pub fn lookup(conn: &mut DbConn, raw_token: &str) -> diesel::QueryResult<Lookup> {
+    let Some(invitation) = invitation_of(conn, raw_token)? else {
+        return Ok(Lookup::Invalid);
+    };
+    classify_stored(conn, invitation)
+}
+
+fn invitation_of(conn: &mut DbConn, raw_token: &str) -> diesel::QueryResult<Option<Invitation>> {
     let Some(token) = token::normalize(raw_token) else {
-        return Ok(Lookup::Invalid);
+        return Ok(None);
     };
-    let Some(invitation) = waves::find_invitation_by_hash(conn, &token::hash(&token))? else {
-        return Ok(Lookup::Invalid);
-    };
+    waves::find_invitation_by_hash(conn, &token::hash(&token))
+}
+
+fn classify_stored(conn: &mut DbConn, invitation: Invitation) -> diesel::QueryResult<Lookup> {
     let Some(wave) = waves::find(conn, invitation.wave_id)? else {
         return Ok(Lookup::Invalid);
     };
@@ -72,7 +80,13 @@ pub fn submit(
 ) -> diesel::QueryResult<Submitted> {
     let answers = serde_json::to_string(&submission.answers).expect("a map of strings serializes");
     db::write_tx(conn, |conn| {
-        let found = lookup(conn, raw_token)?;
+        let Some(invitation) = invitation_of(conn, raw_token)? else {
+            return Ok(Submitted::Refused(Box::new(Lookup::Invalid)));
+        };
+        // Before reading the wave's state: a close waits for this submission, or this
+        // submission sees the wave closed.
+        waves::hold_shared(conn, invitation.wave_id)?;
+        let found = classify_stored(conn, invitation)?;
         let Lookup::Ready(wave, invitation) = found else {
             return Ok(Submitted::Refused(Box::new(found)));
         };

@@ -475,8 +475,10 @@ pub fn close(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
     db::write_tx(conn, |conn| {
         let wave = get(conn, id)?;
         require(&wave, State::Open, "closing")?;
+        waves::hold_exclusive(conn, id)?;
         waves::transition(conn, id, "open", "closed", now())?;
         waves::shuffle_responses(conn, id)?;
+        crate::tally::store(conn, id)?;
         Ok(())
     })
 }
@@ -500,6 +502,8 @@ pub fn purge_test(conn: &mut DbConn, id: i32) -> Result<(usize, usize), WaveErro
                 "wave {id} is not a test wave; only waves created with --test can be purged"
             )));
         }
+        waves::hold_exclusive(conn, id)?;
+        db::tallies::delete(conn, id)?;
         let counts = waves::purge(conn, id)?;
         waves::transition(conn, id, &wave.state, "draft", now())?;
         Ok(counts)

@@ -9,6 +9,7 @@ pub mod outbox;
 pub mod people;
 pub mod schema;
 pub mod settings;
+pub mod tallies;
 pub mod units;
 pub mod waves;
 

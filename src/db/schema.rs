@@ -100,6 +100,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     login_throttle,
     audit_log,
+    tallies,
+    unit_totals,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(invitations::unit, outbox::state);
@@ -142,5 +144,24 @@ diesel::table! {
         actor -> Text,
         action -> Text,
         detail -> Text,
+    }
+}
+
+diesel::table! {
+    tallies (wave_id, unit, item, choice) {
+        wave_id -> Integer,
+        unit -> Text,
+        item -> Text,
+        choice -> Text,
+        count -> BigInt,
+    }
+}
+
+diesel::table! {
+    unit_totals (wave_id, unit) {
+        wave_id -> Integer,
+        unit -> Text,
+        invited -> BigInt,
+        responses -> BigInt,
     }
 }

@@ -248,6 +248,33 @@ pub fn responses_of(conn: &mut DbConn, wave_id: i32) -> QueryResult<Vec<Response
         .load(conn)
 }
 
+/// Calls `f(unit, answers)` for every response of a wave, one row at a time (a million
+/// responses are never held in memory at once).
+pub fn for_each_sheet(
+    conn: &mut DbConn,
+    wave_id: i32,
+    mut f: impl FnMut(&str, &str),
+) -> QueryResult<()> {
+    let rows = responses::table
+        .filter(responses::wave_id.eq(wave_id))
+        .select((responses::unit, responses::answers))
+        .load_iter::<(String, String), diesel::connection::DefaultLoadingMode>(conn)?;
+    for row in rows {
+        let (unit, answers) = row?;
+        f(&unit, &answers);
+    }
+    Ok(())
+}
+
+/// Every comment of a wave with its unit, through the partial index on comments.
+pub fn comments_of(conn: &mut DbConn, wave_id: i32) -> QueryResult<Vec<(String, String)>> {
+    responses::table
+        .filter(responses::wave_id.eq(wave_id))
+        .filter(responses::comment.is_not_null())
+        .select((responses::unit, responses::comment.assume_not_null()))
+        .load(conn)
+}
+
 /// Deletes a wave's responses and invitations (rehearsal reset). Returns (responses, invitations).
 pub fn purge(conn: &mut DbConn, wave_id: i32) -> QueryResult<(usize, usize)> {
     diesel::delete(
@@ -261,6 +288,37 @@ pub fn purge(conn: &mut DbConn, wave_id: i32) -> QueryResult<(usize, usize)> {
     let i = diesel::delete(invitations::table.filter(invitations::wave_id.eq(wave_id)))
         .execute(conn)?;
     Ok((r, i))
+}
+
+/// The first key of the advisory locks on waves ("SP"), apart from any other application's.
+const WAVE_LOCK: i32 = 0x5350;
+
+/// Makes a concurrent close (or purge) of the wave wait until this transaction ends, and
+/// this transaction wait for one already running. Taken by a submission before it reads
+/// the wave's state, so no response is stored after the close counted the responses.
+///
+/// On SQLite every writing transaction holds the database's write lock already
+/// (`BEGIN IMMEDIATE`), so nothing is done. On PostgreSQL it is a shared advisory lock:
+/// submissions do not wait for each other, and no row is written to take it.
+pub fn hold_shared(conn: &mut DbConn, wave_id: i32) -> QueryResult<()> {
+    advisory_lock(conn, "pg_advisory_xact_lock_shared", wave_id)
+}
+
+/// The exclusive counterpart of [`hold_shared`], taken by close and purge.
+pub fn hold_exclusive(conn: &mut DbConn, wave_id: i32) -> QueryResult<()> {
+    advisory_lock(conn, "pg_advisory_xact_lock", wave_id)
+}
+
+fn advisory_lock(conn: &mut DbConn, function: &str, wave_id: i32) -> QueryResult<()> {
+    use diesel::sql_types::Integer;
+    let DbConn::Postgresql(pg) = conn else {
+        return Ok(());
+    };
+    diesel::sql_query(format!("SELECT {function}($1, $2)"))
+        .bind::<Integer, _>(WAVE_LOCK)
+        .bind::<Integer, _>(wave_id)
+        .execute(pg)?;
+    Ok(())
 }
 
 /// Rewrites a wave's responses in random physical order.

@@ -51,14 +51,24 @@ impl Tally {
     /// survey here: unknown ids are counted and later ignored by [`mass_figures`], so a
     /// tally can be built before (or without) knowing which survey version it belongs to.
     pub fn add_response(&mut self, answers: &BTreeMap<String, String>) {
+        self.add_pairs(answers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    }
+
+    /// Counts one answer sheet given as (item id, option id) pairs, allocating only for
+    /// an id not seen before: the same as [`Tally::add_response`], for a million sheets.
+    pub fn add_pairs<'a>(&mut self, answers: impl IntoIterator<Item = (&'a str, &'a str)>) {
         self.responses += 1;
         for (item, option) in answers {
-            *self
-                .items
-                .entry(item.clone())
-                .or_default()
-                .entry(option.clone())
-                .or_default() += 1;
+            let options = match self.items.get_mut(item) {
+                Some(o) => o,
+                None => self.items.entry(item.to_owned()).or_default(),
+            };
+            match options.get_mut(option) {
+                Some(n) => *n += 1,
+                None => {
+                    options.insert(option.to_owned(), 1);
+                }
+            }
         }
     }
 

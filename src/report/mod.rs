@@ -1,5 +1,5 @@
 //! Reports of a wave: one row per unit with every figure the committee decides with, built
-//! from the raw responses and sheets by the pure rules in `domain::scoring`, with every
+//! from the counts stored when the wave closed and the sheets, by the pure rules in `domain::scoring`, with every
 //! group below the anonymity threshold hidden. Exported as a table, CSV, JSON or XLSX.
 
 pub mod charts;
@@ -20,6 +20,7 @@ use crate::domain::scoring::{
     self, Composite, DimensionFigures, ItemFigures, Node, OrgFigures, Tally,
 };
 use crate::domain::survey::{StepKind, Survey};
+use crate::tally;
 use crate::wave::{self as wave_mod, State, WaveError};
 
 /// Why a report could not be made.
@@ -195,32 +196,6 @@ pub fn build(
     Ok(report)
 }
 
-/// The raw material of a report, read from the responses.
-#[derive(Debug, Default)]
-pub struct Raw {
-    /// Each unit's own tally.
-    pub own: BTreeMap<String, Tally>,
-    /// Each unit's comments.
-    pub comments: BTreeMap<String, Vec<String>>,
-}
-
-/// Own tallies and comments per unit, from the raw responses.
-pub fn tallies(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Raw> {
-    let mut raw = Raw::default();
-    for r in waves::responses_of(conn, wave_id)? {
-        let answers: BTreeMap<String, String> =
-            serde_json::from_str(&r.answers).unwrap_or_default();
-        raw.own
-            .entry(r.unit.clone())
-            .or_default()
-            .add_response(&answers);
-        if let Some(c) = r.comment {
-            raw.comments.entry(r.unit).or_default().push(c);
-        }
-    }
-    Ok(raw)
-}
-
 /// Everything a unit's row is computed from.
 struct Inputs {
     own: BTreeMap<String, Tally>,
@@ -287,10 +262,10 @@ fn row(survey: &Survey, u: &units::Unit, inp: &Inputs) -> UnitReport {
 fn compute(conn: &mut DbConn, wave: &Wave, survey: &Survey) -> Result<WaveReport, ReportError> {
     let all_units = units::all(conn)?;
     let targets = wave_mod::targets(&all_units, wave.scope.as_deref());
-    let Raw { own, mut comments } = tallies(conn, wave.id)?;
-    let mut invited: HashMap<String, u64> = HashMap::new();
-    for (unit, _, n) in waves::invitation_counts(conn, wave.id)? {
-        *invited.entry(unit).or_default() += u64::try_from(n).unwrap_or(0);
+    let tally::Counts { own, invited } = tally::load(conn, wave.id)?;
+    let mut comments: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (unit, text) in waves::comments_of(conn, wave.id)? {
+        comments.entry(unit).or_default().push(text);
     }
     let target_codes: std::collections::HashSet<&str> =
         targets.iter().map(|u| u.code.as_str()).collect();

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use super::{WaveReport, tallies};
+use super::WaveReport;
 use crate::db::DbConn;
 use crate::db::waves;
 use crate::domain::scoring;
 use crate::domain::survey::StepKind;
+use crate::tally;
 use crate::wave::{self, WaveError};
 
 /// Per unit: invitations used and responses stored.
@@ -84,7 +85,17 @@ pub fn audit(
     }
     audit.balances = balance.into_values().collect();
     if let Some(report) = report {
-        let own = tallies(conn, wave_id)?.own;
+        let own = tally::count(conn, wave_id)?.own;
+        // The report reads the counts stored at close: they must equal a recount.
+        let stored = tally::load(conn, wave_id)?.own;
+        for (unit, t) in &own {
+            if stored.get(unit) != Some(t) {
+                audit.mismatches.push(format!("{unit} (stored counts)"));
+            }
+        }
+        for unit in stored.keys().filter(|u| !own.contains_key(*u)) {
+            audit.mismatches.push(format!("{unit} (stored counts)"));
+        }
         for u in report.units.iter().filter(|u| !u.suppressed) {
             let direct = scoring::mass_figures(
                 &survey,

@@ -386,3 +386,124 @@ fn wave_verify_balances_used_invitations_against_stored_responses() {
     assert!(!bad.status.success());
     assert!(String::from_utf8(bad.stdout).unwrap().contains("MISMATCH"));
 }
+
+#[test]
+fn closing_stores_the_counts_the_report_reads_and_verify_checks() {
+    use diesel::prelude::*;
+    use sanping::db::schema::tallies;
+    let db = TestDb::new();
+    let state = db.state();
+    let wave = fixed_wave(&state);
+    let mut conn = state.pool.get().unwrap();
+    // The stored counts equal a recount of the raw responses.
+    let stored = sanping::tally::load(&mut conn, wave).unwrap();
+    let recount = sanping::tally::count(&mut conn, wave).unwrap();
+    assert_eq!(stored, recount);
+    assert_eq!(stored.own["CS"].responses, 10);
+    assert_eq!(stored.own["CS"].items["m1"]["satisfied"], 10);
+    assert_eq!(stored.invited["LIB"], 7);
+    // The report reads the stored counts: changing them changes the report ...
+    diesel::update(
+        tallies::table
+            .filter(tallies::wave_id.eq(wave))
+            .filter(tallies::unit.eq("CS"))
+            .filter(tallies::choice.eq("satisfied")),
+    )
+    .set(tallies::choice.eq("basic"))
+    .execute(&mut *conn)
+    .unwrap();
+    let r = report::build(&mut conn, wave, None).unwrap();
+    let cs = r.units.iter().find(|u| u.code == "CS").unwrap();
+    assert!(close_to(cs.mass.as_ref().unwrap().satisfaction_index, 60.0));
+    // ... and `wave verify` notices that they no longer match the responses.
+    let audit = report::verify::audit(&mut conn, wave, Some(&r)).unwrap();
+    assert!(!audit.ok());
+    assert!(
+        audit
+            .mismatches
+            .iter()
+            .any(|m| m.contains("CS (stored counts)")),
+        "{:?}",
+        audit.mismatches
+    );
+}
+
+#[test]
+fn purging_a_test_wave_drops_its_counts() {
+    use diesel::prelude::*;
+    use sanping::db::schema::{tallies, unit_totals};
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let wave = support::create_wave(&state, "liuhao.toml", None, true);
+    let mut conn = state.pool.get().unwrap();
+    sanping::wave::open(&mut conn, wave, "http://x", |_| Ok(())).unwrap();
+    drop(conn);
+    mass(&state, wave, "LIB", &["satisfied"; 6], None);
+    let mut conn = state.pool.get().unwrap();
+    sanping::wave::close(&mut conn, wave).unwrap();
+    let rows = |conn: &mut sanping::db::DbConn| -> (i64, i64) {
+        (
+            tallies::table
+                .filter(tallies::wave_id.eq(wave))
+                .count()
+                .get_result(conn)
+                .unwrap(),
+            unit_totals::table
+                .filter(unit_totals::wave_id.eq(wave))
+                .count()
+                .get_result(conn)
+                .unwrap(),
+        )
+    };
+    let (t, u) = rows(&mut conn);
+    assert!(t >= 18 && u >= 1, "{t} tallies, {u} unit totals");
+    sanping::wave::purge_test(&mut conn, wave).unwrap();
+    assert_eq!(rows(&mut conn), (0, 0));
+}
+
+/// Submissions racing a close: every response is either counted by the close or refused,
+/// never stored after the counts were taken (on PostgreSQL the advisory lock sees to it).
+#[test]
+fn submissions_racing_the_close_are_counted_or_refused() {
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let wave = support::create_wave(&state, "liuhao.toml", None, false);
+    let mut conn = state.pool.get().unwrap();
+    sanping::wave::open(&mut conn, wave, "http://x", |_| Ok(())).unwrap();
+    let (_, _, tokens) = sanping::wave::slips(&mut conn, wave, "LIB", 200).unwrap();
+    drop(conn);
+    let tokens = std::sync::Arc::new(tokens);
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let workers: Vec<_> = (0..6)
+        .map(|_| {
+            let (state, tokens, next) = (state.clone(), tokens.clone(), next.clone());
+            std::thread::spawn(move || {
+                let mut conn = state.pool.get().unwrap();
+                let s = Submission {
+                    answers: sheet("m", "satisfied"),
+                    comment: None,
+                };
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(token) = tokens.get(i) else { break };
+                    sanping::respond::submit(&mut conn, token, &s).unwrap();
+                }
+            })
+        })
+        .collect();
+    while next.load(std::sync::atomic::Ordering::SeqCst) < 60 {
+        std::thread::yield_now();
+    }
+    sanping::wave::close(&mut state.pool.get().unwrap(), wave).unwrap();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let mut conn = state.pool.get().unwrap();
+    let stored = sanping::tally::load(&mut conn, wave).unwrap();
+    assert_eq!(stored, sanping::tally::count(&mut conn, wave).unwrap());
+    let audit = report::verify::audit(&mut conn, wave, None).unwrap();
+    assert!(audit.ok(), "{:?}", audit.balances);
+    assert!(stored.own["LIB"].responses >= 60);
+}

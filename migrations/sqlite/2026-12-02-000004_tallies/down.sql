@@ -1,0 +1,3 @@
+DROP INDEX responses_comments;
+DROP TABLE unit_totals;
+DROP TABLE tallies;

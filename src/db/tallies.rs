@@ -1,0 +1,94 @@
+//! The counts of a closed wave (`tallies`, `unit_totals`), written once when it closes so a
+//! report reads a few thousand rows instead of every answer sheet.
+
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{tallies, unit_totals};
+
+/// How many answer sheets of a unit chose `choice` for `item`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tallies)]
+pub struct TallyRow {
+    /// The wave.
+    pub wave_id: i32,
+    /// The unit.
+    pub unit: String,
+    /// The item id.
+    pub item: String,
+    /// The option id.
+    pub choice: String,
+    /// Sheets with that answer.
+    pub count: i64,
+}
+
+/// A unit's mass invitations and answer sheets in a closed wave.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = unit_totals)]
+pub struct UnitTotal {
+    /// The wave.
+    pub wave_id: i32,
+    /// The unit.
+    pub unit: String,
+    /// Mass invitations issued.
+    pub invited: i64,
+    /// Answer sheets stored.
+    pub responses: i64,
+}
+
+/// Rows per `INSERT`: one statement per chunk instead of per row (a round trip each on
+/// PostgreSQL), well below either backend's limit of bound parameters.
+const CHUNK: usize = 1000;
+
+/// Inserts `rows` into `table` in chunks. diesel's multi-row `INSERT` is written per
+/// backend, not for the multi-backend connection, hence the match.
+macro_rules! insert_chunks {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        for chunk in $rows.chunks(CHUNK) {
+            let insert = diesel::insert_into($table).values(chunk);
+            match &mut *$conn {
+                DbConn::Sqlite(c) => insert.execute(c)?,
+                DbConn::Postgresql(c) => insert.execute(c)?,
+            };
+        }
+    };
+}
+
+/// Stores a wave's counts, replacing any it had.
+pub fn store(
+    conn: &mut DbConn,
+    wave_id: i32,
+    rows: &[TallyRow],
+    totals: &[UnitTotal],
+) -> QueryResult<()> {
+    delete(conn, wave_id)?;
+    insert_chunks!(conn, tallies::table, rows);
+    insert_chunks!(conn, unit_totals::table, totals);
+    Ok(())
+}
+
+/// A wave's stored counts; `None` when it has none (it closed before counts were kept).
+pub fn load(
+    conn: &mut DbConn,
+    wave_id: i32,
+) -> QueryResult<Option<(Vec<TallyRow>, Vec<UnitTotal>)>> {
+    let totals: Vec<UnitTotal> = unit_totals::table
+        .filter(unit_totals::wave_id.eq(wave_id))
+        .select(UnitTotal::as_select())
+        .load(conn)?;
+    if totals.is_empty() {
+        return Ok(None);
+    }
+    let rows = tallies::table
+        .filter(tallies::wave_id.eq(wave_id))
+        .select(TallyRow::as_select())
+        .load(conn)?;
+    Ok(Some((rows, totals)))
+}
+
+/// Deletes a wave's counts (it reopens as a rehearsal, or is counted again).
+pub fn delete(conn: &mut DbConn, wave_id: i32) -> QueryResult<()> {
+    diesel::delete(tallies::table.filter(tallies::wave_id.eq(wave_id))).execute(conn)?;
+    diesel::delete(unit_totals::table.filter(unit_totals::wave_id.eq(wave_id))).execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! Counting a wave's answer sheets: once when it closes (stored, so a report of a million
+//! responses reads a few thousand counts), and again by `wave verify` to check the stored
+//! counts against the raw responses.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::db::tallies::{self, TallyRow, UnitTotal};
+use crate::db::{DbConn, waves};
+use crate::domain::scoring::Tally;
+
+/// A wave's counts per unit.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Each unit's own tally of answer sheets.
+    pub own: BTreeMap<String, Tally>,
+    /// Each unit's mass invitations.
+    pub invited: HashMap<String, u64>,
+}
+
+/// Counts the raw responses and invitations of a wave, streaming the rows.
+pub fn count(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Counts> {
+    let mut counts = Counts::default();
+    waves::for_each_sheet(conn, wave_id, |unit, answers| {
+        let tally = counts.own.entry(unit.to_owned()).or_default();
+        // Ids are plain words, so the answers borrow from the row; a sheet that does not
+        // parse counts as a sheet without answers (`wave verify` reports it).
+        match serde_json::from_str::<BTreeMap<&str, &str>>(answers) {
+            Ok(a) => tally.add_pairs(a),
+            Err(_) => match serde_json::from_str::<BTreeMap<String, String>>(answers) {
+                Ok(a) => tally.add_pairs(a.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+                Err(_) => tally.add_pairs([]),
+            },
+        }
+    })?;
+    for (unit, _, n) in waves::invitation_counts(conn, wave_id)? {
+        *counts.invited.entry(unit).or_default() += u64::try_from(n).unwrap_or(0);
+    }
+    Ok(counts)
+}
+
+/// Counts a wave and stores the counts (in the caller's transaction: the one that closes it).
+pub fn store(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Counts> {
+    let counts = count(conn, wave_id)?;
+    let rows: Vec<TallyRow> = counts
+        .own
+        .iter()
+        .flat_map(|(unit, tally)| {
+            tally.items.iter().flat_map(move |(item, options)| {
+                options.iter().map(move |(choice, n)| TallyRow {
+                    wave_id,
+                    unit: unit.clone(),
+                    item: item.clone(),
+                    choice: choice.clone(),
+                    count: i64::try_from(*n).unwrap_or(i64::MAX),
+                })
+            })
+        })
+        .collect();
+    let mut units: Vec<&String> = counts.own.keys().chain(counts.invited.keys()).collect();
+    units.sort();
+    units.dedup();
+    let totals: Vec<UnitTotal> = units
+        .into_iter()
+        .map(|unit| UnitTotal {
+            wave_id,
+            unit: unit.clone(),
+            invited: counts
+                .invited
+                .get(unit)
+                .map_or(0, |&n| i64::try_from(n).unwrap_or(0)),
+            responses: counts
+                .own
+                .get(unit)
+                .map_or(0, |t| i64::try_from(t.responses).unwrap_or(i64::MAX)),
+        })
+        .collect();
+    tallies::store(conn, wave_id, &rows, &totals)?;
+    Ok(counts)
+}
+
+/// The stored counts of a closed wave; counted from the raw rows when none are stored (a
+/// wave closed before counts were kept, or one with nobody invited).
+pub fn load(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Counts> {
+    let Some((rows, totals)) = tallies::load(conn, wave_id)? else {
+        return count(conn, wave_id);
+    };
+    let mut counts = Counts::default();
+    for t in totals {
+        counts
+            .invited
+            .insert(t.unit.clone(), u64::try_from(t.invited).unwrap_or(0));
+        if t.responses > 0 {
+            counts.own.entry(t.unit).or_default().responses =
+                u64::try_from(t.responses).unwrap_or(0);
+        }
+    }
+    for r in rows {
+        *counts
+            .own
+            .entry(r.unit)
+            .or_default()
+            .items
+            .entry(r.item)
+            .or_default()
+            .entry(r.choice)
+            .or_default() = u64::try_from(r.count).unwrap_or(0);
+    }
+    Ok(counts)
+}
