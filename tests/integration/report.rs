@@ -505,5 +505,6 @@ fn submissions_racing_the_close_are_counted_or_refused() {
     assert_eq!(stored, sanping::tally::count(&mut conn, wave).unwrap());
     let audit = report::verify::audit(&mut conn, wave, None).unwrap();
     assert!(audit.ok(), "{:?}", audit.balances);
-    assert!(stored.own["LIB"].responses >= 60);
+    // 60 tokens were taken before the close and at most one per worker was in flight.
+    assert!(stored.own["LIB"].responses >= 54);
 }
