@@ -9,10 +9,10 @@ use anyhow::Context as _;
 use handlebars::Handlebars;
 
 use crate::config::Config;
-use crate::db::waves::Wave;
-use crate::db::{self, Pool};
+use crate::db::{self, DbConn, Pool};
 use crate::domain::survey::Survey;
-use crate::wave::{self, WaveError};
+use crate::error::AppError;
+use crate::wave;
 use crate::web;
 
 /// Everything a request may need, built once and shared (cheap to clone).
@@ -58,21 +58,23 @@ impl AppState {
         })
     }
 
-    /// The parsed survey of a wave.
-    pub fn survey(&self, wave: &Wave) -> Result<Arc<Survey>, WaveError> {
+    /// The parsed survey of a wave, read from the database only the first time.
+    pub fn survey(&self, conn: &mut DbConn, wave_id: i32) -> Result<Arc<Survey>, AppError> {
         if let Some(s) = self
             .surveys
             .read()
             .expect("survey cache lock")
-            .get(&wave.id)
+            .get(&wave_id)
         {
             return Ok(s.clone());
         }
-        let survey = Arc::new(wave::survey_of(wave)?);
+        let wave = db::waves::find(conn, wave_id)?.ok_or(AppError::NotFound)?;
+        let survey =
+            Arc::new(wave::survey_of(&wave).map_err(|e| AppError::Internal(e.to_string()))?);
         self.surveys
             .write()
             .expect("survey cache lock")
-            .insert(wave.id, survey.clone());
+            .insert(wave_id, survey.clone());
         Ok(survey)
     }
 }

@@ -101,7 +101,7 @@ pub fn save(
     let answers = serde_json::to_string(&sheet.answers).expect("a map of strings serializes");
     let evidence = serde_json::to_string(&sheet.evidence).expect("a map of strings serializes");
     db::write_tx(conn, |conn| {
-        let wave = waves::find(conn, invitation.wave_id)?.ok_or(SaveError::Closed)?;
+        let wave = waves::find_head(conn, invitation.wave_id)?.ok_or(SaveError::Closed)?;
         if !wave::accepts_answers(&wave, Utc::now().naive_utc()) {
             return Err(SaveError::Closed);
         }

@@ -92,6 +92,7 @@ pub fn people(conn: &mut DbConn, csv: &[u8]) -> Result<ImportReport, ImportError
             .map(|p| (p.email.clone(), p))
             .collect();
         let mut report = ImportReport::default();
+        let mut added = Vec::new();
         for row in rows {
             let person = Person {
                 email: row.email,
@@ -102,8 +103,8 @@ pub fn people(conn: &mut DbConn, csv: &[u8]) -> Result<ImportReport, ImportError
             };
             match stored.get(&person.email) {
                 None => {
-                    people::insert(conn, &person)?;
-                    report.added.push(person.email);
+                    report.added.push(person.email.clone());
+                    added.push(person);
                 }
                 Some(old) if *old == person => {}
                 Some(_) => {
@@ -112,6 +113,7 @@ pub fn people(conn: &mut DbConn, csv: &[u8]) -> Result<ImportReport, ImportError
                 }
             }
         }
+        people::insert(conn, &added)?;
         report.unchanged = stored.len() - report.changed.len();
         Ok(report)
     })

@@ -3,7 +3,7 @@
 
 use chrono::{Local, NaiveDate, NaiveDateTime, Utc};
 
-use crate::db::waves::{self, Invitation, Response, Wave};
+use crate::db::waves::{self, Invitation, Response, WaveHead};
 use crate::db::{self, DbConn};
 use crate::domain::answers::Submission;
 use crate::domain::survey::StepKind;
@@ -16,13 +16,13 @@ pub enum Lookup {
     /// Not a token of ours.
     Invalid,
     /// Already used.
-    Used(Wave),
+    Used(WaveHead),
     /// The wave has not opened yet.
-    NotOpen(Wave),
+    NotOpen(WaveHead),
     /// The wave has closed (or passed its closing time).
-    Closed(Wave),
+    Closed(WaveHead),
     /// The questionnaire may be answered.
-    Ready(Wave, Invitation),
+    Ready(WaveHead, Invitation),
 }
 
 /// Looks a raw token up without changing anything.
@@ -41,13 +41,13 @@ fn invitation_of(conn: &mut DbConn, raw_token: &str) -> diesel::QueryResult<Opti
 }
 
 fn classify_stored(conn: &mut DbConn, invitation: Invitation) -> diesel::QueryResult<Lookup> {
-    let Some(wave) = waves::find(conn, invitation.wave_id)? else {
+    let Some(wave) = waves::find_head(conn, invitation.wave_id)? else {
         return Ok(Lookup::Invalid);
     };
     Ok(classify(wave, invitation, Utc::now().naive_utc()))
 }
 
-fn classify(wave: Wave, invitation: Invitation, at: NaiveDateTime) -> Lookup {
+fn classify(wave: WaveHead, invitation: Invitation, at: NaiveDateTime) -> Lookup {
     // A used mass token is spent. A submitted self-assessment stays readable: its page
     // shows the sheet read-only.
     if invitation.used && invitation.step == StepKind::Mass.as_str() {
@@ -70,36 +70,60 @@ pub enum Submitted {
     Refused(Box<Lookup>),
 }
 
-/// Burns the token and stores the response in one transaction: either both happen or
-/// neither. Of several racing submissions with one token exactly one is stored; the others
-/// get `Refused(Used)`.
+/// Looks the token up and, when it is ready, [`store`]s the submission.
 pub fn submit(
     conn: &mut DbConn,
     raw_token: &str,
     submission: &Submission,
 ) -> diesel::QueryResult<Submitted> {
+    match lookup(conn, raw_token)? {
+        Lookup::Ready(_, invitation) => store(conn, &invitation, submission),
+        refused => Ok(Submitted::Refused(Box::new(refused))),
+    }
+}
+
+/// Burns the token of `invitation` (as a [`lookup`] found it ready) and stores the response,
+/// in one transaction: either both happen or neither. Of several racing submissions with one
+/// token exactly one is stored; the others get `Refused(Used)`.
+///
+/// The transaction re-checks only what may have changed since the lookup — the wave's state
+/// and the invitation's use and token — so it holds SQLite's write lock for as short a time
+/// as possible.
+pub fn store(
+    conn: &mut DbConn,
+    invitation: &Invitation,
+    submission: &Submission,
+) -> diesel::QueryResult<Submitted> {
+    let refused = |lookup| Ok(Submitted::Refused(Box::new(lookup)));
+    let (Some(token_hash), true) = (
+        invitation.token_hash.as_deref(),
+        invitation.step == StepKind::Mass.as_str(),
+    ) else {
+        return refused(Lookup::Invalid);
+    };
     let answers = serde_json::to_string(&submission.answers).expect("a map of strings serializes");
     db::write_tx(conn, |conn| {
-        let Some(invitation) = invitation_of(conn, raw_token)? else {
-            return Ok(Submitted::Refused(Box::new(Lookup::Invalid)));
-        };
         // Before reading the wave's state: a close waits for this submission, or this
         // submission sees the wave closed.
         waves::hold_shared(conn, invitation.wave_id)?;
-        let found = classify_stored(conn, invitation)?;
-        let Lookup::Ready(wave, invitation) = found else {
-            return Ok(Submitted::Refused(Box::new(found)));
+        let Some(wave) = waves::find_head(conn, invitation.wave_id)? else {
+            return refused(Lookup::Invalid);
         };
-        if invitation.step != StepKind::Mass.as_str() {
-            return Ok(Submitted::Refused(Box::new(Lookup::Invalid)));
+        if !wave::accepts_answers(&wave, Utc::now().naive_utc()) {
+            return refused(classify(wave, invitation.clone(), Utc::now().naive_utc()));
         }
-        if waves::burn(conn, &invitation.id)? != 1 {
-            return Ok(Submitted::Refused(Box::new(Lookup::Used(wave))));
+        if waves::burn_token(conn, &invitation.id, token_hash)? != 1 {
+            // Used meanwhile, or its token retired by a reminder.
+            let now = waves::find_invitation(conn, &invitation.id)?;
+            return refused(match now {
+                Some(i) if i.used => Lookup::Used(wave),
+                _ => Lookup::Invalid,
+            });
         }
         let response = Response {
             id: token::random_id(),
             wave_id: wave.id,
-            unit: invitation.unit,
+            unit: invitation.unit.clone(),
             day: today(),
             answers,
             comment: submission.comment.clone(),

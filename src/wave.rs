@@ -306,41 +306,41 @@ fn mark_open(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
 /// many invitations were created.
 pub fn open_by_email(conn: &mut DbConn, id: i32) -> Result<usize, WaveError> {
     db::write_tx(conn, |conn| {
-        let invitees = invitees(conn, id)?;
         let at = now();
-        for (person, unit, step) in &invitees {
-            let invitation = new_invitation(id, Some(&person.email), unit, *step, None);
-            waves::insert_invitation(conn, &invitation)?;
-            queue(conn, &invitation, &person.email, "invitation", at)?;
-        }
+        let (invitations, mails): (Vec<_>, Vec<_>) = invitees(conn, id)?
+            .into_iter()
+            .map(|(person, unit, step)| {
+                let invitation = new_invitation(id, Some(&person.email), &unit, step, None);
+                let mail = queued_mail(&invitation, &person.email, "invitation", at);
+                (invitation, mail)
+            })
+            .unzip();
+        waves::insert_invitations(conn, &invitations)?;
+        crate::db::outbox::insert(conn, &mails)?;
         mark_open(conn, id)?;
-        Ok(invitees.len())
+        Ok(invitations.len())
     })
 }
 
-fn queue(
-    conn: &mut DbConn,
+fn queued_mail(
     invitation: &Invitation,
     recipient: &str,
     kind: &str,
     at: NaiveDateTime,
-) -> diesel::QueryResult<usize> {
-    crate::db::outbox::insert(
-        conn,
-        &crate::db::outbox::Mail {
-            id: token::random_id(),
-            wave_id: invitation.wave_id,
-            invitation_id: invitation.id.clone(),
-            kind: kind.to_owned(),
-            recipient: recipient.to_owned(),
-            state: "queued".to_owned(),
-            attempts: 0,
-            next_attempt_at: at,
-            last_error: None,
-            created_at: at,
-            sent_at: None,
-        },
-    )
+) -> crate::db::outbox::Mail {
+    crate::db::outbox::Mail {
+        id: token::random_id(),
+        wave_id: invitation.wave_id,
+        invitation_id: invitation.id.clone(),
+        kind: kind.to_owned(),
+        recipient: recipient.to_owned(),
+        state: "queued".to_owned(),
+        attempts: 0,
+        next_attempt_at: at,
+        last_error: None,
+        created_at: at,
+        sent_at: None,
+    }
 }
 
 /// Opens a draft wave without email: mints a token per invitation now, hands the links to
@@ -353,27 +353,23 @@ pub fn open(
     deliver: impl FnOnce(&[Link]) -> Result<(), String>,
 ) -> Result<usize, WaveError> {
     db::write_tx(conn, |conn| {
-        let mut links = Vec::new();
-        for (person, unit, step) in invitees(conn, id)? {
-            let token = token::mint();
-            waves::insert_invitation(
-                conn,
-                &new_invitation(
-                    id,
-                    Some(&person.email),
-                    &unit,
+        let (invitations, links): (Vec<_>, Vec<_>) = invitees(conn, id)?
+            .into_iter()
+            .map(|(person, unit, step)| {
+                let token = token::mint();
+                let hash = Some(token::hash(&token));
+                let invitation = new_invitation(id, Some(&person.email), &unit, step, hash);
+                let link = Link {
+                    email: person.email,
+                    name: person.name,
+                    unit,
                     step,
-                    Some(token::hash(&token)),
-                ),
-            )?;
-            links.push(Link {
-                email: person.email,
-                name: person.name,
-                unit,
-                step,
-                url: format!("{base_url}/s/{token}"),
-            });
-        }
+                    url: format!("{base_url}/s/{token}"),
+                };
+                (invitation, link)
+            })
+            .unzip();
+        waves::insert_invitations(conn, &invitations)?;
         mark_open(conn, id)?;
         deliver(&links).map_err(WaveError::Delivery)?;
         Ok(links.len())
@@ -402,7 +398,8 @@ pub fn remind(conn: &mut DbConn, id: i32, min_days: u32, max: u32) -> Result<usi
             let Some(recipient) = invitation.person.clone() else {
                 continue;
             };
-            queue(conn, &invitation, &recipient, "reminder", at)?;
+            let mail = queued_mail(&invitation, &recipient, "reminder", at);
+            crate::db::outbox::insert(conn, &[mail])?;
             waves::count_reminder(conn, &invitation.id)?;
             n += 1;
         }
@@ -443,15 +440,12 @@ pub fn slips(
                 "unit \"{unit}\" is not evaluated in wave {id} (unknown, out of scope, or the committee itself)"
             )));
         };
-        let mut tokens = Vec::with_capacity(count);
-        for _ in 0..count {
-            let token = token::mint();
-            waves::insert_invitation(
-                conn,
-                &new_invitation(id, None, unit, StepKind::Mass, Some(token::hash(&token))),
-            )?;
-            tokens.push(token);
-        }
+        let tokens: Vec<String> = (0..count).map(|_| token::mint()).collect();
+        let invitations: Vec<Invitation> = tokens
+            .iter()
+            .map(|t| new_invitation(id, None, unit, StepKind::Mass, Some(token::hash(t))))
+            .collect();
+        waves::insert_invitations(conn, &invitations)?;
         Ok((wave, target, tokens))
     })
 }
@@ -511,7 +505,7 @@ pub fn purge_test(conn: &mut DbConn, id: i32) -> Result<(usize, usize), WaveErro
 }
 
 /// Whether a wave takes answers at `at`: open, and not past its closing time.
-pub fn accepts_answers(wave: &Wave, at: NaiveDateTime) -> bool {
+pub fn accepts_answers(wave: &waves::WaveHead, at: NaiveDateTime) -> bool {
     State::parse(&wave.state) == State::Open && wave.closes_at.is_none_or(|c| at < c)
 }
 

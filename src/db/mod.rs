@@ -39,6 +39,26 @@ pub type Pool = r2d2::Pool<Manager>;
 /// A connection taken from the [`Pool`].
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
+/// Rows per multi-row `INSERT`: one statement per chunk instead of one per row (a round trip
+/// each on PostgreSQL), well below either backend's limit of bound parameters.
+pub const INSERT_CHUNK: usize = 1000;
+
+/// Inserts the slice `rows` into `table`, [`INSERT_CHUNK`] rows per statement, returning
+/// early with the error of a failed one. diesel's multi-row `INSERT` is written per backend,
+/// not for the multi-backend connection, hence the match.
+macro_rules! insert_chunks {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        for chunk in $rows.chunks($crate::db::INSERT_CHUNK) {
+            let insert = diesel::insert_into($table).values(chunk);
+            match &mut *$conn {
+                $crate::db::DbConn::Sqlite(c) => diesel::RunQueryDsl::execute(insert, c)?,
+                $crate::db::DbConn::Postgresql(c) => diesel::RunQueryDsl::execute(insert, c)?,
+            };
+        }
+    };
+}
+pub(crate) use insert_chunks;
+
 /// Where the data lives, decided from `DATABASE_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbTarget {

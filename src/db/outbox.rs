@@ -35,11 +35,10 @@ pub struct Mail {
     pub sent_at: Option<NaiveDateTime>,
 }
 
-/// Queues a mail.
-pub fn insert(conn: &mut DbConn, mail: &Mail) -> QueryResult<usize> {
-    diesel::insert_into(outbox::table)
-        .values(mail)
-        .execute(conn)
+/// Queues mails, many per statement.
+pub fn insert(conn: &mut DbConn, mails: &[Mail]) -> QueryResult<()> {
+    super::insert_chunks!(conn, outbox::table, mails);
+    Ok(())
 }
 
 /// The next mail due at `now`: queued and due, or sending with an expired lease (the worker

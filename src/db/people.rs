@@ -45,11 +45,10 @@ pub fn find(conn: &mut DbConn, email: &str) -> QueryResult<Option<Person>> {
         .optional()
 }
 
-/// Inserts a new person.
-pub fn insert(conn: &mut DbConn, person: &Person) -> QueryResult<usize> {
-    diesel::insert_into(people::table)
-        .values(person)
-        .execute(conn)
+/// Inserts new people, many per statement.
+pub fn insert(conn: &mut DbConn, rows: &[Person]) -> QueryResult<()> {
+    super::insert_chunks!(conn, people::table, rows);
+    Ok(())
 }
 
 /// Overwrites a stored person's fields.

@@ -36,24 +36,6 @@ pub struct UnitTotal {
     pub responses: i64,
 }
 
-/// Rows per `INSERT`: one statement per chunk instead of per row (a round trip each on
-/// PostgreSQL), well below either backend's limit of bound parameters.
-const CHUNK: usize = 1000;
-
-/// Inserts `rows` into `table` in chunks. diesel's multi-row `INSERT` is written per
-/// backend, not for the multi-backend connection, hence the match.
-macro_rules! insert_chunks {
-    ($conn:expr, $table:expr, $rows:expr) => {
-        for chunk in $rows.chunks(CHUNK) {
-            let insert = diesel::insert_into($table).values(chunk);
-            match &mut *$conn {
-                DbConn::Sqlite(c) => insert.execute(c)?,
-                DbConn::Postgresql(c) => insert.execute(c)?,
-            };
-        }
-    };
-}
-
 /// Stores a wave's counts, replacing any it had.
 pub fn store(
     conn: &mut DbConn,
@@ -62,8 +44,8 @@ pub fn store(
     totals: &[UnitTotal],
 ) -> QueryResult<()> {
     delete(conn, wave_id)?;
-    insert_chunks!(conn, tallies::table, rows);
-    insert_chunks!(conn, unit_totals::table, totals);
+    super::insert_chunks!(conn, tallies::table, rows);
+    super::insert_chunks!(conn, unit_totals::table, totals);
     Ok(())
 }
 

@@ -37,6 +37,23 @@ pub struct Wave {
     pub published_at: Option<NaiveDateTime>,
 }
 
+/// A wave without its survey text: what the respondent pages and the mail worker read on
+/// every request. The text (29 KB for liuhao) is read only when the wave's parsed survey is
+/// not cached yet.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = waves)]
+pub struct WaveHead {
+    /// See [`Wave`].
+    pub id: i32,
+    pub title: String,
+    pub fingerprint: String,
+    pub scope: Option<String>,
+    pub state: String,
+    pub is_test: bool,
+    pub closes_at: Option<NaiveDateTime>,
+    pub opened_at: Option<NaiveDateTime>,
+}
+
 /// A wave to insert.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = waves)]
@@ -117,6 +134,15 @@ pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Wave>> {
         .optional()
 }
 
+/// One wave without its survey text.
+pub fn find_head(conn: &mut DbConn, id: i32) -> QueryResult<Option<WaveHead>> {
+    waves::table
+        .find(id)
+        .select(WaveHead::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// Every wave, newest first.
 pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Wave>> {
     waves::table
@@ -158,11 +184,10 @@ pub fn transition(
     }
 }
 
-/// Inserts one invitation.
-pub fn insert_invitation(conn: &mut DbConn, invitation: &Invitation) -> QueryResult<usize> {
-    diesel::insert_into(invitations::table)
-        .values(invitation)
-        .execute(conn)
+/// Inserts invitations, many per statement.
+pub fn insert_invitations(conn: &mut DbConn, rows: &[Invitation]) -> QueryResult<()> {
+    super::insert_chunks!(conn, invitations::table, rows);
+    Ok(())
 }
 
 /// One invitation.
@@ -202,12 +227,21 @@ pub fn find_invitation_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Opt
         .optional()
 }
 
-/// Marks an unused invitation used. Returns 0 when it was already used, so of two racing
-/// submissions exactly one gets 1.
+/// Marks an invitation used (a submitted self-assessment).
 pub fn burn(conn: &mut DbConn, invitation_id: &str) -> QueryResult<usize> {
+    diesel::update(invitations::table.find(invitation_id))
+        .set(invitations::used.eq(true))
+        .execute(conn)
+}
+
+/// Marks an unused invitation used, if its token is still `token_hash` (a reminder retires
+/// the old token). Returns 0 when it was already used or its token retired, so of two racing
+/// submissions exactly one gets 1.
+pub fn burn_token(conn: &mut DbConn, invitation_id: &str, token_hash: &str) -> QueryResult<usize> {
     diesel::update(
         invitations::table
             .filter(invitations::id.eq(invitation_id))
+            .filter(invitations::token_hash.eq(token_hash))
             .filter(invitations::used.eq(false)),
     )
     .set(invitations::used.eq(true))

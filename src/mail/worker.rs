@@ -15,7 +15,7 @@ use lettre::message::Mailbox;
 use super::{MailContext, Mailer, SendError, compose};
 use crate::app::AppState;
 use crate::db::outbox::{self, Mail};
-use crate::db::waves::{self, Wave};
+use crate::db::waves::{self, WaveHead};
 use crate::db::{self, DbConn, people, units};
 use crate::domain::token;
 use crate::wave;
@@ -94,7 +94,7 @@ fn take(
             return Ok(Some(Job::Done));
         }
         let invitation = waves::find_invitation(conn, &mail.invitation_id)?;
-        let wave = waves::find(conn, mail.wave_id)?;
+        let wave = waves::find_head(conn, mail.wave_id)?;
         let (Some(invitation), Some(wave)) = (invitation, wave) else {
             outbox::finish(
                 conn,
@@ -157,7 +157,7 @@ fn take(
     })
 }
 
-fn skip_reason(wave: &Wave, used: bool) -> Option<&'static str> {
+fn skip_reason(wave: &WaveHead, used: bool) -> Option<&'static str> {
     if used {
         Some("already answered")
     } else if !wave::accepts_answers(wave, now()) {

@@ -339,12 +339,12 @@ async fn org_ctx(
     let st = state.clone();
     let (tk, code) = (token.to_owned(), code.to_owned());
     aw::block(move || {
-        let ctx = match load(&st, &tk)? {
+        let mut conn = st.pool.get()?;
+        let ctx = match load(&st, &mut conn, &tk)? {
             Ok(ctx) if ctx.invitation.step == StepKind::Org.as_str() => ctx,
             Ok(_) => return Ok(Err(Lookup::Invalid)),
             Err(refused) => return Ok(Err(refused)),
         };
-        let mut conn = st.pool.get()?;
         let targets = crate::wave::targets(&units::all(&mut conn)?, ctx.wave.scope.as_deref());
         let unit = targets
             .into_iter()

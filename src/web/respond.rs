@@ -9,7 +9,7 @@ use super::home::{Layout, lang_of};
 use super::templates::page;
 use crate::app::AppState;
 use crate::db::units;
-use crate::db::waves::Wave;
+use crate::db::waves::WaveHead;
 use crate::domain::answers::{self, FieldError, MAX_COMMENT_CHARS, Submission};
 use crate::domain::survey::{StepKind, Survey};
 use crate::domain::{Lang, token};
@@ -123,7 +123,7 @@ pub struct Ctx {
     /// The wave's survey.
     pub survey: std::sync::Arc<Survey>,
     /// The wave.
-    pub wave: Wave,
+    pub wave: WaveHead,
     /// The invitation the token belongs to.
     pub invitation: crate::db::waves::Invitation,
     /// The name of the invitation's unit.
@@ -206,7 +206,7 @@ pub fn message(
     refused: &Lookup,
 ) -> Result<HttpResponse, AppError> {
     let t = super::i18n::strings(lang);
-    let wave_details = |w: &Wave| {
+    let wave_details = |w: &WaveHead| {
         let mut d = vec![Detail {
             label: w.title.clone(),
             value: String::new(),
@@ -259,24 +259,32 @@ pub fn message(
 }
 
 /// Finds the token's wave and unit, or the refusal to show.
-pub fn load(state: &AppState, token: &str) -> Result<Result<Ctx, Lookup>, AppError> {
-    let mut conn = state.pool.get()?;
-    match respond::lookup(&mut conn, token)? {
-        Lookup::Ready(wave, invitation) => {
-            let survey = state
-                .survey(&wave)
-                .map_err(|e| AppError::Internal(e.to_string()))?;
-            let unit_name = units::find(&mut conn, &invitation.unit)?
-                .map_or_else(|| invitation.unit.clone(), |u| u.name);
-            Ok(Ok(Ctx {
-                survey,
-                wave,
-                invitation,
-                unit_name,
-            }))
-        }
+pub fn load(
+    state: &AppState,
+    conn: &mut crate::db::DbConn,
+    token: &str,
+) -> Result<Result<Ctx, Lookup>, AppError> {
+    match respond::lookup(conn, token)? {
+        Lookup::Ready(wave, invitation) => Ok(Ok(ready(state, conn, wave, invitation)?)),
         other => Ok(Err(other)),
     }
+}
+
+fn ready(
+    state: &AppState,
+    conn: &mut crate::db::DbConn,
+    wave: WaveHead,
+    invitation: crate::db::waves::Invitation,
+) -> Result<Ctx, AppError> {
+    let survey = state.survey(conn, wave.id)?;
+    let unit_name =
+        units::find(conn, &invitation.unit)?.map_or_else(|| invitation.unit.clone(), |u| u.name);
+    Ok(Ctx {
+        survey,
+        wave,
+        invitation,
+        unit_name,
+    })
 }
 
 /// `GET /s/{token}`.
@@ -290,7 +298,7 @@ pub async fn show(
     let path = format!("/s/{raw}");
     let st = state.clone();
     let token = raw.clone();
-    let loaded = aw::block(move || load(&st, &token)).await??;
+    let loaded = aw::block(move || load(&st, &mut *st.pool.get()?, &token)).await??;
     match loaded {
         Ok(ctx) if ctx.invitation.step == StepKind::SelfAssessment.as_str() => {
             let st = state.clone();
@@ -360,50 +368,31 @@ pub async fn submit(
     let path = format!("/s/{raw}");
     let st = state.clone();
     let token = raw.clone();
-    let ctx = match aw::block(move || load(&st, &token)).await?? {
-        Ok(ctx) if ctx.invitation.step == StepKind::SelfAssessment.as_str() => {
-            return super::assess::self_submit(state, lang, raw, ctx, body).await;
+    let posted = aw::block(move || post(&st, &token, &body)).await??;
+    match posted {
+        Posted::Refused(refused) => message(&state, lang, &path, &refused),
+        Posted::Sheet(ctx, body) if ctx.invitation.step == StepKind::SelfAssessment.as_str() => {
+            super::assess::self_submit(state, lang, raw, *ctx, body).await
         }
-        Ok(ctx) if ctx.invitation.step == StepKind::Org.as_str() => {
-            return Err(AppError::BadRequest(
-                "a scoring sheet is saved per unit".into(),
-            ));
-        }
-        Ok(ctx) => ctx,
-        Err(refused) => return message(&state, lang, &path, &refused),
-    };
-    let fields = parse_form(&body).unwrap_or_else(|| vec![("\u{fffd}".to_owned(), String::new())]);
-    let checked = answers::check(&ctx.survey, ctx.survey.step(StepKind::Mass), &fields);
-    let submission = match checked {
-        Ok(s) => s,
-        Err((errors, kept)) => {
+        Posted::Sheet(..) => Err(AppError::BadRequest(
+            "a scoring sheet is saved per unit".into(),
+        )),
+        Posted::Invalid(ctx, errors, kept) => {
             let form = form_page(lang, &raw, &ctx, &errors, &kept);
-            return page(
+            page(
                 &state.templates,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "pages/respond/form",
                 &form,
-            );
+            )
         }
-    };
-    let st = state.clone();
-    let token = raw.clone();
-    let outcome = aw::block(move || -> Result<Submitted, AppError> {
-        let mut conn = st.pool.get()?;
-        Ok(respond::submit(&mut conn, &token, &submission)?)
-    })
-    .await??;
-    match outcome {
-        Submitted::Stored(receipt) => {
+        Posted::Stored { receipt, wave_id } => {
             let t = super::i18n::strings(lang);
+            let receipts_href = format!("/w/{wave_id}/receipts");
             let ctx = ThanksPage {
-                layout: Layout::new(
-                    lang,
-                    t.thanks_title,
-                    &format!("/w/{}/receipts", ctx.wave.id),
-                ),
+                layout: Layout::new(lang, t.thanks_title, &receipts_href),
                 receipt,
-                receipts_href: format!("/w/{}/receipts", ctx.wave.id),
+                receipts_href,
             };
             page(
                 &state.templates,
@@ -412,7 +401,48 @@ pub async fn submit(
                 &ctx,
             )
         }
-        Submitted::Refused(refused) => message(&state, lang, &path, &refused),
+    }
+}
+
+/// What a `POST /s/{token}` came to.
+enum Posted {
+    /// The token leads nowhere answerable (or stopped doing so before the answers were stored).
+    Refused(Lookup),
+    /// A self-assessment or committee token: its own page handles the body.
+    Sheet(Box<Ctx>, aw::Bytes),
+    /// The answers do not fit the survey: the form again, with the errors and what was kept.
+    Invalid(Box<Ctx>, Vec<FieldError>, Submission),
+    /// Stored.
+    Stored { receipt: String, wave_id: i32 },
+}
+
+/// Handles a submission on one blocking thread with one connection: look the token up, check
+/// the answers against the cached survey, store them. The unit's name is read only when a
+/// page needs it.
+fn post(state: &AppState, token: &str, body: &aw::Bytes) -> Result<Posted, AppError> {
+    let mut conn = state.pool.get()?;
+    let (wave, invitation) = match respond::lookup(&mut conn, token)? {
+        Lookup::Ready(wave, invitation) => (wave, invitation),
+        refused => return Ok(Posted::Refused(refused)),
+    };
+    if invitation.step != StepKind::Mass.as_str() {
+        let ctx = ready(state, &mut conn, wave, invitation)?;
+        return Ok(Posted::Sheet(Box::new(ctx), body.clone()));
+    }
+    let survey = state.survey(&mut conn, wave.id)?;
+    let fields = parse_form(body).unwrap_or_else(|| vec![("\u{fffd}".to_owned(), String::new())]);
+    match answers::check(&survey, survey.step(StepKind::Mass), &fields) {
+        Ok(submission) => Ok(match respond::store(&mut conn, &invitation, &submission)? {
+            Submitted::Stored(receipt) => Posted::Stored {
+                receipt,
+                wave_id: wave.id,
+            },
+            Submitted::Refused(refused) => Posted::Refused(*refused),
+        }),
+        Err((errors, kept)) => {
+            let ctx = ready(state, &mut conn, wave, invitation)?;
+            Ok(Posted::Invalid(Box::new(ctx), errors, kept))
+        }
     }
 }
 
