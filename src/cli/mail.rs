@@ -87,7 +87,9 @@ pub fn run(state: &AppState, cmd: MailCommand) -> anyhow::Result<()> {
         }
         MailCommand::Test { address } => {
             let message = mail::test_message(mailer.from(), &address)?;
-            match mailer.send(&message) {
+            let sent = mailer.send(&message);
+            mailer.finish_round();
+            match sent {
                 Ok(answer) => println!("accepted: {answer}"),
                 Err(e) => anyhow::bail!("refused: {}", e.message),
             }

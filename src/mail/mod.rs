@@ -1,6 +1,7 @@
 //! Email: the transport (SMTP through lettre, or `.eml` files for a newcomer), composing
 //! invitations and reminders from templates, and the outbox worker (`worker`).
 
+pub mod smtp;
 pub mod worker;
 
 use std::path::PathBuf;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use handlebars::Handlebars;
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{FileTransport, Message, SmtpTransport, Transport as _};
+use lettre::{FileTransport, Message, Transport as _};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -17,7 +18,7 @@ use crate::config::Config;
 /// Where mails go.
 pub enum Transport {
     /// An SMTP server (`SMTP_URL`).
-    Smtp(SmtpTransport),
+    Smtp(Box<smtp::Smtp>),
     /// `.eml` files in a folder (no `SMTP_URL`).
     Files(PathBuf),
 }
@@ -50,17 +51,14 @@ impl Mailer {
             )
         })?;
         let transport = match &config.smtp_url {
-            Some(url) => Transport::Smtp(
-                SmtpTransport::from_url(url)
-                    .with_context(|| {
-                        format!(
-                            "SMTP_URL \"{}\" is not usable",
-                            crate::config::mask_url(url)
-                        )
-                    })?
-                    .timeout(Some(Duration::from_secs(30)))
-                    .build(),
-            ),
+            Some(url) => Transport::Smtp(Box::new(
+                smtp::Smtp::from_url(url, Duration::from_secs(30)).map_err(|e| {
+                    anyhow::anyhow!(
+                        "SMTP_URL \"{}\" is not usable: {e}",
+                        crate::config::mask_url(url)
+                    )
+                })?,
+            )),
             None => Transport::Files(config.mail_dir.clone()),
         };
         Ok(Self { transport, from })
@@ -69,6 +67,13 @@ impl Mailer {
     /// The sender.
     pub fn from(&self) -> &Mailbox {
         &self.from
+    }
+
+    /// Closes the SMTP connection kept open since the first [`Mailer::send`] of a round.
+    pub fn finish_round(&self) {
+        if let Transport::Smtp(smtp) = &self.transport {
+            smtp.quit();
+        }
     }
 
     /// Sends one message; returns the server's answer (or the file written).

@@ -243,6 +243,7 @@ pub fn deliver_due(
             break;
         }
     }
+    mailer.finish_round();
     Ok(stats)
 }
 

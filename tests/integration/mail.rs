@@ -347,3 +347,101 @@ fn smtp_urls_with_tls_starttls_and_credentials_are_accepted_and_others_refused()
     assert!(!out.status.success(), "only smtp:// and smtps:// URLs");
     assert!(String::from_utf8_lossy(&out.stderr).contains("SMTP_URL"));
 }
+
+/// A bare SMTP peer on a socket that hangs up after every accepted message, as a server
+/// does to a connection left idle too long. For each message it records the number of
+/// reads that brought its content, terminator included, and the content itself.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(usize, Vec<u8>)>>>;
+
+fn hanging_up_smtp_server() -> (u16, Received) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = received.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(10) {
+            let mut s = stream.unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = vec![0u8; 65536];
+            let mut read = |s: &mut std::net::TcpStream, buf: &mut Vec<u8>| {
+                let n = s.read(&mut chunk).unwrap_or(0);
+                buf.extend_from_slice(&chunk[..n]);
+                n
+            };
+            s.write_all(b"220 bare ESMTP\r\n").unwrap();
+            loop {
+                while !buf.windows(2).any(|w| w == b"\r\n") {
+                    if read(&mut s, &mut buf) == 0 {
+                        break;
+                    }
+                }
+                let Some(end) = buf.windows(2).position(|w| w == b"\r\n") else {
+                    break;
+                };
+                let line: Vec<u8> = buf.drain(..end + 2).collect();
+                let verb = String::from_utf8_lossy(&line[..4.min(line.len())]).to_uppercase();
+                let answer: &[u8] = match verb.as_str() {
+                    "EHLO" => b"250-bare\r\n250 8BITMIME\r\n",
+                    "DATA" => {
+                        s.write_all(b"354 go on\r\n").unwrap();
+                        let mut reads = 0;
+                        while !buf.windows(5).any(|w| w == b"\r\n.\r\n") {
+                            if read(&mut s, &mut buf) == 0 {
+                                return;
+                            }
+                            reads += 1;
+                        }
+                        log.lock().unwrap().push((reads, std::mem::take(&mut buf)));
+                        s.write_all(b"250 accepted\r\n").unwrap();
+                        break; // and hang up
+                    }
+                    "QUIT" => b"221 bye\r\n",
+                    _ => b"250 ok\r\n",
+                };
+                s.write_all(answer).unwrap();
+            }
+        }
+    });
+    (port, received)
+}
+
+#[test]
+fn a_mail_goes_out_in_one_write_and_a_connection_the_server_closed_is_replaced() {
+    let (port, received) = hanging_up_smtp_server();
+    let db = TestDb::sqlite();
+    let mut config = db.config();
+    config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+    let mailer = Mailer::from_config(&config).unwrap();
+    let from = mailer.from().clone();
+    let message = |to: &str, body: &str| {
+        lettre::Message::builder()
+            .from(from.clone())
+            .to(to.parse().unwrap())
+            .subject("test")
+            .body(body.to_owned())
+            .unwrap()
+    };
+    // The second send finds its kept connection closed by the server, and opens another.
+    mailer
+        .send(&message("a@example.edu", "one\r\n.two\r\n"))
+        .unwrap();
+    mailer.send(&message("b@example.edu", "three\r\n")).unwrap();
+    mailer.finish_round();
+    let received = received.lock().unwrap();
+    assert_eq!(received.len(), 2, "both mails arrived");
+    for (reads, content) in received.iter() {
+        // Body and terminator written separately would wait on Nagle's algorithm for the
+        // server's delayed acknowledgement, and arrive in two reads 40 ms apart.
+        assert_eq!(
+            *reads, 1,
+            "the content and its terminator came in one piece"
+        );
+        assert!(content.ends_with(b"\r\n.\r\n"));
+    }
+    let first = String::from_utf8_lossy(&received[0].1);
+    assert!(
+        first.contains("\r\n..two\r\n"),
+        "a leading dot is doubled: {first}"
+    );
+}
