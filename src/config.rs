@@ -132,8 +132,12 @@ impl Config {
                 args.bind
             )
         })?;
+        // SQLite runs in this process and takes one writer at a time: past a few
+        // connections, more only queue on its write lock, whose waiters sleep in 1–100 ms
+        // steps (measured at C = 64: 4 connections gave 2,650 submissions/s and a p99 of
+        // 67 ms, 8 gave 2,450/s and 81 ms). PostgreSQL works in other processes.
         let default_pool = match database {
-            DbTarget::Sqlite(_) => 8,
+            DbTarget::Sqlite(_) => 4,
             DbTarget::Postgres(_) => 16,
         };
         Ok(Self {

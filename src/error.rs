@@ -103,8 +103,10 @@ impl ResponseError for AppError {
             Self::Forbidden => ("没有权限", "Your role does not allow this"),
             Self::Conflict(_) => ("无法执行", "This cannot be done now"),
             Self::Unavailable(_) => (
-                "服务暂时繁忙，请稍后再试。您的答卷尚未提交，链接仍然有效。",
-                "The service is busy; please try again shortly. Nothing was submitted and your link still works.",
+                // The database may have gone away just after storing an answer sheet and
+                // before saying so: then the link says "already submitted" on the retry.
+                "服务暂时繁忙，请稍后再试（仍用同一链接）。若届时提示“已提交”，说明您的答卷已经收到。",
+                "The service is busy; please try again shortly with the same link. If it then says the link was already used, your answers did arrive.",
             ),
             Self::Internal(_) => ("服务器内部错误", "Internal server error"),
         };
