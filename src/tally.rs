@@ -19,18 +19,39 @@ pub struct Counts {
 
 /// Counts the raw responses and invitations of a wave, streaming the rows.
 pub fn count(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Counts> {
+    count_each(conn, wave_id, |_, _| {})
+}
+
+/// [`count`], also showing `each` every sheet's unit and answers (`None` when the sheet
+/// does not parse), so an audit needs no second read of a million rows.
+pub fn count_each(
+    conn: &mut DbConn,
+    wave_id: i32,
+    mut each: impl FnMut(&str, Option<&BTreeMap<&str, &str>>),
+) -> diesel::QueryResult<Counts> {
     let mut counts = Counts::default();
     waves::for_each_sheet(conn, wave_id, |unit, answers| {
         let tally = counts.own.entry(unit.to_owned()).or_default();
         // Ids are plain words, so the answers borrow from the row; a sheet that does not
         // parse counts as a sheet without answers (`wave verify` reports it).
-        match serde_json::from_str::<BTreeMap<&str, &str>>(answers) {
-            Ok(a) => tally.add_pairs(a),
+        let owned;
+        let parsed = match serde_json::from_str::<BTreeMap<&str, &str>>(answers) {
+            Ok(a) => Some(a),
             Err(_) => match serde_json::from_str::<BTreeMap<String, String>>(answers) {
-                Ok(a) => tally.add_pairs(a.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-                Err(_) => tally.add_pairs([]),
+                Ok(a) => {
+                    owned = a;
+                    Some(
+                        owned
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), v.as_str()))
+                            .collect(),
+                    )
+                }
+                Err(_) => None,
             },
-        }
+        };
+        each(unit, parsed.as_ref());
+        tally.add_pairs(parsed.unwrap_or_default());
     })?;
     for (unit, _, n) in waves::invitation_counts(conn, wave_id)? {
         *counts.invited.entry(unit).or_default() += u64::try_from(n).unwrap_or(0);

@@ -1,13 +1,13 @@
 //! `wave verify`: recompute every figure from the raw responses and check that the books
 //! balance — each used invitation has exactly one stored response and vice versa.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::WaveReport;
 use crate::db::DbConn;
 use crate::db::waves;
 use crate::domain::scoring;
-use crate::domain::survey::StepKind;
+use crate::domain::survey::{Scale, StepKind};
 use crate::tally;
 use crate::wave::{self, WaveError};
 
@@ -68,24 +68,29 @@ pub fn audit(
         }
     }
     let mass = survey.step(StepKind::Mass);
+    let scales: HashMap<&str, &Scale> = mass
+        .items()
+        .map(|i| (i.id.as_str(), survey.scale_of(i)))
+        .collect();
     let mut audit = Audit::default();
-    for r in waves::responses_of(conn, wave_id)? {
-        slot(&mut balance, &r.unit).responses += 1;
+    // One streaming read serves the balance, the fit check and the recount.
+    let own = tally::count_each(conn, wave_id, |unit, answers| {
+        slot(&mut balance, unit).responses += 1;
         audit.checked += 1;
-        let fits = serde_json::from_str::<BTreeMap<String, String>>(&r.answers).is_ok_and(|a| {
+        let fits = answers.is_some_and(|a| {
             a.iter().all(|(item, option)| {
-                mass.items()
-                    .find(|i| &i.id == item)
-                    .is_some_and(|i| survey.scale_of(i).option(option).is_some())
+                scales
+                    .get(item)
+                    .is_some_and(|scale| scale.option(option).is_some())
             })
         });
         if !fits {
             audit.bad_responses += 1;
         }
-    }
+    })?
+    .own;
     audit.balances = balance.into_values().collect();
     if let Some(report) = report {
-        let own = tally::count(conn, wave_id)?.own;
         // The report reads the counts stored at close: they must equal a recount.
         let stored = tally::load(conn, wave_id)?.own;
         for (unit, t) in &own {

@@ -429,6 +429,50 @@ fn closing_stores_the_counts_the_report_reads_and_verify_checks() {
 }
 
 #[test]
+fn verify_flags_answer_sheets_that_do_not_fit_the_survey() {
+    use diesel::prelude::*;
+    use sanping::db::schema::responses;
+    let db = TestDb::new();
+    let state = db.state();
+    let wave = fixed_wave(&state);
+    let mut conn = state.pool.get().unwrap();
+    let r = report::build(&mut conn, wave, None).unwrap();
+    let clean = report::verify::audit(&mut conn, wave, Some(&r)).unwrap();
+    assert!(clean.ok() && clean.bad_responses == 0, "{clean:?}");
+    assert_eq!(clean.checked, 29);
+    // Three CS-T sheets rewritten behind the platform's back: an unknown item, an unknown
+    // option, and no JSON at all.
+    let ids: Vec<String> = responses::table
+        .filter(responses::unit.eq("CS-T"))
+        .select(responses::id)
+        .limit(3)
+        .load(&mut *conn)
+        .unwrap();
+    for (id, answers) in ids.iter().zip([
+        r#"{"m1":"satisfied","zz":"satisfied"}"#,
+        r#"{"m1":"thrilled"}"#,
+        "not json",
+    ]) {
+        diesel::update(responses::table.find(id))
+            .set(responses::answers.eq(answers))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let audit = report::verify::audit(&mut conn, wave, Some(&r)).unwrap();
+    assert_eq!(audit.bad_responses, 3, "{audit:?}");
+    assert_eq!(audit.checked, 29);
+    assert!(!audit.ok());
+    assert!(
+        audit
+            .mismatches
+            .iter()
+            .any(|m| m.contains("CS-T (stored counts)")),
+        "the recount differs from the counts stored at close: {:?}",
+        audit.mismatches
+    );
+}
+
+#[test]
 fn purging_a_test_wave_drops_its_counts() {
     use diesel::prelude::*;
     use sanping::db::schema::{tallies, unit_totals};
