@@ -801,13 +801,12 @@ fn submissions(args: &Args, figures: &mut Figures) {
         target_name,
         rate >= target_rate,
     );
-    figures.check(
-        PART,
-        "latency p99",
-        format!("{p99:.1} ms (p50 {p50:.1}, p95 {p95:.1})"),
-        "≤ 100 ms",
-        p99 <= 100.0,
-    );
+    let latency = format!("{p99:.1} ms (p50 {p50:.1}, p95 {p95:.1})");
+    // The issue sets the p99 target for SQLite; PostgreSQL's figure is shown for comparison.
+    match args.backend {
+        Backend::Sqlite => figures.check(PART, "latency p99", latency, "≤ 100 ms", p99 <= 100.0),
+        Backend::Postgres => figures.add(PART, "latency p99", latency),
+    }
     figures.check(PART, "errors", errors.to_string(), "0", errors == 0);
     figures.check(
         PART,

@@ -6,7 +6,8 @@
 //! acknowledgement by Linux's 40 ms minimum, so every mail cost 44 ms of waiting (23 mails/s
 //! to a local server; see BENCHMARKS.md). Here the DATA content and its terminator go out
 //! as one write. Everything else — TLS, STARTTLS, AUTH, the SMTP dialogue, its errors — is
-//! lettre's own.
+//! lettre's own. lettre's pull request #1159 (merged, in no release as of 0.11.23) sets
+//! `TCP_NODELAY`; with a release that has it, this module can go.
 
 use std::sync::Mutex;
 use std::time::Duration;

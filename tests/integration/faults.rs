@@ -246,6 +246,21 @@ impl Proxy {
     }
 }
 
+/// The app served over HTTP on `db`'s PostgreSQL through a [`Proxy`], with `pool`
+/// connections that a request waits for at most a second.
+fn behind_proxy(db: &TestDb, pool: u32) -> (Proxy, Server) {
+    let proxy = Proxy::start("127.0.0.1:5432".into());
+    let mut config = db.config();
+    config.database = sanping::db::DbTarget::Postgres(
+        db.url()
+            .replace("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port)),
+    );
+    config.db_pool = pool;
+    config.db_timeout = Duration::from_secs(1);
+    let server = Server::start(sanping::app::AppState::open(config).unwrap());
+    (proxy, server)
+}
+
 #[test]
 fn while_postgresql_is_away_requests_get_503_and_the_server_recovers_when_it_is_back() {
     let Some(db) = TestDb::postgres() else {
@@ -256,15 +271,7 @@ fn while_postgresql_is_away_requests_get_503_and_the_server_recovers_when_it_is_
     support::load_fixtures(&state);
     let (_, links) = support::open_wave(&state, "liuhao.toml", None, false);
     let links = support::mass_links(links);
-    let proxy = Proxy::start("127.0.0.1:5432".into());
-    let mut config = db.config();
-    config.database = sanping::db::DbTarget::Postgres(
-        db.url()
-            .replace("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port)),
-    );
-    config.db_pool = 2;
-    config.db_timeout = Duration::from_secs(1);
-    let server = Server::start(sanping::app::AppState::open(config).unwrap());
+    let (proxy, server) = behind_proxy(&db, 2);
     let url = server.url(&support::path_of(&links[0].url));
     assert_eq!(support::get(&url).0, 200);
     proxy.cut();
@@ -307,15 +314,7 @@ fn postgresql_cut_under_load_gives_503s_loses_nothing_and_recovers() {
     let (wave, _) = support::open_wave(&state, "liuhao.toml", None, false);
     let (_, _, tokens) =
         sanping::wave::slips(&mut state.pool.get().unwrap(), wave, "LIB", 240).unwrap();
-    let proxy = Proxy::start("127.0.0.1:5432".into());
-    let mut config = db.config();
-    config.database = sanping::db::DbTarget::Postgres(
-        db.url()
-            .replace("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port)),
-    );
-    config.db_pool = 4;
-    config.db_timeout = Duration::from_secs(1);
-    let server = Server::start(sanping::app::AppState::open(config).unwrap());
+    let (proxy, server) = behind_proxy(&db, 4);
     let fields = support::answers_for("liuhao.toml", 0);
     // Six clients submit their tokens one after another, each request timed.
     let outcomes = Arc::new(std::sync::Mutex::new(Vec::new()));
