@@ -460,3 +460,32 @@ fn stored_responses_keep_no_trace_of_the_order_they_came_in() -> anyhow::Result<
     );
     Ok(())
 }
+
+#[test]
+fn a_token_retired_between_lookup_and_store_stores_nothing() {
+    use sanping::respond::{self, Lookup, Submitted};
+    let f = fixture("liuhao.toml", false);
+    let mut conn = f.server.state.pool.get().unwrap();
+    let token = f.links[0].url.rsplit('/').next().unwrap().to_owned();
+    let Lookup::Ready(_, invitation) = respond::lookup(&mut conn, &token).unwrap() else {
+        panic!("the link is ready");
+    };
+    // A reminder mints a new token for the invitation while this submission is under way.
+    sanping::db::outbox::set_token_hash(&mut conn, &invitation.id, "0".repeat(64).as_str())
+        .unwrap();
+    let submission = sanping::domain::answers::Submission {
+        answers: support::answers_for("liuhao.toml", 0)
+            .into_iter()
+            .map(|(k, v)| (k.trim_start_matches("q.").to_owned(), v))
+            .collect(),
+        comment: None,
+    };
+    let done = respond::store(&mut conn, &invitation, &submission).unwrap();
+    assert!(
+        matches!(done, Submitted::Refused(ref l) if matches!(**l, Lookup::Invalid)),
+        "{done:?}"
+    );
+    drop(conn);
+    assert_eq!(f.count("responses"), 0);
+    assert_eq!(f.count("used"), 0);
+}
