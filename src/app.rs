@@ -100,15 +100,16 @@ pub fn server(state: AppState) -> anyhow::Result<(actix_web::dev::Server, Socket
     Ok((server.run(), addr))
 }
 
-/// Starts the server on a thread of its own and returns its address once it listens
-/// (used by tests and benchmarks, which drive it over real HTTP).
-pub fn spawn(state: AppState) -> anyhow::Result<SocketAddr> {
+/// Starts the server on a thread of its own and returns its address once it listens, with
+/// the handle that stops it (used by tests, which drive it over real HTTP and stop it when
+/// they end so its pooled connections close).
+pub fn spawn(state: AppState) -> anyhow::Result<(SocketAddr, actix_web::dev::ServerHandle)> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             match server(state) {
                 Ok((server, addr)) => {
-                    let _ = tx.send(Ok(addr));
+                    let _ = tx.send(Ok((addr, server.handle())));
                     let _ = server.await;
                 }
                 Err(e) => {

@@ -87,13 +87,13 @@ impl Mailer {
                 )),
                 Err(e) => Err(SendError {
                     permanent: e.is_permanent(),
-                    // No server answered at all, or it said 421 (closing down): the rest of
-                    // the queue would fail the same way.
-                    unreachable: e.status().is_some_and(|c| c.to_string() == "421")
-                        || !(e.is_transient()
-                            || e.is_permanent()
-                            || e.is_response()
-                            || e.is_client()),
+                    // The server said 421 (closing down), or gave no SMTP answer at all:
+                    // refused or dropped the connection, hung up mid-dialogue, timed out.
+                    // The rest of the queue would fail the same way, and must not spend
+                    // its attempts on it.
+                    unreachable: e
+                        .status()
+                        .map_or(!e.is_client(), |c| c.to_string() == "421"),
                     message: e.to_string(),
                 }),
             },

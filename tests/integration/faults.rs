@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection as _;
 
-use crate::support::{self, Server, TestDb};
+use crate::support::{self, Proxy, Server, TestDb};
 
 fn wait_up(base: &str) {
     for _ in 0..150 {
@@ -190,60 +190,6 @@ fn dropped_postgresql_connections_are_replaced_without_a_restart() {
         200,
         "recovered without a restart: {statuses:?}"
     );
-}
-
-/// A TCP proxy in front of PostgreSQL that the test can cut and restore, to play a database
-/// that goes away and comes back.
-struct Proxy {
-    port: u16,
-    up: Arc<AtomicBool>,
-    streams: Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
-}
-
-impl Proxy {
-    fn start(target: String) -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let up = Arc::new(AtomicBool::new(true));
-        let streams = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (up2, streams2) = (up.clone(), streams.clone());
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                if !up2.load(Ordering::SeqCst) {
-                    drop(client);
-                    continue;
-                }
-                let Ok(server) = std::net::TcpStream::connect(&target) else {
-                    continue;
-                };
-                let mut list = streams2.lock().unwrap();
-                list.push(client.try_clone().unwrap());
-                list.push(server.try_clone().unwrap());
-                drop(list);
-                for (mut from, mut to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server, client),
-                ] {
-                    std::thread::spawn(move || {
-                        let _ = std::io::copy(&mut from, &mut to);
-                        let _ = to.shutdown(std::net::Shutdown::Both);
-                    });
-                }
-            }
-        });
-        Self { port, up, streams }
-    }
-
-    fn cut(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        for s in self.streams.lock().unwrap().drain(..) {
-            let _ = s.shutdown(std::net::Shutdown::Both);
-        }
-    }
-
-    fn restore(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
 }
 
 /// The app served over HTTP on `db`'s PostgreSQL through a [`Proxy`], with `pool`

@@ -302,6 +302,35 @@ fn a_server_that_dies_mid_delivery_gets_every_invitation_exactly_once_after_it_r
 }
 
 #[test]
+fn a_connection_killed_while_a_mail_is_sent_delivers_every_invitation_exactly_once() {
+    let smtp = SmtpServer::start();
+    let proxy = support::Proxy::start(format!("127.0.0.1:{}", smtp.port));
+    // The third mail's connection dies (and the server stays unreachable) as its DATA starts.
+    let cut = proxy.clone();
+    smtp.when_data_starts(2, move || cut.cut());
+    let (_db, server, _) = setup(proxy.port);
+    let first = deliver(&server);
+    assert_eq!((first.sent, first.retried), (2, 1), "{first:?}");
+    assert_eq!(smtp.messages().len(), 2);
+    assert_eq!(deliver(&server).sent, 0, "still unreachable");
+    proxy.restore();
+    let mut total = first.sent;
+    for _ in 0..10 {
+        total += deliver(&server).sent;
+        if total == 5 {
+            break;
+        }
+    }
+    assert_eq!(total, 5);
+    let mut to: Vec<String> = smtp.messages().iter().flat_map(|m| m.to.clone()).collect();
+    assert_eq!(to.len(), 5, "none duplicated");
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 5, "none lost");
+    assert_eq!(states(&server), vec!["sent"; 5]);
+}
+
+#[test]
 fn sanping_mail_rate_spaces_the_mails_out() {
     let smtp = SmtpServer::start();
     let (_db, server, _) = setup(smtp.port);

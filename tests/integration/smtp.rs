@@ -48,6 +48,8 @@ struct Inbox {
     reject: HashSet<String>,
     /// Accept this many more messages, then answer 421 ("closing") until revived.
     dies_after: Option<usize>,
+    /// Called once, when DATA starts with this many messages accepted.
+    on_data: Option<(usize, Box<dyn FnOnce() + Send>)>,
 }
 
 #[derive(Clone)]
@@ -82,6 +84,15 @@ impl Handler for Recorder {
         _to: &[String],
     ) -> Response {
         self.data.clear();
+        let mut inbox = self.inbox.lock().unwrap();
+        if inbox
+            .on_data
+            .as_ref()
+            .is_some_and(|(n, _)| *n == inbox.messages.len())
+            && let Some((_, hook)) = inbox.on_data.take()
+        {
+            hook();
+        }
         response::OK
     }
 
@@ -163,6 +174,12 @@ impl SmtpServer {
     /// Come back up.
     pub fn revive(&self) {
         self.inbox.lock().unwrap().dies_after = None;
+    }
+
+    /// Run `hook` when DATA starts after `n` accepted messages (e.g. to kill the connection
+    /// while a mail is on its way).
+    pub fn when_data_starts(&self, n: usize, hook: impl FnOnce() + Send + 'static) {
+        self.inbox.lock().unwrap().on_data = Some((n, Box::new(hook)));
     }
 
     /// Answer 550 for this address.

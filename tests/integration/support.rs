@@ -2,6 +2,8 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use diesel::connection::SimpleConnection as _;
 use diesel::{Connection as _, PgConnection};
@@ -95,6 +97,16 @@ impl Drop for TestDb {
 pub struct Server {
     pub addr: SocketAddr,
     pub state: AppState,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for Server {
+    /// Stops the server, so that its pool and the database connections in it go away with
+    /// the test (PostgreSQL refuses clients past `max_connections`).
+    fn drop(&mut self) {
+        // The stop command is sent when `stop` is called; nobody needs to wait for it.
+        drop(self.handle.stop(false));
+    }
 }
 
 impl Server {
@@ -106,8 +118,12 @@ impl Server {
         config.bind = format!("127.0.0.1:{port}");
         config.base_url = format!("http://127.0.0.1:{port}");
         state.config = std::sync::Arc::new(config);
-        let addr = app::spawn(state.clone()).expect("start server");
-        Self { addr, state }
+        let (addr, handle) = app::spawn(state.clone()).expect("start server");
+        Self {
+            addr,
+            state,
+            handle,
+        }
     }
 
     /// An absolute URL on this server.
@@ -299,4 +315,62 @@ pub fn post_fields(url: &str, fields: &[(String, String)]) -> (u16, String) {
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
     post_form(url, &borrowed)
+}
+
+/// A TCP proxy that a test can cut (every connection through it dies at once, new ones are
+/// refused) and restore: a database or mail server that goes away and comes back.
+#[derive(Clone)]
+pub struct Proxy {
+    pub port: u16,
+    up: Arc<AtomicBool>,
+    streams: Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Proxy {
+    /// Listens on a free port and forwards each connection to `target`.
+    pub fn start(target: String) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let streams = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (up2, streams2) = (up.clone(), streams.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if !up2.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = std::net::TcpStream::connect(&target) else {
+                    continue;
+                };
+                let mut list = streams2.lock().unwrap();
+                list.push(client.try_clone().unwrap());
+                list.push(server.try_clone().unwrap());
+                drop(list);
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Self { port, up, streams }
+    }
+
+    /// Kills every connection and refuses new ones.
+    pub fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for s in self.streams.lock().unwrap().drain(..) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    /// Accepts connections again.
+    pub fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
 }
