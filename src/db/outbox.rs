@@ -5,7 +5,8 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::schema::{invitations, outbox};
+use super::schema::{invitations, outbox, people, units};
+use super::waves::Invitation;
 
 /// A queued, sent or failed mail.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -41,11 +42,22 @@ pub fn insert(conn: &mut DbConn, mails: &[Mail]) -> QueryResult<()> {
     Ok(())
 }
 
-/// The next mail due at `now`: queued and due, or sending with an expired lease (the worker
-/// that took it died).
+/// The next mail due at `now`: a mail whose lease ran out (`sending`: the worker that took
+/// it died) first, else the queued mail due longest.
+///
+/// Two lookups, each one range of the `(state, next_attempt_at)` index. A single
+/// `state IN ('queued', 'sending') … ORDER BY next_attempt_at` made PostgreSQL sort every
+/// due mail for each one it sent: 24 ms a mail with 100,000 queued.
 pub fn next_due(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Option<Mail>> {
+    match first_due(conn, "sending", now)? {
+        Some(mail) => Ok(Some(mail)),
+        None => first_due(conn, "queued", now),
+    }
+}
+
+fn first_due(conn: &mut DbConn, state: &str, now: NaiveDateTime) -> QueryResult<Option<Mail>> {
     outbox::table
-        .filter(outbox::state.eq_any(["queued", "sending"]))
+        .filter(outbox::state.eq(state))
         .filter(outbox::next_attempt_at.le(now))
         .order(outbox::next_attempt_at)
         .select(Mail::as_select())
@@ -88,6 +100,28 @@ pub fn finish(
             outbox::sent_at.eq(sent_at),
         ))
         .execute(conn)
+}
+
+/// An invitation with the person's name (if they are on the roster) and the unit's (if it
+/// still exists).
+pub type NamedInvitation = (Invitation, Option<String>, Option<String>);
+
+/// A mail's invitation with the names the mail shows: one query instead of three per mail.
+pub fn invitation_with_names(
+    conn: &mut DbConn,
+    invitation_id: &str,
+) -> QueryResult<Option<NamedInvitation>> {
+    invitations::table
+        .left_join(people::table.on(invitations::person.eq(people::email.nullable())))
+        .left_join(units::table.on(invitations::unit.eq(units::code)))
+        .filter(invitations::id.eq(invitation_id))
+        .select((
+            Invitation::as_select(),
+            people::name.nullable(),
+            units::name.nullable(),
+        ))
+        .first(conn)
+        .optional()
 }
 
 /// Replaces an invitation's token hash (a fresh token per delivery attempt).

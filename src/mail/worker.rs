@@ -16,7 +16,7 @@ use super::{MailContext, Mailer, SendError, compose};
 use crate::app::AppState;
 use crate::db::outbox::{self, Mail};
 use crate::db::waves::{self, WaveHead};
-use crate::db::{self, DbConn, people, units};
+use crate::db::{self, DbConn};
 use crate::domain::token;
 use crate::wave;
 
@@ -93,9 +93,9 @@ fn take(
         if outbox::lease(conn, &mail, later(policy.lease))? != 1 {
             return Ok(Some(Job::Done));
         }
-        let invitation = waves::find_invitation(conn, &mail.invitation_id)?;
+        let found = outbox::invitation_with_names(conn, &mail.invitation_id)?;
         let wave = waves::find_head(conn, mail.wave_id)?;
-        let (Some(invitation), Some(wave)) = (invitation, wave) else {
+        let (Some((invitation, person_name, unit_name)), Some(wave)) = (found, wave) else {
             outbox::finish(
                 conn,
                 &mail.id,
@@ -112,15 +112,8 @@ fn take(
             stats.skipped += 1;
             return Ok(Some(Job::Done));
         }
-        let person = invitation
-            .person
-            .as_deref()
-            .map(|e| people::find(conn, e))
-            .transpose()?
-            .flatten();
-        let unit_name =
-            units::find(conn, &invitation.unit)?.map_or(invitation.unit.clone(), |u| u.name);
-        let name = person.as_ref().map_or_else(String::new, |p| p.name.clone());
+        let unit_name = unit_name.unwrap_or_else(|| invitation.unit.clone());
+        let name = person_name.unwrap_or_default();
         let Ok(address) = mail.recipient.parse() else {
             outbox::finish(
                 conn,
@@ -232,9 +225,8 @@ pub fn deliver_due(
             }),
         };
         drop(ctx);
-        db::write_tx(&mut conn, |conn| {
-            record(conn, &mail, policy, &outcome, &mut stats)
-        })?;
+        // One UPDATE: a transaction of its own, no BEGIN and COMMIT needed around it.
+        record(&mut conn, &mail, policy, &outcome, &mut stats)?;
         progress(&stats);
         if let Err(e) = &outcome
             && e.unreachable
