@@ -109,13 +109,14 @@ pub fn store(
         let Some(wave) = waves::find_head(conn, invitation.wave_id)? else {
             return refused(Lookup::Invalid);
         };
-        if !wave::accepts_answers(&wave, Utc::now().naive_utc()) {
-            return refused(classify(wave, invitation.clone(), Utc::now().naive_utc()));
+        let now = Utc::now().naive_utc();
+        if !wave::accepts_answers(&wave, now) {
+            return refused(classify(wave, invitation.clone(), now));
         }
         if waves::burn_token(conn, &invitation.id, token_hash)? != 1 {
             // Used meanwhile, or its token retired by a reminder.
-            let now = waves::find_invitation(conn, &invitation.id)?;
-            return refused(match now {
+            let stored = waves::find_invitation(conn, &invitation.id)?;
+            return refused(match stored {
                 Some(i) if i.used => Lookup::Used(wave),
                 _ => Lookup::Invalid,
             });

@@ -385,25 +385,32 @@ pub fn remind(conn: &mut DbConn, id: i32, min_days: u32, max: u32) -> Result<usi
         require(&wave, State::Open, "reminding")?;
         let cutoff = now() - chrono::Duration::days(i64::from(min_days));
         let at = now();
-        let mut n = 0;
-        for invitation in waves::unanswered(conn, id, i32::try_from(max).unwrap_or(i32::MAX))? {
-            let mails = crate::db::outbox::of_invitation(conn, &invitation.id)?;
-            let pending = mails
-                .iter()
-                .any(|m| m.state == "queued" || m.state == "sending");
-            let last_sent = mails.iter().filter_map(|m| m.sent_at).max();
-            if pending || last_sent.is_none_or(|t| t > cutoff) {
-                continue;
-            }
-            let Some(recipient) = invitation.person.clone() else {
-                continue;
-            };
-            let mail = queued_mail(&invitation, &recipient, "reminder", at);
-            crate::db::outbox::insert(conn, &[mail])?;
-            waves::count_reminder(conn, &invitation.id)?;
-            n += 1;
+        // Per invitation: a mail still waiting, and when one was last sent. One read of
+        // the wave's outbox instead of one per invitation.
+        let mut sends: HashMap<String, (bool, Option<NaiveDateTime>)> = HashMap::new();
+        for (invitation, state, sent_at) in crate::db::outbox::deliveries(conn, id)? {
+            let entry = sends.entry(invitation).or_default();
+            entry.0 |= state == "queued" || state == "sending";
+            entry.1 = entry.1.max(sent_at);
         }
-        Ok(n)
+        let mails: Vec<_> = waves::unanswered(conn, id, i32::try_from(max).unwrap_or(i32::MAX))?
+            .into_iter()
+            .filter(|invitation| {
+                sends
+                    .get(&invitation.id)
+                    .is_some_and(|&(pending, last_sent)| {
+                        !pending && last_sent.is_some_and(|t| t <= cutoff)
+                    })
+            })
+            .filter_map(|invitation| {
+                let recipient = invitation.person.clone()?;
+                Some(queued_mail(&invitation, &recipient, "reminder", at))
+            })
+            .collect();
+        crate::db::outbox::insert(conn, &mails)?;
+        let reminded: Vec<&str> = mails.iter().map(|m| m.invitation_id.as_str()).collect();
+        waves::count_reminders(conn, &reminded)?;
+        Ok(mails.len())
     })
 }
 

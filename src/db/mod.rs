@@ -39,8 +39,9 @@ pub type Pool = r2d2::Pool<Manager>;
 /// A connection taken from the [`Pool`].
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
-/// Rows per multi-row `INSERT`: one statement per chunk instead of one per row (a round trip
-/// each on PostgreSQL), well below either backend's limit of bound parameters.
+/// Rows per multi-row statement (an `INSERT` of many rows, an `UPDATE … WHERE id IN (…)`):
+/// one statement per chunk instead of one per row (a round trip each on PostgreSQL), well
+/// below either backend's limit of bound parameters.
 pub const INSERT_CHUNK: usize = 1000;
 
 /// Inserts the slice `rows` into `table`, [`INSERT_CHUNK`] rows per statement, returning

@@ -156,12 +156,14 @@ pub fn failed(conn: &mut DbConn, wave_id: Option<i32>) -> QueryResult<Vec<Mail>>
     q.load(conn)
 }
 
-/// Every mail of one invitation, newest first.
-pub fn of_invitation(conn: &mut DbConn, invitation_id: &str) -> QueryResult<Vec<Mail>> {
+/// Every mail of a wave as (invitation, state, when sent).
+pub fn deliveries(
+    conn: &mut DbConn,
+    wave_id: i32,
+) -> QueryResult<Vec<(String, String, Option<NaiveDateTime>)>> {
     outbox::table
-        .filter(outbox::invitation_id.eq(invitation_id))
-        .order(outbox::created_at.desc())
-        .select(Mail::as_select())
+        .filter(outbox::wave_id.eq(wave_id))
+        .select((outbox::invitation_id, outbox::state, outbox::sent_at))
         .load(conn)
 }
 

@@ -211,11 +211,14 @@ pub fn unanswered(conn: &mut DbConn, wave_id: i32, max: i32) -> QueryResult<Vec<
         .load(conn)
 }
 
-/// Counts one more reminder for an invitation.
-pub fn count_reminder(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
-    diesel::update(invitations::table.find(id))
-        .set(invitations::reminders.eq(invitations::reminders + 1))
-        .execute(conn)
+/// Counts one more reminder for each of these invitations.
+pub fn count_reminders(conn: &mut DbConn, ids: &[&str]) -> QueryResult<()> {
+    for chunk in ids.chunks(super::INSERT_CHUNK) {
+        diesel::update(invitations::table.filter(invitations::id.eq_any(chunk)))
+            .set(invitations::reminders.eq(invitations::reminders + 1))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// The invitation holding this token hash.

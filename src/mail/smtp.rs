@@ -94,24 +94,22 @@ impl Smtp {
                     *slot = Some(conn);
                     return Ok(response);
                 }
-                Err(Failure::Before(_)) => conn.abort(),
-                Err(Failure::After(e)) => {
+                Err(failure) => {
                     conn.abort();
-                    return Err(e);
+                    if let Failure::After(e) = failure {
+                        return Err(e);
+                    }
                 }
             }
         }
         let mut conn = self.connect()?;
-        match transfer(&mut conn, message, &email) {
-            Ok(response) => {
-                *slot = Some(conn);
-                Ok(response)
-            }
-            Err(Failure::Before(e) | Failure::After(e)) => {
-                conn.abort();
-                Err(e)
-            }
+        let sent = transfer(&mut conn, message, &email);
+        if sent.is_ok() {
+            *slot = Some(conn);
+        } else {
+            conn.abort();
         }
+        sent.map_err(|(Failure::Before(e) | Failure::After(e))| e)
     }
 
     /// Closes the round's connection, if one is open.

@@ -406,6 +406,63 @@ fn a_roster_upload_with_bad_rows_lists_them_and_imports_nothing() {
     );
 }
 
+/// POSTs `csv` as the `file` of a multipart upload form to `path`: the status.
+fn upload(server: &Server, b: &Browser, path: &str, csv: &[u8]) -> u16 {
+    let boundary = "XsanpingBoundary7f3a9c";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.csv\"\r\nContent-Type: text/csv\r\n\r\n",
+        b.csrf
+    )
+    .into_bytes();
+    body.extend_from_slice(csv);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    support::client()
+        .post(&server.url(path))
+        .header("cookie", &b.cookie)
+        .header(
+            "content-type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )
+        .send(&body[..])
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn random_csv_uploads_never_get_a_500_and_a_refused_one_changes_nothing() {
+    use proptest::test_runner::{Config, TestRunner};
+    let (db, server, _) = setup();
+    let org = login(&server, "org", "organizer-pass").1.unwrap();
+    let state = db.state();
+    let refused = std::cell::Cell::new(0);
+    let mut runner = TestRunner::new(Config {
+        cases: 60,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&crate::fuzz::csv_text(), |csv| {
+            let mut conn = state.pool.get().unwrap();
+            for path in ["/admin/units", "/admin/people"] {
+                let units = sanping::db::units::all(&mut conn).unwrap();
+                let people = sanping::db::people::all(&mut conn).unwrap();
+                let status = upload(&server, &org, path, &csv);
+                if status == 422 {
+                    refused.set(refused.get() + 1);
+                }
+                proptest::prop_assert!(status < 500, "{} for {}", status, path);
+                if status >= 400 {
+                    proptest::prop_assert_eq!(sanping::db::units::all(&mut conn).unwrap(), units);
+                    proptest::prop_assert_eq!(sanping::db::people::all(&mut conn).unwrap(), people);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert!(refused.get() > 0, "the files reached the importers");
+}
+
 #[test]
 fn an_organizer_creates_a_wave_from_a_survey_file_and_sees_the_files_validated() {
     let (db, server, _) = setup();

@@ -122,7 +122,9 @@ fn forged_answer_sheets_never_cause_a_500_and_never_burn_a_token() {
         .unwrap();
 }
 
-fn csv_text() -> impl Strategy<Value = Vec<u8>> {
+/// CSV-ish files: a right, wrong or random header, rows of plausible and random cells, and
+/// sometimes random bytes at the end.
+pub fn csv_text() -> impl Strategy<Value = Vec<u8>> {
     let cell = prop_oneof![
         Just(String::new()),
         Just("U".to_owned()),
