@@ -4,6 +4,7 @@
 pub mod answers;
 pub mod roster;
 pub mod scoring;
+pub mod seal;
 pub mod survey;
 pub mod text;
 pub mod token;
