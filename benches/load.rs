@@ -399,7 +399,24 @@ fn import(state: &AppState, people: &str) -> (Duration, Duration) {
     (t_units, t_people)
 }
 
+/// The key holder of the benchmark's waves, and its password.
+const HOLDER: (&str, &str) = ("bench-keeper", "bench-keeper-password");
+
 fn create_wave(state: &AppState, title: &str) -> i32 {
+    let mut conn = state.pool.get().expect("a connection");
+    if sanping::db::accounts::find_user(&mut conn, HOLDER.0)
+        .expect("find the holder")
+        .is_none()
+    {
+        sanping::auth::add_user(
+            &mut conn,
+            HOLDER.0,
+            sanping::auth::Role::Committee,
+            HOLDER.1,
+        )
+        .expect("add the key holder");
+    }
+    drop(conn);
     let spec = sanping::wave::NewWaveSpec {
         survey_name: SURVEY.into(),
         survey_src: survey_src(),
@@ -407,6 +424,8 @@ fn create_wave(state: &AppState, title: &str) -> i32 {
         scope: None,
         closes_at: None,
         is_test: false,
+        holders: vec![HOLDER.0.to_owned()],
+        threshold: 1,
     };
     sanping::wave::create(&mut state.pool.get().expect("a connection"), &spec)
         .expect("create the wave")

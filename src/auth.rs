@@ -8,8 +8,9 @@ use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _};
 use chrono::{NaiveDateTime, Utc};
 
 use crate::db::accounts::{self, AuditEntry, User};
+use crate::db::holders;
 use crate::db::{self, DbConn};
-use crate::domain::token;
+use crate::domain::{seal, token};
 
 /// The admin roles.
 #[derive(
@@ -75,7 +76,41 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))
 }
 
-/// Creates or updates an account.
+/// Why an account key could not be unlocked or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// No such account.
+    #[error("there is no account \"{0}\" (see `sanping admin add`)")]
+    NoAccount(String),
+    /// The password is not the account's.
+    #[error("the password of {0} is wrong")]
+    WrongPassword(String),
+    /// A password change would make shares unusable.
+    #[error(
+        "{name} holds key shares of wave(s) {waves} that are not unsealed yet; a new password set \
+         without the old one would make them unusable. Change it with `sanping admin password {name}`, \
+         which asks for the old password"
+    )]
+    LiveShares {
+        /// The account.
+        name: String,
+        /// The waves, e.g. "3, 5".
+        waves: String,
+    },
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] diesel::result::Error),
+}
+
+/// A fresh account key pair, its private half encrypted under `password`.
+fn new_account_key(password: &str) -> (Vec<u8>, seal::WrappedKey) {
+    let key = seal::SecretKey::generate();
+    (key.public_key().to_vec(), seal::wrap(&key, password))
+}
+
+/// Creates an account, or sets a new password and role for an existing one. Every account
+/// gets a key pair for sealed waves; a new password without the old one means a new key
+/// pair, so it is refused while the account holds shares of a wave not yet unsealed.
 pub fn add_user(
     conn: &mut DbConn,
     username: &str,
@@ -86,25 +121,102 @@ pub fn add_user(
     if name.is_empty() || name.chars().any(char::is_whitespace) {
         anyhow::bail!("a username must be non-empty and contain no spaces");
     }
-    if password.chars().count() < 8 {
-        anyhow::bail!("the password must have at least 8 characters");
-    }
+    check_password(password)?;
+    let (public_key, wrapped) = new_account_key(password);
     let user = User {
         username: name.to_owned(),
         password_hash: hash_password(password)?,
         role: role.as_str().to_owned(),
         created_at: now(),
+        public_key: Some(public_key),
+        key_salt: Some(wrapped.salt),
+        sealed_key: Some(wrapped.sealed),
     };
-    db::write_tx(conn, |conn| {
+    db::write_tx(conn, |conn| -> Result<(), KeyError> {
+        refuse_live_shares(conn, name)?;
         accounts::put_user(conn, &user)?;
+        holders::unconfirm_all(conn, name)?;
         record(
             conn,
             "cli",
             "admin.add",
             &format!("{name} as {}", role.as_str()),
-        )
+        )?;
+        Ok(())
     })?;
     Ok(())
+}
+
+fn check_password(password: &str) -> anyhow::Result<()> {
+    if password.chars().count() < 8 {
+        anyhow::bail!("the password must have at least 8 characters");
+    }
+    Ok(())
+}
+
+fn refuse_live_shares(conn: &mut DbConn, name: &str) -> Result<(), KeyError> {
+    let live = holders::live_shares_of(conn, name)?;
+    if live.is_empty() {
+        return Ok(());
+    }
+    Err(KeyError::LiveShares {
+        name: name.to_owned(),
+        waves: live
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// Changes a password, knowing the old one: the account key is re-encrypted under the new
+/// password, so the shares it holds stay usable.
+pub fn change_password(
+    conn: &mut DbConn,
+    username: &str,
+    old: &str,
+    new: &str,
+) -> anyhow::Result<()> {
+    check_password(new)?;
+    let key = unlock(conn, username, old)?;
+    let wrapped = seal::wrap(&key, new);
+    let hash = hash_password(new)?;
+    db::write_tx(conn, |conn| -> Result<(), KeyError> {
+        let mut user = accounts::find_user(conn, username)?
+            .ok_or_else(|| KeyError::NoAccount(username.to_owned()))?;
+        user.password_hash.clone_from(&hash);
+        user.public_key = Some(key.public_key().to_vec());
+        user.key_salt = Some(wrapped.salt.clone());
+        user.sealed_key = Some(wrapped.sealed.clone());
+        accounts::put_user(conn, &user)?;
+        record(conn, "cli", "admin.password", username)?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Unlocks an account's private key with its password. An account from before sealing has
+/// none yet: once the password is verified, its key pair is made and stored here.
+pub fn unlock(
+    conn: &mut DbConn,
+    username: &str,
+    password: &str,
+) -> Result<seal::SecretKey, KeyError> {
+    let user = accounts::find_user(conn, username)?
+        .ok_or_else(|| KeyError::NoAccount(username.to_owned()))?;
+    let wrong = || KeyError::WrongPassword(username.to_owned());
+    if let Some(wrapped) = user.wrapped_key() {
+        return seal::unwrap(&wrapped, password).map_err(|_| wrong());
+    }
+    Argon2::default()
+        .verify_password(password.as_bytes(), user.password_hash.as_str())
+        .map_err(|_| wrong())?;
+    let key = seal::SecretKey::generate();
+    let wrapped = seal::wrap(&key, password);
+    db::write_tx(conn, |conn| {
+        accounts::set_key(conn, username, &key.public_key(), &wrapped)
+    })?;
+    Ok(key)
 }
 
 fn locked(conn: &mut DbConn, key: &str) -> diesel::QueryResult<Option<NaiveDateTime>> {
@@ -151,6 +263,12 @@ pub fn login(
         conn,
         |conn| -> Result<Result<(String, Role), LoginError>, LoginError> {
             if let (Some(u), true) = (&user, ok) {
+                if u.public_key.is_none() {
+                    // An account from before sealing gets its key pair now, while the
+                    // password is at hand.
+                    let (public_key, wrapped) = new_account_key(password);
+                    accounts::set_key(conn, &u.username, &public_key, &wrapped)?;
+                }
                 accounts::clear_throttle(conn, &user_key)?;
                 accounts::clear_throttle(conn, &addr_key)?;
                 record(conn, &u.username, "login", address)?;

@@ -118,6 +118,16 @@ pub struct Summary {
     pub waves: Vec<WaveSummary>,
 }
 
+/// The demo's key holders (committee accounts) and their passwords: every wave is sealed
+/// to them, any two of three unseal it. A demo database only; never a real one.
+pub const HOLDERS: [(&str, &str); 3] = [
+    ("keeper1", "sanping-key-1"),
+    ("keeper2", "sanping-key-2"),
+    ("keeper3", "sanping-key-3"),
+];
+/// How many of [`HOLDERS`] it takes to unseal a demo wave.
+pub const HOLDER_THRESHOLD: u8 = 2;
+
 /// Builds the demo in an empty database: the university, then both waves. For each wave
 /// `bar` is reset to that wave's number of submissions and advanced by each.
 pub fn build(conn: &mut DbConn, spec: &Spec, bar: &ProgressBar) -> Result<Summary, DemoError> {
@@ -129,6 +139,10 @@ pub fn build(conn: &mut DbConn, spec: &Spec, bar: &ProgressBar) -> Result<Summar
         .map_err(|e| DemoError::Refused(format!("the embedded survey is invalid: {e:?}")))?;
     let mut rng = StdRng::seed_from_u64(spec.seed);
     let uni = University::generate(&mut rng);
+    for (name, password) in HOLDERS {
+        crate::auth::add_user(conn, name, crate::auth::Role::Committee, password)
+            .map_err(|e| DemoError::Refused(format!("{e:#}")))?;
+    }
     import::units(conn, uni.units_csv().as_bytes())?;
     import::people(conn, uni.people_csv().as_bytes())?;
     let targets: Vec<String> = wave::targets(&units::all(conn)?, None)
@@ -558,6 +572,8 @@ impl Simulation<'_> {
                 scope: None,
                 closes_at: None,
                 is_test: false,
+                holders: HOLDERS.iter().map(|(name, _)| (*name).to_owned()).collect(),
+                threshold: HOLDER_THRESHOLD,
             },
         )?;
         let mut opened = Vec::new();
@@ -607,6 +623,16 @@ impl Simulation<'_> {
             summary.org_sheets += self.committee_scores(conn, rng, link)?;
         }
         wave::close(conn, id)?;
+        // 开箱 by the first two key holders, as a committee would after the close.
+        let given: Vec<crate::sealing::HolderPassword> = HOLDERS
+            .iter()
+            .take(usize::from(HOLDER_THRESHOLD))
+            .map(|(name, password)| crate::sealing::HolderPassword {
+                username: (*name).to_owned(),
+                password: zeroize::Zeroizing::new((*password).to_owned()),
+            })
+            .collect();
+        crate::sealing::unseal(conn, id, &given, "demo")?;
         wave::publish(conn, id)?;
         Ok(summary)
     }

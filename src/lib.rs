@@ -19,6 +19,7 @@ pub mod import;
 pub mod mail;
 pub mod report;
 pub mod respond;
+pub mod sealing;
 pub mod tally;
 pub mod wave;
 pub mod web;

@@ -1,13 +1,14 @@
 //! The anonymous respondent flow: what a token leads to, and the one transaction that
 //! burns it and stores the answers.
 
-use chrono::{Local, NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDateTime, Utc};
 
 use crate::db::waves::{self, Invitation, Response, WaveHead};
 use crate::db::{self, DbConn};
 use crate::domain::answers::Submission;
-use crate::domain::survey::StepKind;
+use crate::domain::survey::{StepKind, Survey};
 use crate::domain::token;
+use crate::sealing;
 use crate::wave::{self, State};
 
 /// Where a token leads.
@@ -70,28 +71,37 @@ pub enum Submitted {
     Refused(Box<Lookup>),
 }
 
-/// Looks the token up and, when it is ready, [`store`]s the submission.
+/// Looks the token up and, when it is ready, [`store`]s the submission (reading the wave's
+/// survey for the padded sizes; the web handler passes its cached survey to [`store`]).
 pub fn submit(
     conn: &mut DbConn,
     raw_token: &str,
     submission: &Submission,
 ) -> diesel::QueryResult<Submitted> {
     match lookup(conn, raw_token)? {
-        Lookup::Ready(_, invitation) => store(conn, &invitation, submission),
+        Lookup::Ready(wave, invitation) => {
+            let stored = waves::find(conn, wave.id)?.ok_or(diesel::result::Error::NotFound)?;
+            let survey = wave::survey_of(&stored)
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+            store(conn, &wave, &invitation, &survey, submission)
+        }
         refused => Ok(Submitted::Refused(Box::new(refused))),
     }
 }
 
-/// Burns the token of `invitation` (as a [`lookup`] found it ready) and stores the response,
-/// in one transaction: either both happen or neither. Of several racing submissions with one
-/// token exactly one is stored; the others get `Refused(Used)`.
+/// Burns the token of `invitation` (as a [`lookup`] found it ready) and stores the answer
+/// sheet, in one transaction: either both happen or neither. Of several racing submissions
+/// with one token exactly one is stored; the others get `Refused(Used)`.
 ///
-/// The transaction re-checks only what may have changed since the lookup — the wave's state
-/// and the invitation's use and token — so it holds SQLite's write lock for as short a time
-/// as possible.
+/// The sheet is sealed to the wave's public key before the transaction starts (see
+/// [`crate::sealing`]): the transaction that burns the token writes only ciphertext. It
+/// re-checks only what may have changed since the lookup — the wave's state and the
+/// invitation's use and token — so it holds SQLite's write lock as briefly as possible.
 pub fn store(
     conn: &mut DbConn,
+    wave: &WaveHead,
     invitation: &Invitation,
+    survey: &Survey,
     submission: &Submission,
 ) -> diesel::QueryResult<Submitted> {
     let refused = |lookup| Ok(Submitted::Refused(Box::new(lookup)));
@@ -101,7 +111,19 @@ pub fn store(
     ) else {
         return refused(Lookup::Invalid);
     };
-    let answers = serde_json::to_string(&submission.answers).expect("a map of strings serializes");
+    let sealed = match &wave.public_key {
+        Some(key) => Some(
+            sealing::seal_sheet(
+                wave.id,
+                key,
+                &sealing::sheet_sizes(survey),
+                &invitation.unit,
+                submission,
+            )
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?,
+        ),
+        None => None,
+    };
     db::write_tx(conn, |conn| {
         // Before reading the wave's state: a close waits for this submission, or this
         // submission sees the wave closed.
@@ -121,12 +143,17 @@ pub fn store(
                 _ => Lookup::Invalid,
             });
         }
+        if let Some((ciphertext, receipt)) = &sealed {
+            crate::db::sealed::insert(conn, wave.id, &token::random_id(), ciphertext)?;
+            return Ok(Submitted::Stored(receipt.clone()));
+        }
+        // A wave opened before sealing existed keeps storing its sheets as it began.
         let response = Response {
             id: token::random_id(),
             wave_id: wave.id,
             unit: invitation.unit.clone(),
-            day: today(),
-            answers,
+            answers: serde_json::to_string(&submission.answers)
+                .expect("a map of strings serializes"),
             comment: submission.comment.clone(),
             is_test: wave.is_test,
         };
@@ -138,13 +165,14 @@ pub fn store(
     })
 }
 
-/// The local calendar day: the only time a response carries.
-fn today() -> NaiveDate {
-    Local::now().date_naive()
-}
-
-/// Every receipt code of a wave, sorted (so the list carries no order of submission).
+/// Every receipt code of a wave, sorted (so the list carries no order of submission): those
+/// stored when it was unsealed, or — for a wave from before sealing — computed from its
+/// responses.
 pub fn receipts(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Vec<String>> {
+    let stored = crate::db::sealed::receipts_of(conn, wave_id)?;
+    if !stored.is_empty() {
+        return Ok(stored);
+    }
     let mut codes: Vec<String> = waves::responses_of(conn, wave_id)?
         .iter()
         .map(|r| token::receipt(&r.id, &r.answers))

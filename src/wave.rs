@@ -105,6 +105,10 @@ pub struct NewWaveSpec {
     pub closes_at: Option<NaiveDateTime>,
     /// Rehearsal wave.
     pub is_test: bool,
+    /// The accounts that will hold shares of the wave's key.
+    pub holders: Vec<String>,
+    /// How many of them it takes to unseal the answers.
+    pub threshold: u8,
 }
 
 fn now() -> NaiveDateTime {
@@ -125,7 +129,14 @@ pub fn create(conn: &mut DbConn, spec: &NewWaveSpec) -> Result<i32, WaveError> {
             "the closing time {closes} (UTC) is in the past"
         )));
     }
+    check_holders(spec)?;
     db::write_tx(conn, |conn| {
+        let accounts = crate::db::accounts::usernames(conn)?;
+        if let Some(name) = spec.holders.iter().find(|h| !accounts.contains(h)) {
+            return Err(WaveError::Invalid(format!(
+                "key holder \"{name}\" is not an account (create it with `sanping admin add {name} --role committee`)"
+            )));
+        }
         if let Some(scope) = &spec.scope
             && units::find(conn, scope)?.is_none()
         {
@@ -146,10 +157,51 @@ pub fn create(conn: &mut DbConn, spec: &NewWaveSpec) -> Result<i32, WaveError> {
                 is_test: spec.is_test,
                 closes_at: spec.closes_at,
                 created_at: now(),
+                threshold: Some(i32::from(spec.threshold)),
             },
         )?;
+        crate::db::holders::insert(conn, id, &spec.holders)?;
         Ok(id)
     })
+}
+
+/// Checks the key holders and threshold of a new wave (that they are accounts is checked
+/// in the transaction that creates it).
+fn check_holders(spec: &NewWaveSpec) -> Result<(), WaveError> {
+    let n = spec.holders.len();
+    if n == 0 {
+        return Err(WaveError::Invalid(
+            "a wave needs key holders, who unseal its answers after it closes: name them \
+             (--holders NAME,NAME,NAME --threshold 2, or --single-holder NAME)"
+                .into(),
+        ));
+    }
+    let mut names = spec.holders.clone();
+    names.sort();
+    names.dedup();
+    if names.len() != n {
+        return Err(WaveError::Invalid("a key holder is named twice".into()));
+    }
+    if n > 255 {
+        return Err(WaveError::Invalid("at most 255 key holders".into()));
+    }
+    let t = usize::from(spec.threshold);
+    if t == 0 || t > n {
+        return Err(WaveError::Invalid(format!(
+            "the threshold must be between 1 and the number of key holders ({n}), not {t}"
+        )));
+    }
+    Ok(())
+}
+
+/// The state to show: a closed wave whose answers are still sealed is 待开箱.
+pub fn state_label(wave: &Wave) -> &'static str {
+    let st = State::parse(&wave.state);
+    if st == State::Closed && wave.is_sealed() {
+        "待开箱"
+    } else {
+        st.label()
+    }
 }
 
 /// Loads a wave or says it does not exist.
@@ -291,7 +343,10 @@ fn new_invitation(
     }
 }
 
+/// Seals the wave to a fresh key (see [`crate::sealing::seal_wave`]) and marks it open.
 fn mark_open(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
+    let wave = get(conn, id)?;
+    crate::sealing::seal_wave(conn, &wave)?;
     if waves::transition(conn, id, "draft", "open", now())? == 1 {
         Ok(())
     } else {
@@ -471,24 +526,42 @@ fn require(wave: &Wave, needed: State, action: &'static str) -> Result<(), WaveE
     }
 }
 
-/// Closes an open wave. On PostgreSQL its responses are rewritten in random order.
+/// Closes an open wave. A sealed wave's answers stay sealed until its key holders unseal
+/// them ([`crate::sealing::unseal`]). A wave from before sealing has its responses counted
+/// now and, on PostgreSQL, rewritten in random order.
 pub fn close(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
     db::write_tx(conn, |conn| {
         let wave = get(conn, id)?;
         require(&wave, State::Open, "closing")?;
+        // Waits for submissions under way, so none is stored after the close.
         waves::hold_exclusive(conn, id)?;
         waves::transition(conn, id, "open", "closed", now())?;
-        waves::shuffle_responses(conn, id)?;
-        crate::tally::store(conn, id)?;
+        if wave.public_key.is_none() {
+            waves::shuffle_responses(conn, id)?;
+            crate::tally::store(conn, id)?;
+        }
         Ok(())
     })
 }
 
-/// Publishes a closed wave's results.
+/// Refuses what needs a wave's answers while they are still sealed.
+pub fn require_unsealed(wave: &Wave, action: &str) -> Result<(), WaveError> {
+    if wave.is_sealed() {
+        return Err(WaveError::Invalid(format!(
+            "wave {} is still sealed (待开箱): {action} needs its key holders to unseal it first \
+             (`sanping wave unseal {} --holder NAME …`, or 开箱 in the console)",
+            wave.id, wave.id
+        )));
+    }
+    Ok(())
+}
+
+/// Publishes a closed, unsealed wave's results.
 pub fn publish(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
     db::write_tx(conn, |conn| {
         let wave = get(conn, id)?;
         require(&wave, State::Closed, "publishing")?;
+        require_unsealed(&wave, "publishing")?;
         waves::transition(conn, id, "closed", "published", now())?;
         Ok(())
     })
@@ -505,7 +578,16 @@ pub fn purge_test(conn: &mut DbConn, id: i32) -> Result<(usize, usize), WaveErro
         }
         waves::hold_exclusive(conn, id)?;
         db::tallies::delete(conn, id)?;
-        let counts = waves::purge(conn, id)?;
+        let sealed = if wave.is_sealed() {
+            usize::try_from(db::sealed::count(conn, id)?).unwrap_or(0)
+        } else {
+            0
+        };
+        db::sealed::drop(conn, id)?;
+        db::sealed::delete_receipts(conn, id)?;
+        db::holders::erase_shares(conn, id)?;
+        let (responses, invitations) = waves::purge(conn, id)?;
+        let counts = (responses + sealed, invitations);
         waves::transition(conn, id, &wave.state, "draft", now())?;
         Ok(counts)
     })
@@ -550,16 +632,23 @@ pub fn progress(conn: &mut DbConn, id: i32) -> Result<Vec<UnitProgress>, WaveErr
             responses: 0,
         })
     }
+    let sealed = get(conn, id)?.is_sealed();
     let mut by_unit = BTreeMap::new();
     for (unit, used, n) in waves::invitation_counts(conn, id)? {
         let p = slot(&mut by_unit, unit);
         p.invited += n;
         if used {
             p.used += n;
+            // Sealed sheets carry their unit inside: one per used invitation.
+            if sealed {
+                p.responses += n;
+            }
         }
     }
-    for (unit, n) in waves::response_counts(conn, id)? {
-        slot(&mut by_unit, unit).responses += n;
+    if !sealed {
+        for (unit, n) in waves::response_counts(conn, id)? {
+            slot(&mut by_unit, unit).responses += n;
+        }
     }
     Ok(by_unit.into_values().collect())
 }

@@ -20,6 +20,27 @@ pub enum AdminCommand {
         #[arg(long)]
         role: String,
     },
+    /// Change an account's password, knowing the old one, so the key shares it holds stay
+    /// usable. Reads the old password, then the new one, from standard input.
+    Password {
+        /// The login name.
+        username: String,
+    },
+}
+
+/// Reads one secret: asked for without echo on a terminal, else one line of standard input.
+pub fn read_secret(prompt: &str) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    if std::io::stdin().is_terminal() {
+        return Ok(zeroize::Zeroizing::new(rpassword::prompt_password(prompt)?));
+    }
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read a password from standard input")?;
+    let trimmed = line.trim_end_matches(['\r', '\n']).len();
+    line.truncate(trimmed);
+    Ok(line)
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -42,7 +63,20 @@ fn read_password() -> anyhow::Result<String> {
 
 /// Runs an admin command.
 pub fn run(state: &AppState, cmd: AdminCommand) -> anyhow::Result<()> {
-    let AdminCommand::Add { username, role } = cmd;
+    let (username, role) = match cmd {
+        AdminCommand::Add { username, role } => (username, role),
+        AdminCommand::Password { username } => {
+            let old = read_secret("old password: ")?;
+            let new = read_secret("new password: ")?;
+            let mut conn = state
+                .pool
+                .get()
+                .context("cannot get a database connection")?;
+            auth::change_password(&mut conn, &username, &old, &new)?;
+            println!("the password of {username} is changed; its key is re-encrypted under it");
+            return Ok(());
+        }
+    };
     let Some(role) = Role::parse(&role) else {
         bail!("unknown role \"{role}\": use organizer, committee or viewer");
     };

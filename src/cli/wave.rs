@@ -32,6 +32,17 @@ pub enum WaveCommand {
         /// A rehearsal wave: its responses are marked test and can be purged.
         #[arg(long)]
         test: bool,
+        /// The accounts that hold shares of the wave's key (comma-separated); after the
+        /// close, --threshold of them together unseal the answers.
+        #[arg(long, value_delimiter = ',', conflicts_with = "single_holder")]
+        holders: Vec<String>,
+        /// How many key holders it takes to unseal (with --holders).
+        #[arg(long, requires = "holders")]
+        threshold: Option<u8>,
+        /// One account holds the whole key: this one person, together with the database,
+        /// can read every answer. Say so explicitly instead of --holders.
+        #[arg(long, value_name = "NAME")]
+        single_holder: Option<String>,
     },
     /// Open a draft wave: create the invitations and queue one email each (or, with
     /// --links, write the one-time links to a file instead of mailing them).
@@ -41,6 +52,27 @@ pub enum WaveCommand {
         /// Write the links to this file (CSV: email,name,unit,step,link) and send no mail.
         #[arg(long)]
         links: Option<PathBuf>,
+        /// Open even though fewer key holders than the threshold have checked their key.
+        #[arg(long)]
+        unchecked_keys: bool,
+    },
+    /// A key holder shows that their password unlocks their key (before the wave opens) or
+    /// their share of its key (after); the password is read from standard input.
+    CheckKey {
+        /// The wave id.
+        wave: i32,
+        /// The key holder's account.
+        #[arg(long)]
+        holder: String,
+    },
+    /// 开箱: unseal a closed wave's answers with the passwords of --threshold key holders,
+    /// read from standard input one line each, in the order the holders are named.
+    Unseal {
+        /// The wave id.
+        wave: i32,
+        /// A key holder taking part (repeat: --holder A --holder B).
+        #[arg(long = "holder", required = true)]
+        holders: Vec<String>,
     },
     /// Queue a reminder, with a new link, for every invitation not yet answered.
     Remind {
@@ -120,8 +152,41 @@ pub fn run(state: &AppState, cmd: WaveCommand) -> anyhow::Result<()> {
             scope,
             closes,
             test,
-        } => create(&mut conn, &survey, title, scope, closes.as_deref(), test)?,
-        WaveCommand::Open { wave, links } => open(state, &mut conn, wave, links.as_deref())?,
+            holders,
+            threshold,
+            single_holder,
+        } => {
+            let keys = key_holders(holders, threshold, single_holder)?;
+            create(
+                &mut conn,
+                &survey,
+                title,
+                scope,
+                closes.as_deref(),
+                test,
+                keys,
+            )?;
+        }
+        WaveCommand::Open {
+            wave,
+            links,
+            unchecked_keys,
+        } => {
+            require_checked_keys(&mut conn, wave, unchecked_keys)?;
+            open(state, &mut conn, wave, links.as_deref())?;
+        }
+        WaveCommand::CheckKey { wave, holder } => {
+            let password = super::admin::read_secret(&format!("password of {holder}: "))?;
+            match crate::sealing::check_key(&mut conn, wave, &holder, &password, "cli")? {
+                crate::sealing::KeyCheck::AccountKey => println!(
+                    "{holder}'s password unlocks their key; wave {wave}'s share will be sealed to it when the wave opens"
+                ),
+                crate::sealing::KeyCheck::Share => {
+                    println!("{holder}'s password unlocks their share of wave {wave}'s key");
+                }
+            }
+        }
+        WaveCommand::Unseal { wave, holders } => unseal(&mut conn, wave, holders)?,
         WaveCommand::Remind {
             wave,
             min_days,
@@ -184,6 +249,95 @@ pub fn run(state: &AppState, cmd: WaveCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The key holders and threshold a `wave create` names, with the warnings they call for.
+fn key_holders(
+    holders: Vec<String>,
+    threshold: Option<u8>,
+    single: Option<String>,
+) -> anyhow::Result<(Vec<String>, u8)> {
+    if let Some(name) = single {
+        eprintln!(
+            "warning: {name} alone holds this wave's key: {name} together with the database can read every answer"
+        );
+        return Ok((vec![name], 1));
+    }
+    if holders.is_empty() {
+        // The library explains what is missing.
+        return Ok((holders, 0));
+    }
+    if holders.len() == 1 {
+        bail!(
+            "one key holder can read every answer with the database; name at least two with --holders, \
+             or say --single-holder {} if that is what you intend",
+            holders[0]
+        );
+    }
+    let Some(t) = threshold else {
+        bail!(
+            "say how many of the {} key holders it takes to unseal: --threshold T",
+            holders.len()
+        );
+    };
+    if t == 1 {
+        eprintln!(
+            "warning: threshold 1: any one of {} together with the database can read every answer",
+            holders.join(", ")
+        );
+    }
+    Ok((holders, t))
+}
+
+/// Refuses to open a wave whose holders have not shown, T of them, that their keys unlock,
+/// unless told to go ahead.
+fn require_checked_keys(
+    conn: &mut crate::db::DbConn,
+    id: i32,
+    go_ahead: bool,
+) -> anyhow::Result<()> {
+    let w = wave::get(conn, id)?;
+    let holders = crate::db::holders::of_wave(conn, id)?;
+    let confirmed = holders.iter().filter(|h| h.confirmed_at.is_some()).count();
+    let need = usize::try_from(w.threshold.unwrap_or(0)).unwrap_or(0);
+    if confirmed >= need || go_ahead || State::parse(&w.state) != State::Draft {
+        return Ok(());
+    }
+    bail!(
+        "only {confirmed} of wave {id}'s key holders have checked their key, and {need} are needed to unseal it; \
+         ask each to run `sanping wave check-key {id} --holder NAME`, or open anyway with --unchecked-keys"
+    )
+}
+
+fn unseal(conn: &mut crate::db::DbConn, id: i32, holders: Vec<String>) -> anyhow::Result<()> {
+    let mut given = Vec::new();
+    for name in holders {
+        let password = super::admin::read_secret(&format!("password of {name}: "))?;
+        given.push(crate::sealing::HolderPassword {
+            username: name,
+            password,
+        });
+    }
+    let done = crate::sealing::unseal(conn, id, &given, "cli")?;
+    println!(
+        "wave {id} is unsealed: {} answer sheet(s) opened and stored in random order; the sealed copies \
+         and the key shares are deleted",
+        done.sheets
+    );
+    if done.rejected > 0 {
+        eprintln!(
+            "warning: {} sealed sheet(s) did not open or did not fit the survey and were left out; \
+             `sanping wave verify {id}` shows the imbalance",
+            done.rejected
+        );
+    }
+    if !done.scrubbed {
+        eprintln!(
+            "warning: another process kept the SQLite log busy; the file was not fully rewritten. \
+             Stop the other processes and run `sqlite3 FILE 'PRAGMA wal_checkpoint(TRUNCATE); VACUUM;'`"
+        );
+    }
+    Ok(())
+}
+
 fn create(
     conn: &mut crate::db::DbConn,
     survey: &Path,
@@ -191,6 +345,7 @@ fn create(
     scope: Option<String>,
     closes: Option<&str>,
     test: bool,
+    (holders, threshold): (Vec<String>, u8),
 ) -> anyhow::Result<()> {
     let src = std::fs::read_to_string(survey)
         .with_context(|| format!("cannot read {}", survey.display()))?;
@@ -201,6 +356,8 @@ fn create(
         scope,
         closes_at: closes.map(parse_local).transpose()?,
         is_test: test,
+        holders,
+        threshold,
     };
     let id = wave::create(conn, &spec)?;
     println!("{id}");
@@ -245,12 +402,33 @@ fn show(conn: &mut crate::db::DbConn, id: i32) -> anyhow::Result<()> {
         w.title,
         if w.is_test { " [test]" } else { "" }
     );
-    println!("  state:       {} ({})", st.as_str(), st.label());
+    println!("  state:       {} ({})", st.as_str(), wave::state_label(&w));
     println!(
         "  scope:       {}",
         w.scope.as_deref().unwrap_or("whole tree")
     );
     println!("  survey:      sha256 {}", w.fingerprint);
+    let holders = crate::db::holders::of_wave(conn, id)?;
+    if !holders.is_empty() {
+        let names: Vec<String> = holders
+            .iter()
+            .map(|h| {
+                let mark = if h.confirmed_at.is_some() { " ✓" } else { "" };
+                format!("{}{mark}", h.username)
+            })
+            .collect();
+        println!(
+            "  key holders: {} (any {} unseal; ✓ checked their key)",
+            names.join(", "),
+            w.threshold.unwrap_or(0)
+        );
+    }
+    if w.is_sealed() && st == State::Closed {
+        println!(
+            "  待开箱:      the answers are sealed; {} key holders unseal them with `sanping wave unseal {id} --holder NAME …`",
+            w.threshold.unwrap_or(0)
+        );
+    }
     if let Some(c) = w.closes_at {
         println!("  closes:      {}", crate::web::respond::local_time(c));
     }

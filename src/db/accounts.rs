@@ -18,6 +18,23 @@ pub struct User {
     pub role: String,
     /// When it was created.
     pub created_at: NaiveDateTime,
+    /// The account key's public half (X25519); `None` until it is made (at the next login
+    /// of an account from before sealing).
+    pub public_key: Option<Vec<u8>>,
+    /// The Argon2id salt of the key that encrypts the private half.
+    pub key_salt: Option<Vec<u8>>,
+    /// The private half, encrypted under the password (nonce + ciphertext).
+    pub sealed_key: Option<Vec<u8>>,
+}
+
+impl User {
+    /// The stored, password-encrypted private key, if the account has one.
+    pub fn wrapped_key(&self) -> Option<crate::domain::seal::WrappedKey> {
+        Some(crate::domain::seal::WrappedKey {
+            salt: self.key_salt.clone()?,
+            sealed: self.sealed_key.clone()?,
+        })
+    }
 }
 
 /// One user.
@@ -29,10 +46,47 @@ pub fn find_user(conn: &mut DbConn, username: &str) -> QueryResult<Option<User>>
         .optional()
 }
 
-/// Creates or replaces an account (a new password or role for an existing name).
+/// Creates an account, or replaces an existing one's password, role and key (in place:
+/// waves name their key holders by account).
 pub fn put_user(conn: &mut DbConn, user: &User) -> QueryResult<usize> {
-    diesel::delete(users::table.find(&user.username)).execute(conn)?;
+    let updated = diesel::update(users::table.find(&user.username))
+        .set((
+            users::password_hash.eq(&user.password_hash),
+            users::role.eq(&user.role),
+            users::public_key.eq(&user.public_key),
+            users::key_salt.eq(&user.key_salt),
+            users::sealed_key.eq(&user.sealed_key),
+        ))
+        .execute(conn)?;
+    if updated > 0 {
+        return Ok(updated);
+    }
     diesel::insert_into(users::table).values(user).execute(conn)
+}
+
+/// Stores an account's key pair (made at login for an account that had none, or
+/// re-encrypted under a new password).
+pub fn set_key(
+    conn: &mut DbConn,
+    username: &str,
+    public_key: &[u8],
+    wrapped: &crate::domain::seal::WrappedKey,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(username))
+        .set((
+            users::public_key.eq(public_key),
+            users::key_salt.eq(&wrapped.salt),
+            users::sealed_key.eq(&wrapped.sealed),
+        ))
+        .execute(conn)
+}
+
+/// Every account name, sorted.
+pub fn usernames(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    users::table
+        .select(users::username)
+        .order(users::username)
+        .load(conn)
 }
 
 /// A throttle entry: failures so far and until when logins are refused.

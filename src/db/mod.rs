@@ -5,9 +5,11 @@
 
 pub mod accounts;
 pub mod assessments;
+pub mod holders;
 pub mod outbox;
 pub mod people;
 pub mod schema;
+pub mod sealed;
 pub mod settings;
 pub mod tallies;
 pub mod units;
@@ -206,6 +208,41 @@ where
             Err(e)
         }
     }
+}
+
+/// Turns SQLite's `secure_delete` on or off for this connection: when on, pages freed by a
+/// delete or a dropped table are overwritten with zeros. Nothing on PostgreSQL.
+pub fn secure_delete(conn: &mut DbConn, on: bool) -> QueryResult<()> {
+    if let DbConn::Sqlite(c) = conn {
+        c.batch_execute(if on {
+            "PRAGMA secure_delete = ON"
+        } else {
+            "PRAGMA secure_delete = OFF"
+        })?;
+    }
+    Ok(())
+}
+
+/// On SQLite, leaves no old page anywhere: copies the write-ahead log into the file and
+/// empties it, rebuilds the file (VACUUM: no free page keeps old content), and empties the
+/// log again. Returns `false` when a reader in another process kept the log from being
+/// emptied. Nothing to do on PostgreSQL (a dropped table's file is removed).
+pub fn scrub(conn: &mut DbConn) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Checkpoint {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        busy: i32,
+    }
+    let DbConn::Sqlite(c) = conn else {
+        return Ok(true);
+    };
+    let truncate = |c: &mut SqliteConnection| -> QueryResult<bool> {
+        let row: Checkpoint = diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result(c)?;
+        Ok(row.busy == 0)
+    };
+    let first = truncate(c)?;
+    c.batch_execute("VACUUM")?;
+    Ok(truncate(c)? && first)
 }
 
 /// `true` when the error is a unique-constraint violation (same on both backends).

@@ -40,6 +40,9 @@ diesel::table! {
         opened_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
         published_at -> Nullable<Timestamp>,
+        threshold -> Nullable<Integer>,
+        public_key -> Nullable<Binary>,
+        unsealed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -77,7 +80,6 @@ diesel::table! {
         id -> Text,
         wave_id -> Integer,
         unit -> Text,
-        day -> Date,
         answers -> Text,
         comment -> Nullable<Text>,
         is_test -> Bool,
@@ -102,6 +104,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     tallies,
     unit_totals,
+    wave_holders,
+    receipts,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(invitations::unit, outbox::state);
@@ -126,6 +130,9 @@ diesel::table! {
         password_hash -> Text,
         role -> Text,
         created_at -> Timestamp,
+        public_key -> Nullable<Binary>,
+        key_salt -> Nullable<Binary>,
+        sealed_key -> Nullable<Binary>,
     }
 }
 
@@ -163,5 +170,21 @@ diesel::table! {
         unit -> Text,
         invited -> BigInt,
         responses -> BigInt,
+    }
+}
+
+diesel::table! {
+    wave_holders (wave_id, username) {
+        wave_id -> Integer,
+        username -> Text,
+        share -> Nullable<Binary>,
+        confirmed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    receipts (wave_id, code) {
+        wave_id -> Integer,
+        code -> Text,
     }
 }

@@ -1,6 +1,6 @@
 //! Waves, their invitations and their responses.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
@@ -35,6 +35,20 @@ pub struct Wave {
     pub closed_at: Option<NaiveDateTime>,
     /// When its results were published.
     pub published_at: Option<NaiveDateTime>,
+    /// Key holders needed to unseal; `None` for a wave from before sealing (answers stored
+    /// in the clear).
+    pub threshold: Option<i32>,
+    /// The wave's public key, set when it opens: answer sheets are sealed to it.
+    pub public_key: Option<Vec<u8>>,
+    /// When its sheets were unsealed.
+    pub unsealed_at: Option<NaiveDateTime>,
+}
+
+impl Wave {
+    /// Whether its answers are still sealed: opened with a key and not unsealed yet.
+    pub fn is_sealed(&self) -> bool {
+        self.public_key.is_some() && self.unsealed_at.is_none()
+    }
 }
 
 /// A wave without its survey text: what the respondent pages and the mail worker read on
@@ -52,6 +66,7 @@ pub struct WaveHead {
     pub is_test: bool,
     pub closes_at: Option<NaiveDateTime>,
     pub opened_at: Option<NaiveDateTime>,
+    pub public_key: Option<Vec<u8>>,
 }
 
 /// A wave to insert.
@@ -68,6 +83,7 @@ pub struct NewWave<'a> {
     pub is_test: bool,
     pub closes_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    pub threshold: Option<i32>,
 }
 
 /// A stored invitation.
@@ -102,8 +118,6 @@ pub struct Response {
     pub wave_id: i32,
     /// The unit being evaluated.
     pub unit: String,
-    /// The day of submission (no time of day).
-    pub day: NaiveDate,
     /// JSON object item id → option id.
     pub answers: String,
     /// Free-text comment.
@@ -179,9 +193,31 @@ pub fn transition(
                 waves::opened_at.eq(None::<NaiveDateTime>),
                 waves::closed_at.eq(None::<NaiveDateTime>),
                 waves::published_at.eq(None::<NaiveDateTime>),
+                waves::public_key.eq(None::<Vec<u8>>),
+                waves::unsealed_at.eq(None::<NaiveDateTime>),
             ))
             .execute(conn),
     }
+}
+
+/// Stores the public key a wave's sheets are sealed to (when it opens).
+pub fn set_public_key(conn: &mut DbConn, id: i32, key: &[u8]) -> QueryResult<usize> {
+    diesel::update(waves::table.find(id))
+        .set(waves::public_key.eq(key))
+        .execute(conn)
+}
+
+/// Marks a wave's sheets unsealed.
+pub fn set_unsealed(conn: &mut DbConn, id: i32, at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(waves::table.find(id).filter(waves::unsealed_at.is_null()))
+        .set(waves::unsealed_at.eq(at))
+        .execute(conn)
+}
+
+/// Inserts responses, many per statement (the opened sheets of a wave, in random order).
+pub fn insert_responses(conn: &mut DbConn, rows: &[Response]) -> QueryResult<()> {
+    super::insert_chunks!(conn, responses::table, rows);
+    Ok(())
 }
 
 /// Inserts invitations, many per statement.

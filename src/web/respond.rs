@@ -407,7 +407,7 @@ pub async fn submit(
 /// What a `POST /s/{token}` came to.
 enum Posted {
     /// The token leads nowhere answerable (or stopped doing so before the answers were stored).
-    Refused(Lookup),
+    Refused(Box<Lookup>),
     /// A self-assessment or committee token: its own page handles the body.
     Sheet(Box<Ctx>, aw::Bytes),
     /// The answers do not fit the survey: the form again, with the errors and what was kept.
@@ -423,7 +423,7 @@ fn post(state: &AppState, token: &str, body: &aw::Bytes) -> Result<Posted, AppEr
     let mut conn = state.pool.get()?;
     let (wave, invitation) = match respond::lookup(&mut conn, token)? {
         Lookup::Ready(wave, invitation) => (wave, invitation),
-        refused => return Ok(Posted::Refused(refused)),
+        refused => return Ok(Posted::Refused(Box::new(refused))),
     };
     if invitation.step != StepKind::Mass.as_str() {
         let ctx = ready(state, &mut conn, wave, invitation)?;
@@ -432,13 +432,15 @@ fn post(state: &AppState, token: &str, body: &aw::Bytes) -> Result<Posted, AppEr
     let survey = state.survey(&mut conn, wave.id)?;
     let fields = parse_form(body).unwrap_or_else(|| vec![("\u{fffd}".to_owned(), String::new())]);
     match answers::check(&survey, survey.step(StepKind::Mass), &fields) {
-        Ok(submission) => Ok(match respond::store(&mut conn, &invitation, &submission)? {
-            Submitted::Stored(receipt) => Posted::Stored {
-                receipt,
-                wave_id: wave.id,
+        Ok(submission) => Ok(
+            match respond::store(&mut conn, &wave, &invitation, &survey, &submission)? {
+                Submitted::Stored(receipt) => Posted::Stored {
+                    receipt,
+                    wave_id: wave.id,
+                },
+                Submitted::Refused(refused) => Posted::Refused(refused),
             },
-            Submitted::Refused(refused) => Posted::Refused(*refused),
-        }),
+        ),
         Err((errors, kept)) => {
             let ctx = ready(state, &mut conn, wave, invitation)?;
             Ok(Posted::Invalid(Box::new(ctx), errors, kept))

@@ -484,6 +484,8 @@ fn an_organizer_creates_a_wave_from_a_survey_file_and_sees_the_files_validated()
             ("survey", "siyou.toml"),
             ("scope", "CS"),
             ("closes", ""),
+            ("holder", "kp"),
+            ("single_ok", "on"),
         ],
     );
     assert_eq!(status, 303);

@@ -179,7 +179,7 @@ fn the_committee_sheet_lists_every_unit_shows_its_self_assessment_and_keeps_scor
         ("LIB", "zhou.min@demo.edu.cn")
     );
     assert!(rows[0].2.contains("fairly_good") && !rows[0].2.contains("average"));
-    sanping::wave::close(&mut conn, f.wave).unwrap();
+    support::close_and_unseal(&mut conn, f.wave).unwrap();
     let (status, html) = support::post_fields(&lib, &all_items("o", 18, "poor"));
     assert_eq!(status, 403, "no more scoring once the wave is closed");
     assert!(html.contains("测评已结束"));

@@ -101,6 +101,7 @@ fn a_server_killed_under_load_loses_no_acknowledged_submission() {
         c.batch_execute("PRAGMA integrity_check")
             .expect("the database opens cleanly");
     }
+    support::close_and_unseal(&mut conn, wave).unwrap();
     let stored = sanping::respond::receipts(&mut conn, wave).unwrap();
     for r in acknowledged.lock().unwrap().iter() {
         assert!(
@@ -332,6 +333,7 @@ fn postgresql_cut_under_load_gives_503s_loses_nothing_and_recovers() {
         }
     }
     let mut conn = state.pool.get().unwrap();
+    support::close_and_unseal(&mut conn, wave).unwrap();
     let stored = sanping::respond::receipts(&mut conn, wave).unwrap();
     assert_eq!(
         stored.len(),

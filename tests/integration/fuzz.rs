@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use sanping::db::schema::{invitations, responses};
+use sanping::db::schema::invitations;
 
 use crate::support::{self, Server, TestDb};
 
@@ -84,7 +84,7 @@ fn forged_answer_sheets_never_cause_a_500_and_never_burn_a_token() {
             next.set(i + 1);
             let token = &tokens[i % tokens.len()];
             let mut conn = server.state.pool.get().unwrap();
-            let before: i64 = responses::table.count().get_result(&mut *conn).unwrap();
+            let before = support::stored_sheets(&mut conn, wave);
             let hash = sanping::domain::token::hash(token);
             let was_used: bool = invitations::table
                 .filter(invitations::token_hash.eq(&hash))
@@ -99,7 +99,7 @@ fn forged_answer_sheets_never_cause_a_500_and_never_burn_a_token() {
             );
             prop_assert!(status < 500, "status {}", status);
             let mut conn = server.state.pool.get().unwrap();
-            let after: i64 = responses::table.count().get_result(&mut *conn).unwrap();
+            let after = support::stored_sheets(&mut conn, wave);
             let used: bool = invitations::table
                 .filter(invitations::token_hash.eq(&hash))
                 .select(invitations::used)

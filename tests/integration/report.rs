@@ -157,7 +157,7 @@ pub fn fixed_wave(state: &AppState) -> i32 {
             "fairly_good",
         );
     }
-    sanping::wave::close(&mut state.pool.get().unwrap(), wave).unwrap();
+    support::close_and_unseal(&mut state.pool.get().unwrap(), wave).unwrap();
     wave
 }
 
@@ -345,7 +345,7 @@ fn no_scores_while_the_wave_is_open_and_compare_shows_the_change() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("still open"));
-    sanping::wave::close(&mut state.pool.get().unwrap(), second).unwrap();
+    support::close_and_unseal(&mut state.pool.get().unwrap(), second).unwrap();
     let r = report::build(&mut state.pool.get().unwrap(), second, Some(first)).unwrap();
     let lib = r.units.iter().find(|u| u.code == "LIB").unwrap();
     let change = lib.change.as_ref().unwrap();
@@ -485,7 +485,7 @@ fn purging_a_test_wave_drops_its_counts() {
     drop(conn);
     mass(&state, wave, "LIB", &["satisfied"; 6], None);
     let mut conn = state.pool.get().unwrap();
-    sanping::wave::close(&mut conn, wave).unwrap();
+    support::close_and_unseal(&mut conn, wave).unwrap();
     let rows = |conn: &mut sanping::db::DbConn| -> (i64, i64) {
         (
             tallies::table
@@ -540,7 +540,7 @@ fn submissions_racing_the_close_are_counted_or_refused() {
     while next.load(std::sync::atomic::Ordering::SeqCst) < 60 {
         std::thread::yield_now();
     }
-    sanping::wave::close(&mut state.pool.get().unwrap(), wave).unwrap();
+    support::close_and_unseal(&mut state.pool.get().unwrap(), wave).unwrap();
     for w in workers {
         w.join().unwrap();
     }

@@ -36,7 +36,7 @@ impl Fixture {
     fn count(&self, table: &str) -> i64 {
         let mut conn = self.server.state.pool.get().unwrap();
         match table {
-            "responses" => responses::table.count().get_result(&mut *conn).unwrap(),
+            "responses" => support::stored_sheets(&mut conn, self.wave),
             _ => invitations::table
                 .filter(invitations::used.eq(true))
                 .count()
@@ -108,6 +108,7 @@ fn a_valid_submission_is_stored_once_and_gets_a_receipt() {
     assert_eq!(status, 410);
     assert_eq!(f.count("responses"), 1);
     let mut conn = f.server.state.pool.get().unwrap();
+    support::close_and_unseal(&mut conn, f.wave).unwrap();
     let stored: Vec<sanping::db::waves::Response> = responses::table
         .select(sanping::db::waves::Response::as_select())
         .load(&mut *conn)
@@ -115,8 +116,9 @@ fn a_valid_submission_is_stored_once_and_gets_a_receipt() {
     assert_eq!(stored[0].comment.as_deref(), Some("希望多组织交流活动"));
     assert_eq!(stored[0].unit, f.links[0].unit);
     assert_eq!(
-        sanping::domain::token::receipt(&stored[0].id, &stored[0].answers),
-        receipt
+        sanping::respond::receipts(&mut conn, f.wave).unwrap(),
+        vec![receipt],
+        "the receipt is in the wave's list, computed when it was unsealed"
     );
 }
 
@@ -245,9 +247,7 @@ fn stored_rows_carry_nothing_that_links_a_response_to_a_person() -> anyhow::Resu
     let tables = sanping::db::tables_and_columns(&mut conn)?;
     assert_eq!(
         tables["responses"],
-        [
-            "id", "wave_id", "unit", "day", "answers", "comment", "is_test"
-        ],
+        ["id", "wave_id", "unit", "answers", "comment", "is_test"],
         "no person, token, invitation, IP, user agent or time of day"
     );
     assert_eq!(
@@ -273,14 +273,12 @@ fn stored_rows_carry_nothing_that_links_a_response_to_a_person() -> anyhow::Resu
         receipts_in_order.push(html.split("id=\"receipt\">").nth(1).unwrap()[..11].to_owned());
     }
     let mut conn = f.server.state.pool.get()?;
-    sanping::wave::close(&mut conn, f.wave)?;
+    support::close_and_unseal(&mut conn, f.wave)?;
     let stored: Vec<sanping::db::waves::Response> = responses::table
         .select(sanping::db::waves::Response::as_select())
         .load(&mut *conn)?;
-    let today = chrono::Local::now().date_naive();
     for r in &stored {
         assert_eq!(r.id.len(), 32, "a random 128-bit id, not a sequence");
-        assert!(r.day <= today && today - r.day <= chrono::Duration::days(1));
     }
     let mut ids: Vec<&str> = stored.iter().map(|r| r.id.as_str()).collect();
     ids.dedup();
@@ -365,7 +363,7 @@ fn receipts_are_listed_and_checkable_only_after_publication() {
     assert_eq!(status, 200);
     assert!(before.contains("结果公布后提供") && !before.contains(&receipt));
     let mut conn = f.server.state.pool.get().unwrap();
-    sanping::wave::close(&mut conn, f.wave).unwrap();
+    support::close_and_unseal(&mut conn, f.wave).unwrap();
     sanping::wave::publish(&mut conn, f.wave).unwrap();
     let (_, after) = support::get(&page);
     assert!(after.contains(&receipt));
@@ -410,6 +408,7 @@ fn a_test_wave_marks_its_responses_and_purge_removes_them() -> anyhow::Result<()
     let (_, form) = support::get(&f.url_of(1));
     assert!(form.contains("演练批次"), "{html}");
     let mut conn = f.server.state.pool.get()?;
+    support::close_and_unseal(&mut conn, f.wave)?;
     let marked: Vec<bool> = responses::table
         .select(responses::is_test)
         .load(&mut *conn)?;
@@ -427,21 +426,20 @@ fn stored_responses_keep_no_trace_of_the_order_they_came_in() -> anyhow::Result<
     let (_, _, tokens) = sanping::wave::slips(&mut conn, f.wave, "CS-T", 30)?;
     drop(conn);
     let mut submitted = Vec::new();
-    for t in &tokens {
-        let (status, html) = support::post_fields(
-            &f.server.url(&format!("/s/{t}")),
-            &support::answers_for("liuhao.toml", 0),
-        );
+    for (i, t) in tokens.iter().enumerate() {
+        let mut fields = support::answers_for("liuhao.toml", 0);
+        let marker = format!("第{i}份");
+        fields.push(("comment".into(), marker.clone()));
+        let (status, _) = support::post_fields(&f.server.url(&format!("/s/{t}")), &fields);
         assert_eq!(status, 200);
-        submitted.push(html.split("id=\"receipt\">").nth(1).unwrap()[..11].to_owned());
+        submitted.push(marker);
     }
     let mut conn = f.server.state.pool.get()?;
-    sanping::wave::close(&mut conn, f.wave)?;
+    support::close_and_unseal(&mut conn, f.wave)?;
     // Storage order as a dump or a plain scan sees it: no ORDER BY.
-    let stored = sanping::db::waves::responses_of(&mut conn, f.wave)?;
-    let scanned: Vec<String> = stored
-        .iter()
-        .map(|r| sanping::domain::token::receipt(&r.id, &r.answers))
+    let scanned: Vec<String> = sanping::db::waves::responses_of(&mut conn, f.wave)?
+        .into_iter()
+        .filter_map(|r| r.comment)
         .collect();
     let mut sorted = submitted.clone();
     sorted.sort();
@@ -467,7 +465,7 @@ fn a_token_retired_between_lookup_and_store_stores_nothing() {
     let f = fixture("liuhao.toml", false);
     let mut conn = f.server.state.pool.get().unwrap();
     let token = f.links[0].url.rsplit('/').next().unwrap().to_owned();
-    let Lookup::Ready(_, invitation) = respond::lookup(&mut conn, &token).unwrap() else {
+    let Lookup::Ready(wave, invitation) = respond::lookup(&mut conn, &token).unwrap() else {
         panic!("the link is ready");
     };
     // A reminder mints a new token for the invitation while this submission is under way.
@@ -480,7 +478,8 @@ fn a_token_retired_between_lookup_and_store_stores_nothing() {
             .collect(),
         comment: None,
     };
-    let done = respond::store(&mut conn, &invitation, &submission).unwrap();
+    let survey = sanping::wave::survey_of(&sanping::wave::get(&mut conn, f.wave).unwrap()).unwrap();
+    let done = respond::store(&mut conn, &wave, &invitation, &survey, &submission).unwrap();
     assert!(
         matches!(done, Submitted::Refused(ref l) if matches!(**l, Lookup::Invalid)),
         "{done:?}"

@@ -242,9 +242,60 @@ pub fn load_members_only(state: &AppState) {
         .expect("people");
 }
 
-/// Creates a draft wave from a shipped survey file.
+/// The account that holds the key of the tests' waves, and its password.
+pub const HOLDER: &str = "keeper";
+/// See [`HOLDER`].
+pub const HOLDER_PASSWORD: &str = "keeper-password";
+
+/// Creates the [`HOLDER`] account if it does not exist yet.
+pub fn ensure_holder(conn: &mut sanping::db::DbConn) {
+    if sanping::db::accounts::find_user(conn, HOLDER)
+        .expect("find holder")
+        .is_none()
+    {
+        sanping::auth::add_user(
+            conn,
+            HOLDER,
+            sanping::auth::Role::Committee,
+            HOLDER_PASSWORD,
+        )
+        .expect("add holder");
+    }
+}
+
+/// The holder's password, as unsealing takes it.
+pub fn holder_password() -> Vec<sanping::sealing::HolderPassword> {
+    vec![sanping::sealing::HolderPassword {
+        username: HOLDER.to_owned(),
+        password: zeroize::Zeroizing::new(HOLDER_PASSWORD.to_owned()),
+    }]
+}
+
+/// Closes a wave and unseals its answers with the [`HOLDER`]'s key.
+pub fn close_and_unseal(
+    conn: &mut sanping::db::DbConn,
+    id: i32,
+) -> Result<sanping::sealing::Unsealed, sanping::wave::WaveError> {
+    sanping::wave::close(conn, id)?;
+    sanping::sealing::unseal(conn, id, &holder_password(), "test")
+}
+
+/// Answer sheets stored for a wave: sealed while it is open, opened after it is unsealed.
+pub fn stored_sheets(conn: &mut sanping::db::DbConn, id: i32) -> i64 {
+    use diesel::prelude::*;
+    use sanping::db::schema::responses;
+    let opened: i64 = responses::table
+        .filter(responses::wave_id.eq(id))
+        .count()
+        .get_result(conn)
+        .expect("count responses");
+    opened + sanping::db::sealed::count(conn, id).unwrap_or(0)
+}
+
+/// Creates a draft wave from a shipped survey file, held by [`HOLDER`] alone.
 pub fn create_wave(state: &AppState, survey: &str, scope: Option<&str>, is_test: bool) -> i32 {
     let path = survey_file(survey);
+    ensure_holder(&mut state.pool.get().expect("conn"));
     let spec = sanping::wave::NewWaveSpec {
         survey_name: path.display().to_string(),
         survey_src: std::fs::read_to_string(&path).expect("survey"),
@@ -252,6 +303,8 @@ pub fn create_wave(state: &AppState, survey: &str, scope: Option<&str>, is_test:
         scope: scope.map(str::to_owned),
         closes_at: None,
         is_test,
+        holders: vec![HOLDER.to_owned()],
+        threshold: 1,
     };
     let mut conn = state.pool.get().expect("conn");
     sanping::wave::create(&mut conn, &spec).expect("create wave")
@@ -293,7 +346,15 @@ pub fn dump_text(state: &AppState) -> String {
     let mut out = String::new();
     for (table, columns) in tables {
         for col in columns {
-            let sql = format!("SELECT CAST(\"{col}\" AS TEXT) AS v FROM \"{table}\"");
+            // Binary columns as hex (on PostgreSQL a cast of bytea to text is hex already).
+            let sql = if state.config.database.backend() == "sqlite" {
+                format!(
+                    "SELECT CASE WHEN typeof(\"{col}\") = 'blob' THEN hex(\"{col}\") \
+                     ELSE CAST(\"{col}\" AS TEXT) END AS v FROM \"{table}\""
+                )
+            } else {
+                format!("SELECT CAST(\"{col}\" AS TEXT) AS v FROM \"{table}\"")
+            };
             let rows: Vec<V> = match &mut *conn {
                 sanping::db::DbConn::Sqlite(c) => diesel::sql_query(sql).load(c),
                 sanping::db::DbConn::Postgresql(c) => diesel::sql_query(sql).load(c),

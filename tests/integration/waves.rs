@@ -33,6 +33,9 @@ fn each_state_change_needs_the_right_state_and_says_why_not() -> anyhow::Result<
         wave::close(&mut conn, id),
         Err(WaveError::State { .. })
     ));
+    let err = wave::publish(&mut conn, id).unwrap_err();
+    assert!(err.to_string().contains("sealed"), "{err}");
+    sanping::sealing::unseal(&mut conn, id, &support::holder_password(), "test")?;
     wave::publish(&mut conn, id)?;
     assert_eq!(wave::get(&mut conn, id)?.state, "published");
     assert!(matches!(
@@ -50,9 +53,18 @@ fn the_survey_is_copied_into_the_wave_with_its_fingerprint() -> anyhow::Result<(
     let path = dir.path().join("s.toml");
     let original = std::fs::read_to_string(support::survey_file("liuhao.toml"))?;
     std::fs::write(&path, &original)?;
+    support::ensure_holder(&mut *state.pool.get()?);
     let out = support::bin()
         .env("DATABASE_URL", tdb.url())
-        .args(["wave", "create", "--title", "测试", "--survey"])
+        .args([
+            "wave",
+            "create",
+            "--single-holder",
+            support::HOLDER,
+            "--title",
+            "测试",
+            "--survey",
+        ])
         .arg(&path)
         .output()?;
     assert!(
@@ -81,6 +93,7 @@ fn creating_a_wave_refuses_bad_surveys_scopes_and_past_closing_times() -> anyhow
     let state = tdb.state();
     support::load_fixtures(&state);
     let mut conn = state.pool.get()?;
+    support::ensure_holder(&mut conn);
     let good = std::fs::read_to_string(support::survey_file("liuhao.toml"))?;
     let spec = |src: &str, scope: Option<&str>, closes| wave::NewWaveSpec {
         survey_name: "x.toml".into(),
@@ -89,6 +102,8 @@ fn creating_a_wave_refuses_bad_surveys_scopes_and_past_closing_times() -> anyhow
         scope: scope.map(str::to_owned),
         closes_at: closes,
         is_test: false,
+        holders: vec![support::HOLDER.to_owned()],
+        threshold: 1,
     };
     let bad = good.replacen("mass = 0.5", "mass = 0.9", 1);
     let err = wave::create(&mut conn, &spec(&bad, None, None)).unwrap_err();
@@ -204,6 +219,7 @@ fn cli_open_writes_links_only_to_the_named_file_and_show_counts_per_unit() -> an
         &id.to_string(),
         "--links",
         links.to_str().unwrap(),
+        "--unchecked-keys",
     ]);
     assert!(
         out.status.success(),

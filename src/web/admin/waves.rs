@@ -125,13 +125,29 @@ pub async fn create(
             }
         },
     };
+    let is_test = get("test") == "on";
+    let (holders, threshold) = match key_holders(&fields, &session.user, is_test) {
+        Ok(keys) => keys,
+        Err(msg) => {
+            return new_page(
+                &req,
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(msg),
+            )
+            .await;
+        }
+    };
     let spec = NewWaveSpec {
         survey_name: name,
         survey_src: src,
         title: get("title"),
         scope: Some(get("scope")).filter(|s| !s.is_empty()),
         closes_at: closes,
-        is_test: get("test") == "on",
+        is_test,
+        holders,
+        threshold,
     };
     let user = session.user.clone();
     let created = blocking(&state, move |conn| match wave::create(conn, &spec) {
@@ -161,6 +177,40 @@ pub async fn create(
             .await
         }
     }
+}
+
+/// The key holders checked on the new-wave form and its threshold. One holder must be
+/// acknowledged (`single_ok`): that person with the database can read every answer. A test
+/// wave with none checked is held by its creator alone.
+fn key_holders(
+    fields: &[(String, String)],
+    user: &str,
+    is_test: bool,
+) -> Result<(Vec<String>, u8), String> {
+    let mut holders: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "holder")
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .collect();
+    if holders.is_empty() && is_test {
+        holders.push(user.to_owned());
+        return Ok((holders, 1));
+    }
+    let get = |k: &str| crate::web::form_field(fields, k);
+    if holders.len() == 1 {
+        if get("single_ok") != "on" {
+            return Err(format!(
+                "只选了一位密钥保管人（{0}）：{0} 与数据库合在一起即可读出全部答卷。请至少选两位，或勾选确认一人保管。",
+                holders[0]
+            ));
+        }
+        return Ok((holders, 1));
+    }
+    let threshold = get("threshold")
+        .parse::<u8>()
+        .map_err(|_| "开箱所需人数必须是数字 (the threshold must be a number)".to_owned())?;
+    Ok((holders, threshold))
 }
 
 #[derive(Serialize)]
