@@ -172,6 +172,7 @@ pub fn build(
     if matches!(State::parse(&wave.state), State::Draft | State::Open) {
         return Err(ReportError::Open(wave_id));
     }
+    wave_mod::require_unsealed(&wave, "a report")?;
     let survey = wave_mod::survey_of(&wave)?;
     let mut report = compute(conn, &wave, &survey)?;
     if let Some(other) = compare {

@@ -59,6 +59,7 @@ pub fn audit(
     report: Option<&WaveReport>,
 ) -> Result<Audit, WaveError> {
     let w = wave::get(conn, wave_id)?;
+    wave::require_unsealed(&w, "verifying")?;
     let survey = wave::survey_of(&w)?;
     let mut balance: BTreeMap<String, Balance> = BTreeMap::new();
     for (unit, used, n) in waves::invitation_counts(conn, wave_id)? {

@@ -11,6 +11,7 @@ mod fuzz;
 mod mail;
 mod report;
 mod respond;
+mod sealing;
 mod smtp;
 mod support;
 mod waves;

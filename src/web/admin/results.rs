@@ -21,7 +21,11 @@ use crate::web::session::require;
 fn previous(conn: &mut crate::db::DbConn, id: i32) -> diesel::QueryResult<Option<i32>> {
     Ok(db_waves::all(conn)?
         .into_iter()
-        .filter(|w| w.id < id && matches!(State::parse(&w.state), State::Closed | State::Published))
+        .filter(|w| {
+            w.id < id
+                && !w.is_sealed()
+                && matches!(State::parse(&w.state), State::Closed | State::Published)
+        })
         .map(|w| w.id)
         .max())
 }
@@ -33,6 +37,10 @@ async fn load(state: &aw::Data<AppState>, id: i32) -> Result<Result<WaveReport, 
             Ok(r) => Ok(Ok(r)),
             Err(ReportError::Open(_)) => Ok(Err("open".into())),
             Err(ReportError::Wave(crate::wave::WaveError::NotFound(_))) => Err(AppError::NotFound),
+            // Still sealed (待开箱): say so, with what to do.
+            Err(ReportError::Wave(crate::wave::WaveError::Invalid(msg))) => {
+                Err(AppError::Conflict(msg))
+            }
             Err(e) => Err(AppError::Internal(e.to_string())),
         }
     })
