@@ -133,6 +133,17 @@ fn print_summary(s: &demo::Summary, config: &Config, env_line: &str, started: In
             w.id, w.title, w.responses, w.invited, w.self_sheets, w.org_sheets
         );
     }
+    let holders: Vec<String> = demo::HOLDERS
+        .iter()
+        .map(|(name, password)| format!("{name} (password {password})"))
+        .collect();
+    println!(
+        "  answers were sealed while each wave was open; key holders {}: any {} of them unseal a wave. \
+         The demo unsealed (开箱) each wave with the first {} after closing it.",
+        holders.join(", "),
+        demo::HOLDER_THRESHOLD,
+        demo::HOLDER_THRESHOLD
+    );
     let base = &config.base_url;
     let (Some(first), Some(last)) = (s.waves.first(), s.waves.last()) else {
         return;
