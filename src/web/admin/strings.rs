@@ -233,7 +233,7 @@ pub static EN: AdminStrings = AdminStrings {
     holders_hint: "Answers stay encrypted until they are unsealed. The wave gets its own key, split among the key holders you check; after the close, as many holders as the threshold each type their password to unseal the answers together. Fewer than that cannot read a single answer, even with the whole database.",
     threshold: "Holders needed to unseal (threshold)",
     single_ok: "I confirm one person alone holds the key: that person together with the database can read every answer",
-    any_t: "any {t} of them together can unseal",
+    any_t: "Any {t} of them together can unseal",
     key_checked: "✓ means the holder has checked their key",
     single_holder_warning: "This wave has a single key holder ({name}): that person together with the database can read every answer.",
     threshold_one_warning: "One holder is enough to unseal: any one key holder together with the database can read every answer.",
