@@ -144,6 +144,49 @@ pub fn seal_wave(conn: &mut DbConn, wave: &Wave) -> Result<(), WaveError> {
     Ok(())
 }
 
+/// How ready a wave's key holders are: who has shown that their password unlocks their key,
+/// against how many it takes to unseal. Opening a wave with fewer confirmed holders than
+/// that risks answers nobody can ever read, so the CLI and the console both warn and ask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyReadiness {
+    /// How many holders it takes to unseal.
+    pub threshold: usize,
+    /// The holders who checked their key.
+    pub confirmed: Vec<String>,
+    /// The holders who have not.
+    pub unconfirmed: Vec<String>,
+}
+
+impl KeyReadiness {
+    /// The readiness of a wave's holders.
+    pub fn of(holders: &[holders::Holder], threshold: Option<i32>) -> Self {
+        let (confirmed, unconfirmed): (Vec<_>, Vec<_>) =
+            holders.iter().partition(|h| h.confirmed_at.is_some());
+        let names = |v: Vec<&holders::Holder>| v.into_iter().map(|h| h.username.clone()).collect();
+        Self {
+            threshold: usize::try_from(threshold.unwrap_or(0)).unwrap_or(0),
+            confirmed: names(confirmed),
+            unconfirmed: names(unconfirmed),
+        }
+    }
+
+    /// Reads the readiness of wave `id`.
+    pub fn read(conn: &mut DbConn, id: i32) -> Result<Self, WaveError> {
+        let wave = wave::get(conn, id)?;
+        Ok(Self::of(&holders::of_wave(conn, id)?, wave.threshold))
+    }
+
+    /// Whether fewer holders checked their key than it takes to unseal.
+    pub fn short(&self) -> bool {
+        self.confirmed.len() < self.threshold
+    }
+
+    /// How many holders the wave has.
+    pub fn holders(&self) -> usize {
+        self.confirmed.len() + self.unconfirmed.len()
+    }
+}
+
 /// What a key check showed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyCheck {

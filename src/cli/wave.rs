@@ -295,12 +295,11 @@ fn require_checked_keys(
     go_ahead: bool,
 ) -> anyhow::Result<()> {
     let w = wave::get(conn, id)?;
-    let holders = crate::db::holders::of_wave(conn, id)?;
-    let confirmed = holders.iter().filter(|h| h.confirmed_at.is_some()).count();
-    let need = usize::try_from(w.threshold.unwrap_or(0)).unwrap_or(0);
-    if confirmed >= need || go_ahead || State::parse(&w.state) != State::Draft {
+    let ready = crate::sealing::KeyReadiness::read(conn, id)?;
+    if !ready.short() || go_ahead || State::parse(&w.state) != State::Draft {
         return Ok(());
     }
+    let (confirmed, need) = (ready.confirmed.len(), ready.threshold);
     bail!(
         "only {confirmed} of wave {id}'s key holders have checked their key, and {need} are needed to unseal it; \
          ask each to run `sanping wave check-key {id} --holder NAME`, or open anyway with --unchecked-keys"

@@ -26,12 +26,24 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
         .route("/admin/people", aw::get().to(admin::people_page))
         .route("/admin/people", aw::post().to(admin::upload))
         .route("/admin/surveys", aw::get().to(admin::surveys_page))
-        .route("/admin/waves/new", aw::get().to(admin::waves::new_form))
-        .route("/admin/waves", aw::post().to(admin::waves::create))
+        .route("/admin/waves/new", aw::get().to(admin::wave_new::new_form))
+        .route("/admin/waves", aw::post().to(admin::wave_new::create))
         .route("/admin/waves/{id}", aw::get().to(admin::waves::show))
         .route(
             "/admin/waves/{id}/slips",
             aw::post().to(admin::waves::slips),
+        )
+        .route(
+            "/admin/waves/{id}/check-key",
+            aw::post().to(admin::keys::check_key),
+        )
+        .route(
+            "/admin/waves/{id}/unseal",
+            aw::get().to(admin::keys::unseal_form),
+        )
+        .route(
+            "/admin/waves/{id}/unseal",
+            aw::post().to(admin::keys::unseal),
         )
         .route(
             "/admin/waves/{id}/{action}",

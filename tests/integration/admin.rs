@@ -6,9 +6,9 @@ use sanping::auth::{self, Role};
 use crate::support::{self, Server, TestDb};
 
 /// A logged-in browser: its cookie header and the page's CSRF token.
-struct Browser {
-    cookie: String,
-    csrf: String,
+pub struct Browser {
+    pub cookie: String,
+    pub csrf: String,
 }
 
 fn cookie_of(res: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
@@ -20,7 +20,8 @@ fn cookie_of(res: &ureq::http::Response<ureq::Body>, name: &str) -> Option<Strin
         .map(str::to_owned)
 }
 
-fn login(server: &Server, user: &str, password: &str) -> (u16, Option<Browser>) {
+/// Logs in through the login form: the status and, on success, the browser.
+pub fn login(server: &Server, user: &str, password: &str) -> (u16, Option<Browser>) {
     let mut page = support::client()
         .get(&server.url("/admin/login"))
         .call()
@@ -67,7 +68,8 @@ fn login(server: &Server, user: &str, password: &str) -> (u16, Option<Browser>) 
     (status, Some(Browser { cookie, csrf }))
 }
 
-fn get(server: &Server, b: Option<&Browser>, path: &str) -> (u16, String) {
+/// GET as `b` (or anonymously): status and body.
+pub fn get(server: &Server, b: Option<&Browser>, path: &str) -> (u16, String) {
     let mut req = support::client().get(&server.url(path));
     if let Some(b) = b {
         req = req.header("cookie", &b.cookie);

@@ -106,6 +106,28 @@ async fn confirm(c: &Client, server: &Server, wave: i32, action: &str) {
     wait_for(c, expected).await;
 }
 
+/// 开箱 on its one form: the holder's row is preselected, their password typed; back on
+/// the wave page the results link appears.
+async fn unseal(c: &Client, server: &Server, wave: i32) {
+    wait_for(c, "待开箱").await;
+    c.goto(&server.url(&format!("/admin/waves/{wave}/unseal")))
+        .await
+        .unwrap();
+    c.find(Locator::Id("password_1"))
+        .await
+        .unwrap()
+        .send_keys(support::HOLDER_PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.unseal button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(c, &format!("/admin/results/{wave}")).await;
+}
+
 #[test]
 fn an_evaluation_from_login_to_dashboard_in_a_real_browser() {
     let Some((driver, port)) = chromedriver() else {
@@ -122,6 +144,15 @@ fn an_evaluation_from_login_to_dashboard_in_a_real_browser() {
     let state = db.state();
     support::load_fixtures(&state);
     let wave = support::create_wave(&state, "liuhao.toml", None, false);
+    // The key holder has checked their key, so opening asks for no acknowledgement.
+    sanping::sealing::check_key(
+        &mut state.pool.get().unwrap(),
+        wave,
+        support::HOLDER,
+        support::HOLDER_PASSWORD,
+        "test",
+    )
+    .unwrap();
     auth::add_user(
         &mut state.pool.get().unwrap(),
         "org",
@@ -213,6 +244,7 @@ fn an_evaluation_from_login_to_dashboard_in_a_real_browser() {
 
         c.set_window_size(1280, 900).await.unwrap();
         confirm(&c, &server, wave, "close").await;
+        unseal(&c, &server, wave).await;
         confirm(&c, &server, wave, "publish").await;
         c.goto(&server.url(&format!("/admin/results/{wave}")))
             .await

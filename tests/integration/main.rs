@@ -8,6 +8,7 @@ mod demo;
 mod faults;
 mod foundation;
 mod fuzz;
+mod keys_console;
 mod mail;
 mod report;
 mod respond;

@@ -2,8 +2,10 @@
 //! files, waves, results and the audit log. Every page checks the session's role; every form
 //! carries the session's CSRF token; every change or export is written to the audit log.
 
+pub mod keys;
 pub mod results;
 pub mod strings;
+pub mod wave_new;
 pub mod waves;
 
 use actix_web::cookie::Cookie;
@@ -37,6 +39,8 @@ pub struct Admin {
     pub role: &'static str,
     /// Whether organizer links are shown.
     pub organizer: bool,
+    /// Whether committee links (wave pages, key checks, 开箱) are shown.
+    pub committee: bool,
     /// The CSRF token for the page's forms.
     pub csrf: String,
 }
@@ -51,6 +55,7 @@ impl Admin {
             user: session.user.clone(),
             role: session.role.as_str(),
             organizer: session.role == Role::Organizer,
+            committee: session.role >= Role::Committee,
             csrf: session.csrf.clone(),
         }
     }

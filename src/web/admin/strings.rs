@@ -65,6 +65,26 @@ pub struct AdminStrings {
     pub who: &'static str,
     pub what: &'static str,
     pub steps_missing: &'static str,
+    pub key_holders: &'static str,
+    pub holders_hint: &'static str,
+    pub threshold: &'static str,
+    pub single_ok: &'static str,
+    pub any_t: &'static str,
+    pub key_checked: &'static str,
+    pub single_holder_warning: &'static str,
+    pub threshold_one_warning: &'static str,
+    pub check_my_key: &'static str,
+    pub check_key_hint: &'static str,
+    pub check_key_refused: &'static str,
+    pub unseal: &'static str,
+    pub unseal_hint: &'static str,
+    pub holder: &'static str,
+    pub sealed_notice: &'static str,
+    pub not_sealed: &'static str,
+    pub unseal_refused: &'static str,
+    pub unchecked_warning: &'static str,
+    pub unchecked_ok: &'static str,
+    pub unchecked_refused: &'static str,
 }
 
 /// 简体中文.
@@ -127,6 +147,26 @@ pub static ZH: AdminStrings = AdminStrings {
     who: "操作人",
     what: "操作",
     steps_missing: "缺少的环节",
+    key_holders: "密钥保管人",
+    holders_hint: "答卷在开箱之前一直加密保存。系统为本批次生成一把密钥，拆分给所选的密钥保管人；测评结束后，须有“开箱所需人数”位保管人各自输入密码，才能一起开箱读出答卷。少于此数的人，即使拿到整个数据库，也读不出任何一份答卷。",
+    threshold: "开箱所需人数",
+    single_ok: "我确认只由一人保管密钥：此人与数据库合在一起即可读出全部答卷",
+    any_t: "任意 {t} 人可开箱",
+    key_checked: "✓ 表示已检查密钥",
+    single_holder_warning: "此批次只有一位密钥保管人（{name}）：此人与数据库合在一起即可读出全部答卷。",
+    threshold_one_warning: "开箱只需一人：任何一位密钥保管人与数据库合在一起即可读出全部答卷。",
+    check_my_key: "检查我的密钥",
+    check_key_hint: "输入您的登录密码，确认它能解开您保管的密钥。",
+    check_key_refused: "密钥检查未通过：",
+    unseal: "开箱",
+    unseal_hint: "须有 {t} 位密钥保管人各自选择自己的名字并输入密码，一次提交。密码只用于本次开箱，不会保存。",
+    holder: "保管人",
+    sealed_notice: "答卷仍加密封存，须由密钥保管人开箱后才能统计结果。",
+    not_sealed: "此批次现在不能开箱：只有已结束且答卷仍加密的批次才能开箱。",
+    unseal_refused: "开箱未成功，未做任何更改：",
+    unchecked_warning: "只有 {c} 位密钥保管人检查过自己的密钥，而开箱需要 {t} 位。尚未检查：{names}。若开放后有人的密码无法解开密钥，答卷可能永远无法开箱。",
+    unchecked_ok: "我了解此风险，仍然开放",
+    unchecked_refused: "开放前须有足够的密钥保管人检查密钥，或勾选“我了解此风险，仍然开放”。",
 };
 
 /// English.
@@ -189,6 +229,26 @@ pub static EN: AdminStrings = AdminStrings {
     who: "Who",
     what: "What",
     steps_missing: "Steps missing",
+    key_holders: "Key holders",
+    holders_hint: "Answers stay encrypted until they are unsealed. The wave gets its own key, split among the key holders you check; after the close, as many holders as the threshold each type their password to unseal the answers together. Fewer than that cannot read a single answer, even with the whole database.",
+    threshold: "Holders needed to unseal (threshold)",
+    single_ok: "I confirm one person alone holds the key: that person together with the database can read every answer",
+    any_t: "Any {t} of them together can unseal",
+    key_checked: "✓ means the holder has checked their key",
+    single_holder_warning: "This wave has a single key holder ({name}): that person together with the database can read every answer.",
+    threshold_one_warning: "One holder is enough to unseal: any one key holder together with the database can read every answer.",
+    check_my_key: "Check my key",
+    check_key_hint: "Type your login password to show that it unlocks the key you hold.",
+    check_key_refused: "The key check failed:",
+    unseal: "Unseal",
+    unseal_hint: "{t} key holders each choose their name and type their password, submitted once. The passwords are used for this unsealing only and are not kept.",
+    holder: "Key holder",
+    sealed_notice: "The answers are still sealed; key holders must unseal them before the results can be counted.",
+    not_sealed: "This wave cannot be unsealed now: only a closed wave whose answers are still sealed can.",
+    unseal_refused: "Nothing was unsealed and nothing changed:",
+    unchecked_warning: "Only {c} key holder(s) have checked their key, and {t} are needed to unseal. Not checked yet: {names}. If their passwords turn out not to unlock their keys, the answers may never be unsealed.",
+    unchecked_ok: "I understand the risk; open anyway",
+    unchecked_refused: "Before opening, enough key holders must check their key, or tick “I understand the risk; open anyway”.",
 };
 
 /// The admin strings of a language.
@@ -197,4 +257,11 @@ pub fn strings(lang: Lang) -> &'static AdminStrings {
         Lang::Zh => &ZH,
         Lang::En => &EN,
     }
+}
+
+/// A string with its `{name}` placeholders filled in.
+pub fn fill(text: &str, args: &[(&str, &str)]) -> String {
+    args.iter().fold(text.to_owned(), |s, (k, v)| {
+        s.replace(&format!("{{{k}}}"), v)
+    })
 }

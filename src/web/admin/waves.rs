@@ -1,19 +1,24 @@
-//! The organizer's wave pages: create, open, remind, close, publish, purge (each with a
-//! confirmation step), live progress per unit, and printed slips.
+//! The wave pages: the list, a wave's state, key holders and live progress per unit, the
+//! organizer's actions (open, remind, close, publish, purge, each with a confirmation step)
+//! and printed slips. Creating a wave is in [`super::wave_new`], key checks and 开箱 in
+//! [`super::keys`].
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
 use serde::Serialize;
 
-use super::{Admin, blocking, render, see_other, strings};
+use super::strings::{self, AdminStrings};
+use super::{Admin, blocking, render, see_other};
 use crate::app::AppState;
 use crate::auth::{self, Role};
+use crate::db::holders::{self, Holder};
 use crate::db::{outbox, units, waves as db_waves};
 use crate::error::AppError;
-use crate::wave::{self, NewWaveSpec, State};
+use crate::sealing::KeyReadiness;
+use crate::wave::{self, State};
 use crate::web::home::lang_of;
 use crate::web::respond::{local_time, parse_form};
-use crate::web::session::{check_csrf, require};
+use crate::web::session::{Session, check_csrf, require};
 
 #[derive(Serialize)]
 struct WaveRow {
@@ -35,182 +40,18 @@ pub async fn index(req: HttpRequest, state: aw::Data<AppState>) -> Result<HttpRe
         .map(|w| {
             let st = State::parse(&w.state);
             WaveRow {
+                state_label: wave::state_label(&w),
                 id: w.id,
-                title: w.title,
+                title: w.title.clone(),
                 state: st.as_str(),
-                state_label: st.label(),
                 is_test: w.is_test,
                 closes: w.closes_at.map(local_time),
-                results: matches!(st, State::Closed | State::Published),
+                results: matches!(st, State::Closed | State::Published) && !w.is_sealed(),
             }
         })
         .collect();
     let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).waves);
     render(&state, StatusCode::OK, "pages/admin/waves", admin, rows)
-}
-
-#[derive(Serialize)]
-struct NewWaveData {
-    surveys: Vec<String>,
-    units: Vec<(String, String)>,
-    error: Option<String>,
-}
-
-/// `GET /admin/waves/new`.
-pub async fn new_form(
-    req: HttpRequest,
-    state: aw::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Organizer)?;
-    new_page(&req, &state, &session, StatusCode::OK, None).await
-}
-
-async fn new_page(
-    req: &HttpRequest,
-    state: &aw::Data<AppState>,
-    session: &crate::web::session::Session,
-    status: StatusCode,
-    error: Option<String>,
-) -> Result<HttpResponse, AppError> {
-    let all = blocking(state, |conn| Ok(units::all(conn)?)).await?;
-    let data = NewWaveData {
-        surveys: super::survey_files(state)
-            .into_iter()
-            .map(|(f, _)| f)
-            .collect(),
-        units: all.into_iter().map(|u| (u.code, u.name)).collect(),
-        error,
-    };
-    let admin = Admin::new(req, session, strings::strings(lang_of(req)).new_wave);
-    render(state, status, "pages/admin/wave_new", admin, data)
-}
-
-/// `POST /admin/waves`: create a draft wave from a survey file.
-pub async fn create(
-    req: HttpRequest,
-    state: aw::Data<AppState>,
-    body: aw::Bytes,
-) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Organizer)?;
-    let fields = parse_form(&body).unwrap_or_default();
-    check_csrf(&session, &fields)?;
-    let get = |k: &str| crate::web::form_field(&fields, k);
-    let file = get("survey");
-    let Some((name, src)) = super::survey_files(&state)
-        .into_iter()
-        .find(|(f, _)| *f == file)
-    else {
-        return new_page(
-            &req,
-            &state,
-            &session,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(format!("no survey file \"{file}\"")),
-        )
-        .await;
-    };
-    let closes = match get("closes").as_str() {
-        "" => None,
-        s => match crate::cli::wave::parse_local(s) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                return new_page(
-                    &req,
-                    &state,
-                    &session,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Some(format!("{e:#}")),
-                )
-                .await;
-            }
-        },
-    };
-    let is_test = get("test") == "on";
-    let (holders, threshold) = match key_holders(&fields, &session.user, is_test) {
-        Ok(keys) => keys,
-        Err(msg) => {
-            return new_page(
-                &req,
-                &state,
-                &session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(msg),
-            )
-            .await;
-        }
-    };
-    let spec = NewWaveSpec {
-        survey_name: name,
-        survey_src: src,
-        title: get("title"),
-        scope: Some(get("scope")).filter(|s| !s.is_empty()),
-        closes_at: closes,
-        is_test,
-        holders,
-        threshold,
-    };
-    let user = session.user.clone();
-    let created = blocking(&state, move |conn| match wave::create(conn, &spec) {
-        Ok(id) => {
-            auth::record(
-                conn,
-                &user,
-                "wave.create",
-                &format!("wave {id}: {}", spec.title),
-            )?;
-            Ok(Ok(id))
-        }
-        Err(wave::WaveError::Db(e)) => Err(e.into()),
-        Err(e) => Ok(Err(e.to_string())),
-    })
-    .await?;
-    match created {
-        Ok(id) => Ok(see_other(&format!("/admin/waves/{id}"))),
-        Err(msg) => {
-            new_page(
-                &req,
-                &state,
-                &session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(msg),
-            )
-            .await
-        }
-    }
-}
-
-/// The key holders checked on the new-wave form and its threshold. One holder must be
-/// acknowledged (`single_ok`): that person with the database can read every answer. A test
-/// wave with none checked is held by its creator alone.
-fn key_holders(
-    fields: &[(String, String)],
-    user: &str,
-    is_test: bool,
-) -> Result<(Vec<String>, u8), String> {
-    let mut holders: Vec<String> = fields
-        .iter()
-        .filter(|(k, _)| k == "holder")
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-        .collect();
-    if holders.is_empty() && is_test {
-        holders.push(user.to_owned());
-        return Ok((holders, 1));
-    }
-    let get = |k: &str| crate::web::form_field(fields, k);
-    if holders.len() == 1 {
-        if get("single_ok") != "on" {
-            return Err(format!(
-                "只选了一位密钥保管人（{0}）：{0} 与数据库合在一起即可读出全部答卷。请至少选两位，或勾选确认一人保管。",
-                holders[0]
-            ));
-        }
-        return Ok((holders, 1));
-    }
-    let threshold = get("threshold")
-        .parse::<u8>()
-        .map_err(|_| "开箱所需人数必须是数字 (the threshold must be a number)".to_owned())?;
-    Ok((holders, threshold))
 }
 
 #[derive(Serialize)]
@@ -223,6 +64,45 @@ struct ProgressRow {
     queued: i64,
     sent: i64,
     failed: i64,
+}
+
+#[derive(Serialize)]
+struct HolderRow {
+    name: String,
+    confirmed: bool,
+}
+
+/// A wave's key holders as its pages show them.
+#[derive(Serialize)]
+struct KeysView {
+    holders: Vec<HolderRow>,
+    /// "任意 T 人可开箱".
+    threshold_text: String,
+    /// When one holder alone (with the database) can read every answer.
+    warning: Option<String>,
+}
+
+fn keys_view(a: &AdminStrings, holders: &[Holder], threshold: Option<i32>) -> KeysView {
+    let t = threshold.unwrap_or(0);
+    let warning = match (holders, t) {
+        ([only], 1) => Some(strings::fill(
+            a.single_holder_warning,
+            &[("name", &only.username)],
+        )),
+        (_, 1) => Some(a.threshold_one_warning.to_owned()),
+        _ => None,
+    };
+    KeysView {
+        holders: holders
+            .iter()
+            .map(|h| HolderRow {
+                name: h.username.clone(),
+                confirmed: h.confirmed_at.is_some(),
+            })
+            .collect(),
+        threshold_text: strings::fill(a.any_t, &[("t", &t.to_string())]),
+        warning,
+    }
 }
 
 #[derive(Serialize)]
@@ -239,15 +119,30 @@ struct WavePageData {
     units: Vec<(String, String)>,
     can_slips: bool,
     results: bool,
+    keys: KeysView,
+    key_actions: KeyActions,
 }
 
-fn actions(st: State, is_test: bool) -> Vec<(&'static str, &'static str)> {
+/// What the logged-in user can do with the wave's key.
+#[derive(Serialize)]
+struct KeyActions {
+    /// They hold a share that can still be checked.
+    check: bool,
+    /// Closed and sealed (待开箱): the 开箱 link.
+    unseal: bool,
+    /// Why their last key check failed.
+    error: Option<String>,
+}
+
+fn actions(st: State, is_test: bool, sealed: bool) -> Vec<(&'static str, &'static str)> {
     let mut a = match st {
         State::Draft => vec![("open", "开放并发送邀请 Open and send invitations")],
         State::Open => vec![
             ("remind", "发送提醒 Send reminders"),
             ("close", "结束测评 Close"),
         ],
+        // Sealed answers cannot be counted, so there is nothing to publish before 开箱.
+        State::Closed if sealed => vec![],
         State::Closed => vec![("publish", "公布结果 Publish")],
         State::Published => vec![],
     };
@@ -257,15 +152,44 @@ fn actions(st: State, is_test: bool) -> Vec<(&'static str, &'static str)> {
     a
 }
 
-/// `GET /admin/waves/{id}`: state, live progress per unit (no scores while open), actions.
+/// A wave error as the console shows it: what a person can fix is a 409 with the reason.
+pub(super) fn wave_error(e: wave::WaveError) -> AppError {
+    match e {
+        wave::WaveError::NotFound(_) => AppError::NotFound,
+        wave::WaveError::Db(e) => e.into(),
+        other => AppError::Conflict(other.to_string()),
+    }
+}
+
+/// `GET /admin/waves/{id}`: state, key holders, live progress per unit (no scores while
+/// open), and the actions the role allows.
 pub async fn show(
     req: HttpRequest,
     state: aw::Data<AppState>,
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Organizer)?;
-    let id = id.into_inner();
-    let (w, progress, mails, all) = blocking(&state, move |conn| {
+    let session = require(&req, &state, Role::Committee)?;
+    wave_page(
+        &req,
+        &state,
+        &session,
+        id.into_inner(),
+        StatusCode::OK,
+        None,
+    )
+    .await
+}
+
+/// Renders the wave page, with `key_error` when a key check just failed.
+pub(super) async fn wave_page(
+    req: &HttpRequest,
+    state: &aw::Data<AppState>,
+    session: &Session,
+    id: i32,
+    status: StatusCode,
+    key_error: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let (w, progress, mails, all, holders) = blocking(state, move |conn| {
         let w = db_waves::find(conn, id)?.ok_or(AppError::NotFound)?;
         let progress = wave::progress(conn, id).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok((
@@ -273,6 +197,7 @@ pub async fn show(
             progress,
             outbox::unit_counts(conn, id)?,
             units::all(conn)?,
+            holders::of_wave(conn, id)?,
         ))
     })
     .await?;
@@ -302,23 +227,37 @@ pub async fn show(
         })
         .collect();
     let st = State::parse(&w.state);
+    let organizer = session.role == Role::Organizer;
+    let sealed = w.is_sealed();
     let targets = wave::targets(&all, w.scope.as_deref());
+    let a = strings::strings(lang_of(req));
     let data = WavePageData {
         id: w.id,
         title: w.title.clone(),
         state: st.as_str(),
-        state_label: st.label(),
+        state_label: wave::state_label(&w),
         is_test: w.is_test,
         closes: w.closes_at.map(local_time),
         fingerprint: w.fingerprint.clone(),
         rows,
-        actions: actions(st, w.is_test),
+        actions: if organizer {
+            actions(st, w.is_test, sealed)
+        } else {
+            Vec::new()
+        },
         units: targets.into_iter().map(|u| (u.code, u.name)).collect(),
-        can_slips: matches!(st, State::Draft | State::Open),
-        results: matches!(st, State::Closed | State::Published),
+        can_slips: organizer && matches!(st, State::Draft | State::Open),
+        results: matches!(st, State::Closed | State::Published) && !sealed,
+        keys: keys_view(a, &holders, w.threshold),
+        key_actions: KeyActions {
+            // Once unsealed the shares are erased: there is nothing left to check.
+            check: w.unsealed_at.is_none() && holders.iter().any(|h| h.username == session.user),
+            unseal: st == State::Closed && sealed,
+            error: key_error,
+        },
     };
-    let admin = Admin::new(&req, &session, w.title);
-    render(&state, StatusCode::OK, "pages/admin/wave", admin, data)
+    let admin = Admin::new(req, session, w.title);
+    render(state, status, "pages/admin/wave", admin, data)
 }
 
 #[derive(Serialize)]
@@ -327,6 +266,11 @@ struct ConfirmData {
     title: String,
     action: String,
     label: &'static str,
+    error: Option<String>,
+    /// Opening: one holder alone could read every answer.
+    key_warning: Option<String>,
+    /// Opening: fewer holders checked their key than it takes to unseal (names who has not).
+    unchecked_warning: Option<String>,
 }
 
 /// `GET /admin/waves/{id}/{action}`: the confirmation step.
@@ -337,21 +281,50 @@ pub async fn confirm(
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer)?;
     let (id, action) = path.into_inner();
-    let w = blocking(&state, move |conn| {
-        db_waves::find(conn, id)?.ok_or(AppError::NotFound)
+    confirm_page(&req, &state, &session, id, action, StatusCode::OK, None).await
+}
+
+async fn confirm_page(
+    req: &HttpRequest,
+    state: &aw::Data<AppState>,
+    session: &Session,
+    id: i32,
+    action: String,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let (w, holders) = blocking(state, move |conn| {
+        let w = db_waves::find(conn, id)?.ok_or(AppError::NotFound)?;
+        Ok((w, holders::of_wave(conn, id)?))
     })
     .await?;
-    let label = actions(State::parse(&w.state), w.is_test)
+    let label = actions(State::parse(&w.state), w.is_test, w.is_sealed())
         .into_iter()
         .find(|(a, _)| *a == action)
         .map(|(_, l)| l)
         .ok_or_else(|| {
             AppError::BadRequest(format!("\"{action}\" is not possible for wave {id} now"))
         })?;
-    let admin = Admin::new(&req, &session, w.title.clone());
+    let a = strings::strings(lang_of(req));
+    let (mut key_warning, mut unchecked_warning) = (None, None);
+    if action == "open" {
+        key_warning = keys_view(a, &holders, w.threshold).warning;
+        let ready = KeyReadiness::of(&holders, w.threshold);
+        if ready.short() {
+            unchecked_warning = Some(strings::fill(
+                a.unchecked_warning,
+                &[
+                    ("c", &ready.confirmed.len().to_string()),
+                    ("t", &ready.threshold.to_string()),
+                    ("names", &ready.unconfirmed.join("、")),
+                ],
+            ));
+        }
+    }
+    let admin = Admin::new(req, session, w.title.clone());
     render(
-        &state,
-        StatusCode::OK,
+        state,
+        status,
         "pages/admin/confirm",
         admin,
         ConfirmData {
@@ -359,11 +332,16 @@ pub async fn confirm(
             title: w.title,
             action,
             label,
+            error,
+            key_warning,
+            unchecked_warning,
         },
     )
 }
 
-/// `POST /admin/waves/{id}/{action}`: carry it out, audit it, back to the wave.
+/// `POST /admin/waves/{id}/{action}`: carry it out, audit it, back to the wave. Opening a
+/// draft whose key holders have not checked enough keys needs `unchecked_ok`, as the CLI
+/// needs `--unchecked-keys`.
 pub async fn act(
     req: HttpRequest,
     state: aw::Data<AppState>,
@@ -371,8 +349,32 @@ pub async fn act(
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer)?;
-    check_csrf(&session, &parse_form(&body).unwrap_or_default())?;
+    let fields = parse_form(&body).unwrap_or_default();
+    check_csrf(&session, &fields)?;
     let (id, action) = path.into_inner();
+    let mut note = String::new();
+    if action == "open" {
+        let (draft, ready) = blocking(&state, move |conn| {
+            let w = wave::get(conn, id).map_err(wave_error)?;
+            let ready = KeyReadiness::read(conn, id).map_err(wave_error)?;
+            Ok((State::parse(&w.state) == State::Draft, ready))
+        })
+        .await?;
+        if draft && ready.short() {
+            if crate::web::form_field(&fields, "unchecked_ok") != "on" {
+                let a = strings::strings(lang_of(&req));
+                let error = Some(a.unchecked_refused.to_owned());
+                let status = StatusCode::UNPROCESSABLE_ENTITY;
+                return confirm_page(&req, &state, &session, id, action, status, error).await;
+            }
+            note = format!(
+                "; opened with {} of {} needed key holders checked ({} not)",
+                ready.confirmed.len(),
+                ready.threshold,
+                ready.unconfirmed.join(", ")
+            );
+        }
+    }
     let user = session.user.clone();
     let done = blocking(&state, move |conn| {
         let result = match action.as_str() {
@@ -390,7 +392,7 @@ pub async fn act(
                     conn,
                     &user,
                     &format!("wave.{action}"),
-                    &format!("wave {id} {detail}"),
+                    &format!("wave {id} {detail}{note}"),
                 )?;
                 Ok(Ok(()))
             }

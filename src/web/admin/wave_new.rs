@@ -1,0 +1,255 @@
+//! The new-wave form: title, survey file, scope, closing time, and the key holders with the
+//! threshold it takes to unseal the answers. A refused form comes back with what was typed.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web as aw};
+use serde::Serialize;
+
+use super::{Admin, blocking, render, see_other, strings};
+use crate::app::AppState;
+use crate::auth::{self, Role};
+use crate::db::{accounts, units};
+use crate::error::AppError;
+use crate::wave::{self, NewWaveSpec};
+use crate::web::home::lang_of;
+use crate::web::respond::parse_form;
+use crate::web::session::{Session, check_csrf, require};
+
+/// One option of a select or one checkbox of a group, and whether it is chosen.
+#[derive(Serialize)]
+pub struct Choice {
+    /// The value posted.
+    pub value: String,
+    /// What the person sees.
+    pub label: String,
+    /// Whether it is selected or checked.
+    pub selected: bool,
+}
+
+/// What was typed into the form (empty on a fresh form).
+#[derive(Serialize)]
+struct WaveForm {
+    title: String,
+    survey: String,
+    scope: String,
+    closes: String,
+    test: bool,
+    holders: Vec<String>,
+    threshold: String,
+    single_ok: bool,
+}
+
+impl WaveForm {
+    fn blank() -> Self {
+        Self {
+            title: String::new(),
+            survey: String::new(),
+            scope: String::new(),
+            closes: String::new(),
+            test: false,
+            holders: Vec::new(),
+            // Two of several holders is the usual ceremony; the organizer changes it.
+            threshold: "2".into(),
+            single_ok: false,
+        }
+    }
+
+    fn posted(fields: &[(String, String)]) -> Self {
+        let get = |k: &str| crate::web::form_field(fields, k);
+        Self {
+            title: get("title"),
+            survey: get("survey"),
+            scope: get("scope"),
+            closes: get("closes"),
+            test: get("test") == "on",
+            holders: fields
+                .iter()
+                .filter(|(k, _)| k == "holder")
+                .map(|(_, v)| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .collect(),
+            threshold: get("threshold"),
+            single_ok: get("single_ok") == "on",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct NewWaveData {
+    form: WaveForm,
+    surveys: Vec<Choice>,
+    units: Vec<Choice>,
+    accounts: Vec<Choice>,
+    error: Option<String>,
+}
+
+/// `GET /admin/waves/new`.
+pub async fn new_form(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let session = require(&req, &state, Role::Organizer)?;
+    new_page(
+        &req,
+        &state,
+        &session,
+        StatusCode::OK,
+        WaveForm::blank(),
+        None,
+    )
+    .await
+}
+
+async fn new_page(
+    req: &HttpRequest,
+    state: &aw::Data<AppState>,
+    session: &Session,
+    status: StatusCode,
+    form: WaveForm,
+    error: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let (all, names) = blocking(state, |conn| {
+        Ok((units::all(conn)?, accounts::usernames(conn)?))
+    })
+    .await?;
+    let surveys = super::survey_files(state)
+        .into_iter()
+        .map(|(f, _)| Choice {
+            selected: f == form.survey,
+            label: f.clone(),
+            value: f,
+        })
+        .collect();
+    let units = all
+        .into_iter()
+        .map(|u| Choice {
+            selected: u.code == form.scope,
+            value: u.code,
+            label: u.name,
+        })
+        .collect();
+    let accounts = names
+        .into_iter()
+        .map(|n| Choice {
+            selected: form.holders.contains(&n),
+            label: n.clone(),
+            value: n,
+        })
+        .collect();
+    let data = NewWaveData {
+        form,
+        surveys,
+        units,
+        accounts,
+        error,
+    };
+    let admin = Admin::new(req, session, strings::strings(lang_of(req)).new_wave);
+    render(state, status, "pages/admin/wave_new", admin, data)
+}
+
+/// `POST /admin/waves`: create a draft wave from a survey file.
+pub async fn create(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+    body: aw::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let session = require(&req, &state, Role::Organizer)?;
+    let fields = parse_form(&body).unwrap_or_default();
+    check_csrf(&session, &fields)?;
+    let form = WaveForm::posted(&fields);
+    let refuse = |form: WaveForm, msg: String| {
+        let (req, state, session) = (&req, &state, &session);
+        async move {
+            new_page(
+                req,
+                state,
+                session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+                Some(msg),
+            )
+            .await
+        }
+    };
+    let Some((name, src)) = super::survey_files(&state)
+        .into_iter()
+        .find(|(f, _)| *f == form.survey)
+    else {
+        let msg = format!("没有问卷文件 “{}” (no such survey file)", form.survey);
+        return refuse(form, msg).await;
+    };
+    let closes = match form.closes.as_str() {
+        "" => None,
+        s => match crate::cli::wave::parse_local(s) {
+            Ok(t) => Some(t),
+            Err(e) => return refuse(form, format!("{e:#}")).await,
+        },
+    };
+    let (holders, threshold) = match key_holders(&form, &session.user) {
+        Ok(keys) => keys,
+        Err(msg) => return refuse(form, msg).await,
+    };
+    let spec = NewWaveSpec {
+        survey_name: name,
+        survey_src: src,
+        title: form.title.clone(),
+        scope: Some(form.scope.clone()).filter(|s| !s.is_empty()),
+        closes_at: closes,
+        is_test: form.test,
+        holders,
+        threshold,
+    };
+    let user = session.user.clone();
+    let created = blocking(&state, move |conn| match wave::create(conn, &spec) {
+        Ok(id) => {
+            auth::record(
+                conn,
+                &user,
+                "wave.create",
+                &format!(
+                    "wave {id}: {}; key holders {} (any {} unseal)",
+                    spec.title,
+                    spec.holders.join(", "),
+                    spec.threshold
+                ),
+            )?;
+            Ok(Ok(id))
+        }
+        Err(wave::WaveError::Db(e)) => Err(e.into()),
+        Err(e) => Ok(Err(e.to_string())),
+    })
+    .await?;
+    match created {
+        Ok(id) => Ok(see_other(&format!("/admin/waves/{id}"))),
+        Err(msg) => refuse(form, msg).await,
+    }
+}
+
+/// The key holders checked on the new-wave form and its threshold. One holder must be
+/// acknowledged (`single_ok`): that person with the database can read every answer. A test
+/// wave with none checked is held by its creator alone.
+fn key_holders(form: &WaveForm, user: &str) -> Result<(Vec<String>, u8), String> {
+    let holders = form.holders.clone();
+    if holders.is_empty() && form.test {
+        return Ok((vec![user.to_owned()], 1));
+    }
+    if holders.is_empty() {
+        return Err(
+            "请选择密钥保管人：测评结束后由他们开箱读出答卷 (check the key holders)".to_owned(),
+        );
+    }
+    if holders.len() == 1 {
+        if !form.single_ok {
+            return Err(format!(
+                "只选了一位密钥保管人（{0}）：{0} 与数据库合在一起即可读出全部答卷。请至少选两位，或勾选确认一人保管。",
+                holders[0]
+            ));
+        }
+        return Ok((holders, 1));
+    }
+    let threshold = form
+        .threshold
+        .parse::<u8>()
+        .map_err(|_| "开箱所需人数必须是数字 (the threshold must be a number)".to_owned())?;
+    Ok((holders, threshold))
+}
