@@ -719,7 +719,13 @@ impl Simulation<'_> {
         }
         let submission: Submission = answers::check(self.survey, step, &fields)
             .map_err(|(e, _)| DemoError::Refused(format!("a generated answer sheet: {e:?}")))?;
-        match respond::submit(conn, token_of(link), &submission)? {
+        let stored = match respond::lookup(conn, token_of(link))? {
+            respond::Lookup::Ready(wave, invitation) => {
+                respond::store(conn, &wave, &invitation, self.survey, &submission)?
+            }
+            refused => Submitted::Refused(Box::new(refused)),
+        };
+        match stored {
             Submitted::Stored(receipt) => Ok(receipt),
             Submitted::Refused(why) => Err(DemoError::Refused(format!(
                 "a mass answer for {} was refused: {why:?}",
