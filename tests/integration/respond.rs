@@ -72,6 +72,10 @@ fn the_questionnaire_shows_wave_unit_items_privacy_and_fingerprint() {
             && html.contains("<label class=\"block\" for=\"comment\"")
     );
     assert!(html.contains("隐私说明") && html.contains("不保存"));
+    assert!(
+        html.contains("只以加密形式保存") && html.contains("不能防范"),
+        "the form states what sealing protects and what it does not"
+    );
     let fp = sanping::domain::survey::fingerprint(
         &std::fs::read_to_string(support::survey_file("liuhao.toml")).unwrap(),
     );
