@@ -97,6 +97,9 @@ pub enum KeyError {
         /// The waves, e.g. "3, 5".
         waves: String,
     },
+    /// Too many wrong passwords for this account (the login throttle, shared).
+    #[error("too many wrong passwords for {0}; try again after {1} UTC")]
+    Locked(String, NaiveDateTime),
     /// The database failed.
     #[error("database error: {0}")]
     Db(#[from] diesel::result::Error),
@@ -196,21 +199,33 @@ pub fn change_password(
 }
 
 /// Unlocks an account's private key with its password. An account from before sealing has
-/// none yet: once the password is verified, its key pair is made and stored here.
+/// none yet: once the password is verified, its key pair is made and stored here. Wrong
+/// passwords count against the account like failed logins (the same throttle), so the
+/// 开箱 form is no way around it.
 pub fn unlock(
     conn: &mut DbConn,
     username: &str,
     password: &str,
 ) -> Result<seal::SecretKey, KeyError> {
+    let throttle_key = format!("user:{username}");
+    if let Some(until) = locked(conn, &throttle_key)? {
+        return Err(KeyError::Locked(username.to_owned(), until));
+    }
     let user = accounts::find_user(conn, username)?
         .ok_or_else(|| KeyError::NoAccount(username.to_owned()))?;
-    let wrong = || KeyError::WrongPassword(username.to_owned());
+    let mut wrong = || -> Result<seal::SecretKey, KeyError> {
+        db::write_tx(conn, |conn| fail(conn, &throttle_key))?;
+        Err(KeyError::WrongPassword(username.to_owned()))
+    };
     if let Some(wrapped) = user.wrapped_key() {
-        return seal::unwrap(&wrapped, password).map_err(|_| wrong());
+        return seal::unwrap(&wrapped, password).or_else(|_| wrong());
     }
-    Argon2::default()
+    if Argon2::default()
         .verify_password(password.as_bytes(), user.password_hash.as_str())
-        .map_err(|_| wrong())?;
+        .is_err()
+    {
+        return wrong();
+    }
     let key = seal::SecretKey::generate();
     let wrapped = seal::wrap(&key, password);
     db::write_tx(conn, |conn| {

@@ -517,4 +517,54 @@ fn account_keys_are_made_at_login_kept_across_a_password_change_and_never_silent
     )
     .unwrap();
     assert_eq!(done.sheets, 0);
+    // Guessing a holder's password through key checks is throttled like logins.
+    for _ in 0..6 {
+        assert!(sealing::check_key(&mut conn, id, "holder-b", "guess", "t").is_err());
+    }
+    let err = sealing::check_key(&mut conn, id, "holder-b", "password-of-b", "t").unwrap_err();
+    assert!(err.to_string().contains("too many"), "{err}");
+}
+
+#[test]
+fn purging_a_sealed_rehearsal_drops_its_ciphertexts_and_shares_and_it_opens_with_a_new_key() {
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let (id, links) = support::open_wave(&state, "liuhao.toml", None, true);
+    let mut conn = state.pool.get().unwrap();
+    let first_key = wave::get(&mut conn, id).unwrap().public_key.unwrap();
+    let token = support::mass_links(links)[0]
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (fields, _) = sheet(0, "演练");
+    let submission = sanping::domain::answers::Submission {
+        answers: fields
+            .iter()
+            .filter(|(k, _)| k.starts_with("q."))
+            .map(|(k, v)| (k.trim_start_matches("q.").to_owned(), v.clone()))
+            .collect(),
+        comment: None,
+    };
+    sanping::respond::submit(&mut conn, &token, &submission).unwrap();
+    assert_eq!(sealed::count(&mut conn, id).unwrap(), 1);
+    let (sheets, _) = wave::purge_test(&mut conn, id).unwrap();
+    assert_eq!(sheets, 1);
+    assert!(
+        sealed::count(&mut conn, id).is_err(),
+        "the ciphertext table is dropped"
+    );
+    let w = wave::get(&mut conn, id).unwrap();
+    assert!(w.public_key.is_none() && w.state == "draft");
+    assert!(
+        holders::of_wave(&mut conn, id)
+            .unwrap()
+            .iter()
+            .all(|h| h.share.is_none())
+    );
+    wave::open(&mut conn, id, "http://x", |_| Ok(())).unwrap();
+    let second_key = wave::get(&mut conn, id).unwrap().public_key.unwrap();
+    assert_ne!(first_key, second_key, "a fresh key each time it opens");
 }
