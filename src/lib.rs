@@ -17,6 +17,7 @@ pub mod domain;
 pub mod error;
 pub mod import;
 pub mod mail;
+pub mod record;
 pub mod report;
 pub mod respond;
 pub mod sealing;

@@ -364,7 +364,8 @@ pub fn unseal(
         sealed::insert_receipts(conn, id, &receipts)?;
         sealed::drop(conn, id)?;
         holders::erase_shares(conn, id)?;
-        crate::tally::store(conn, id)?;
+        let counts = crate::tally::store(conn, id)?;
+        crate::record::write(conn, id, &counts)?;
         auth::record(
             conn,
             actor,

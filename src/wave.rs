@@ -249,6 +249,16 @@ pub fn targets(all: &[Unit], scope: Option<&str>) -> Vec<Unit> {
         .collect()
 }
 
+/// The units a wave evaluates: frozen when it opened, so later imports change later waves
+/// only. A draft (or a wave opened before frames were kept) reads the live tree.
+pub fn frame(conn: &mut DbConn, wave: &Wave) -> Result<Vec<Unit>, WaveError> {
+    let frozen = db::frames::units_of(conn, wave.id)?;
+    if !frozen.is_empty() {
+        return Ok(frozen);
+    }
+    Ok(targets(&units::all(conn)?, wave.scope.as_deref()))
+}
+
 /// Who evaluates whom: each person rates their own unit, and — when the survey says so
 /// for their category — the parent of their unit too. Only target units count.
 pub fn assignments<'a>(
@@ -290,12 +300,16 @@ fn invitees(conn: &mut DbConn, id: i32) -> Result<Vec<(Person, String, StepKind)
     let survey = survey_of(&wave)?;
     let all_units = units::all(conn)?;
     let targets = targets(&all_units, wave.scope.as_deref());
-    let people = people::all(conn)?;
-    let mut out: Vec<(Person, String, StepKind)> = assignments(&survey, &people, &targets)
+    Ok(plan(&survey, &people::all(conn)?, &targets))
+}
+
+/// Everyone the roster `people` invites to a wave over `targets`: (person, unit, step).
+fn plan(survey: &Survey, people: &[Person], targets: &[Unit]) -> Vec<(Person, String, StepKind)> {
+    let mut out: Vec<(Person, String, StepKind)> = assignments(survey, people, targets)
         .into_iter()
         .map(|(p, u)| (p.clone(), u, StepKind::Mass))
         .collect();
-    for unit in &targets {
+    for unit in targets {
         for p in people
             .iter()
             .filter(|p| p.unit == unit.code && p.has_role("secretary"))
@@ -306,7 +320,82 @@ fn invitees(conn: &mut DbConn, id: i32) -> Result<Vec<(Person, String, StepKind)
     for p in people.iter().filter(|p| p.has_role("committee")) {
         out.push((p.clone(), p.unit.clone(), StepKind::Org));
     }
-    Ok(out)
+    out
+}
+
+/// How the roster changed since a wave opened, against the wave's frozen frame.
+#[derive(Debug, Clone, Default)]
+pub struct RosterChanges {
+    /// Invitations the roster would make now that the wave does not have: people added
+    /// (or moved) since it opened.
+    pub added: Vec<(Person, String, StepKind)>,
+    /// Invitations the wave has that the roster would no longer make: (email, unit, step).
+    pub gone: Vec<(String, String, StepKind)>,
+}
+
+/// The roster's changes since wave `id` opened. Nothing is changed: new people are invited
+/// only by [`invite_added`], an explicit (and audited) action.
+pub fn roster_changes(conn: &mut DbConn, id: i32) -> Result<RosterChanges, WaveError> {
+    let wave = get(conn, id)?;
+    if State::parse(&wave.state) == State::Draft {
+        return Ok(RosterChanges::default());
+    }
+    let survey = survey_of(&wave)?;
+    let frame = frame(conn, &wave)?;
+    let planned = plan(&survey, &people::all(conn)?, &frame);
+    let existing: std::collections::HashSet<(String, String, String)> =
+        db::frames::invited(conn, id)?
+            .into_iter()
+            .filter(|(person, _, _)| !person.is_empty())
+            .collect();
+    let key = |p: &Person, unit: &str, step: StepKind| {
+        (p.email.clone(), unit.to_owned(), step.as_str().to_owned())
+    };
+    let wanted: std::collections::HashSet<(String, String, String)> =
+        planned.iter().map(|(p, u, s)| key(p, u, *s)).collect();
+    let mut gone: Vec<(String, String, StepKind)> = existing
+        .iter()
+        .filter(|k| !wanted.contains(*k))
+        .filter_map(|(email, unit, step)| {
+            Some((email.clone(), unit.clone(), StepKind::parse(step)?))
+        })
+        .collect();
+    gone.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    Ok(RosterChanges {
+        added: planned
+            .into_iter()
+            .filter(|(p, u, s)| !existing.contains(&key(p, u, *s)))
+            .collect(),
+        gone,
+    })
+}
+
+/// Invites, by email, the people the roster added to an open wave since it opened (see
+/// [`roster_changes`]), in one transaction. Returns how many invitations were queued.
+pub fn invite_added(conn: &mut DbConn, id: i32) -> Result<usize, WaveError> {
+    db::write_tx(conn, |conn| {
+        let wave = get(conn, id)?;
+        require(&wave, State::Open, "inviting people added since it opened")?;
+        let at = now();
+        let (invitations, mails): (Vec<_>, Vec<_>) = roster_changes(conn, id)?
+            .added
+            .into_iter()
+            .map(|(person, unit, step)| {
+                let invitation = new_invitation(id, Some(&person.email), &unit, step, None);
+                let mail = queued_mail(&invitation, &person.email, "invitation", at);
+                (invitation, mail)
+            })
+            .unzip();
+        waves::insert_invitations(conn, &invitations).map_err(|e| {
+            if db::is_unique_violation(&e) {
+                WaveError::Invalid(format!("wave {id} changed meanwhile; try again"))
+            } else {
+                e.into()
+            }
+        })?;
+        crate::db::outbox::insert(conn, &mails)?;
+        Ok(invitations.len())
+    })
 }
 
 /// Target units of a wave that have nobody to fill in their self-assessment.
@@ -347,6 +436,8 @@ fn new_invitation(
 fn mark_open(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
     let wave = get(conn, id)?;
     crate::sealing::seal_wave(conn, &wave)?;
+    let frame = targets(&units::all(conn)?, wave.scope.as_deref());
+    db::frames::freeze(conn, id, &frame)?;
     if waves::transition(conn, id, "draft", "open", now())? == 1 {
         Ok(())
     } else {
@@ -493,11 +584,7 @@ pub fn slips(
                 needed: "draft or open",
             });
         }
-        let all_units = units::all(conn)?;
-        let Some(target) = targets(&all_units, wave.scope.as_deref())
-            .into_iter()
-            .find(|u| u.code == unit)
-        else {
+        let Some(target) = frame(conn, &wave)?.into_iter().find(|u| u.code == unit) else {
             return Err(WaveError::Invalid(format!(
                 "unit \"{unit}\" is not evaluated in wave {id} (unknown, out of scope, or the committee itself)"
             )));
@@ -538,7 +625,8 @@ pub fn close(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
         waves::transition(conn, id, "open", "closed", now())?;
         if wave.public_key.is_none() {
             waves::shuffle_responses(conn, id)?;
-            crate::tally::store(conn, id)?;
+            let counts = crate::tally::store(conn, id)?;
+            crate::record::write(conn, id, &counts)?;
         }
         Ok(())
     })
@@ -586,6 +674,7 @@ pub fn purge_test(conn: &mut DbConn, id: i32) -> Result<(usize, usize), WaveErro
         db::sealed::drop(conn, id)?;
         db::sealed::delete_receipts(conn, id)?;
         db::holders::erase_shares(conn, id)?;
+        db::frames::thaw(conn, id)?;
         let (responses, invitations) = waves::purge(conn, id)?;
         let counts = (responses + sealed, invitations);
         waves::transition(conn, id, &wave.state, "draft", now())?;

@@ -108,6 +108,15 @@ pub fn verify(state: &AppState, wave: i32) -> anyhow::Result<()> {
         ),
         None => println!("(the wave is open: no figures yet; only the counts were checked)"),
     }
+    match &audit.record {
+        Some((hash, diffs)) => {
+            println!("record {hash}");
+            for d in diffs {
+                println!("  ✗ {d}");
+            }
+        }
+        None => println!("record — (none: a test wave, or finished before records were kept)"),
+    }
     if !audit.ok() {
         bail!("wave {wave} does not verify");
     }

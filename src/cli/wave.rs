@@ -8,7 +8,6 @@ use chrono::{Local, NaiveDateTime, TimeZone as _};
 use serde::Serialize;
 
 use crate::app::AppState;
-use crate::db::units;
 use crate::domain::token;
 use crate::wave::{self, Link, NewWaveSpec, State};
 
@@ -84,6 +83,12 @@ pub enum WaveCommand {
         /// At most this many reminders per invitation.
         #[arg(long, default_value_t = 2)]
         max: u32,
+    },
+    /// Invite, by email, the people added to the roster since an open wave opened (its
+    /// units and invitations are frozen; `wave show` lists the changes).
+    InviteAdded {
+        /// The wave id.
+        wave: i32,
     },
     /// Stop taking answers.
     Close {
@@ -196,6 +201,16 @@ pub fn run(state: &AppState, cmd: WaveCommand) -> anyhow::Result<()> {
             println!(
                 "{n} reminder(s) queued for wave {wave}; each carries a new link and retires the old one"
             );
+        }
+        WaveCommand::InviteAdded { wave } => {
+            let n = wave::invite_added(&mut conn, wave)?;
+            crate::auth::record(
+                &mut conn,
+                "cli",
+                "wave.invite_added",
+                &format!("wave {wave} {n} invitations queued for people added since it opened"),
+            )?;
+            println!("{n} invitation mail(s) queued for people added since wave {wave} opened");
         }
         WaveCommand::Close { wave } => {
             wave::close(&mut conn, wave)?;
@@ -431,7 +446,7 @@ fn show(conn: &mut crate::db::DbConn, id: i32) -> anyhow::Result<()> {
     if let Some(c) = w.closes_at {
         println!("  closes:      {}", crate::web::respond::local_time(c));
     }
-    let names: std::collections::HashMap<String, String> = units::all(conn)?
+    let names: std::collections::HashMap<String, String> = wave::frame(conn, &w)?
         .into_iter()
         .map(|u| (u.code, u.name))
         .collect();
@@ -476,6 +491,21 @@ fn show(conn: &mut crate::db::DbConn, id: i32) -> anyhow::Result<()> {
     if !mails.is_empty() {
         let parts: Vec<String> = mails.iter().map(|(k, v)| format!("{k} {v}")).collect();
         println!("  mails:       {}", parts.join(" · "));
+    }
+    let changes = wave::roster_changes(conn, id)?;
+    if !changes.added.is_empty() {
+        println!(
+            "  added to the roster since it opened (not invited; `sanping wave invite-added {id}`):"
+        );
+        for (p, unit, step) in &changes.added {
+            println!("    {} <{}> → {unit} ({})", p.name, p.email, step.as_str());
+        }
+    }
+    if !changes.gone.is_empty() {
+        println!("  invited but no longer on the roster (their invitations stay valid):");
+        for (email, unit, step) in &changes.gone {
+            println!("    {email} → {unit} ({})", step.as_str());
+        }
     }
     let missing = wave::missing_secretaries(conn, id)?;
     if !missing.is_empty() {

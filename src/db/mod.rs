@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod assessments;
+pub mod frames;
 pub mod holders;
 pub mod outbox;
 pub mod people;

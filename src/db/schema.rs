@@ -106,6 +106,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     unit_totals,
     wave_holders,
     receipts,
+    wave_units,
+    wave_records,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(invitations::unit, outbox::state);
@@ -186,5 +188,25 @@ diesel::table! {
     receipts (wave_id, code) {
         wave_id -> Integer,
         code -> Text,
+    }
+}
+
+diesel::table! {
+    wave_units (wave_id, code) {
+        wave_id -> Integer,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        parent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    wave_records (wave_id) {
+        wave_id -> Integer,
+        seq -> Integer,
+        body -> Text,
+        hash -> Text,
+        created_at -> Timestamp,
     }
 }

@@ -377,6 +377,13 @@ pub fn hold_shared(conn: &mut DbConn, wave_id: i32) -> QueryResult<()> {
     advisory_lock(conn, "pg_advisory_xact_lock_shared", wave_id)
 }
 
+/// Makes writers of the installation's chain of wave records take turns (PostgreSQL; on
+/// SQLite the write lock does it), so two records never name the same predecessor.
+pub fn hold_chain(conn: &mut DbConn) -> QueryResult<()> {
+    // Wave ids start at 1: key 0 is free for the chain.
+    advisory_lock(conn, "pg_advisory_xact_lock", 0)
+}
+
 /// The exclusive counterpart of [`hold_shared`], taken by close and purge.
 pub fn hold_exclusive(conn: &mut DbConn, wave_id: i32) -> QueryResult<()> {
     advisory_lock(conn, "pg_advisory_xact_lock", wave_id)

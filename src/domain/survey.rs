@@ -36,6 +36,11 @@ impl StepKind {
             Self::Org => "org",
         }
     }
+
+    /// The step with this id.
+    pub fn parse(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == id)
+    }
 }
 
 /// A validated survey.

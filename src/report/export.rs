@@ -124,17 +124,22 @@ pub fn table(report: &WaveReport) -> String {
     if let Some(w) = report.compared_with {
         let _ = writeln!(out, "变化：与测评批次 {w} 相比");
     }
+    let _ = writeln!(out, "{}", super::record_line(report));
     out
 }
 
 /// CSV with Chinese headers, one row per unit (UTF-8 with BOM so Excel reads Chinese).
 pub fn csv(report: &WaveReport) -> anyhow::Result<Vec<u8>> {
     let compared = report.compared_with.is_some();
-    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    // Flexible: the footer line is one cell under rows of many.
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(b"\xEF\xBB\xBF".to_vec());
     w.write_record(headers(compared))?;
     for r in &report.units {
         w.write_record(cells(r, report.satisfaction_bar, compared))?;
     }
+    w.write_record([super::record_line(report)])?;
     Ok(w.into_inner()?)
 }
 

@@ -149,6 +149,18 @@ pub struct WaveReport {
     pub units: Vec<UnitReport>,
     /// Comments of units at or above the comment threshold, shuffled: (unit code, text).
     pub comments: Vec<(String, String)>,
+    /// The hash of the wave's record (hex sha256), once its results are final; `None` for
+    /// a test wave or one finished before records were kept.
+    pub record_hash: Option<String>,
+}
+
+/// The footer line every export carries: the wave record's hash, which `sanping wave
+/// verify` recomputes.
+pub fn record_line(report: &WaveReport) -> String {
+    match &report.record_hash {
+        Some(h) => format!("批次记录 record {h}"),
+        None => "批次记录 record —（无记录：演练批次或早期批次）".to_owned(),
+    }
 }
 
 fn mass_view(survey: &Survey, tally: &Tally) -> MassView {
@@ -261,8 +273,7 @@ fn row(survey: &Survey, u: &units::Unit, inp: &Inputs) -> UnitReport {
 }
 
 fn compute(conn: &mut DbConn, wave: &Wave, survey: &Survey) -> Result<WaveReport, ReportError> {
-    let all_units = units::all(conn)?;
-    let targets = wave_mod::targets(&all_units, wave.scope.as_deref());
+    let targets = wave_mod::frame(conn, wave)?;
     let tally::Counts { own, invited } = tally::load(conn, wave.id)?;
     let mut comments: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (unit, text) in waves::comments_of(conn, wave.id)? {
@@ -358,6 +369,7 @@ fn compute(conn: &mut DbConn, wave: &Wave, survey: &Survey) -> Result<WaveReport
         items: mass.items().map(|i| label(&i.id, &i.text.zh)).collect(),
         units: rows,
         comments: shown,
+        record_hash: crate::record::hash_of(conn, wave.id)?,
     })
 }
 

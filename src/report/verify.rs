@@ -33,6 +33,9 @@ pub struct Audit {
     pub mismatches: Vec<String>,
     /// Responses checked.
     pub checked: usize,
+    /// The wave record's hash and what differs from it now (see [`crate::record::check`]);
+    /// `None` when the wave has no record.
+    pub record: Option<(String, Vec<String>)>,
 }
 
 impl Audit {
@@ -40,6 +43,10 @@ impl Audit {
     pub fn ok(&self) -> bool {
         self.bad_responses == 0
             && self.mismatches.is_empty()
+            && self
+                .record
+                .as_ref()
+                .is_none_or(|(_, diffs)| diffs.is_empty())
             && self.balances.iter().all(|b| b.used == b.responses)
     }
 }
@@ -75,7 +82,7 @@ pub fn audit(
         .collect();
     let mut audit = Audit::default();
     // One streaming read serves the balance, the fit check and the recount.
-    let own = tally::count_each(conn, wave_id, |unit, answers| {
+    let recount = tally::count_each(conn, wave_id, |unit, answers| {
         slot(&mut balance, unit).responses += 1;
         audit.checked += 1;
         let fits = answers.is_some_and(|a| {
@@ -88,8 +95,9 @@ pub fn audit(
         if !fits {
             audit.bad_responses += 1;
         }
-    })?
-    .own;
+    })?;
+    audit.record = crate::record::check(conn, wave_id, &recount)?;
+    let own = recount.own;
     audit.balances = balance.into_values().collect();
     if let Some(report) = report {
         // The report reads the counts stored at close: they must equal a recount.

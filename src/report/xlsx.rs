@@ -100,6 +100,8 @@ fn summary(wb: &mut Workbook, report: &WaveReport, f: &Formats) -> Result<(), Xl
         )?;
         opt(ws, row, 14, r.rank.map(|k| k as f64), &Format::new())?;
     }
+    let footer = u32::try_from(report.units.len() + 2).unwrap_or(u32::MAX);
+    ws.write_string(footer, 0, super::record_line(report))?;
     Ok(())
 }
 

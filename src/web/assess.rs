@@ -11,7 +11,6 @@ use super::respond::{Ctx, OptionView, load, local_time, message, option_views, p
 use super::templates::page;
 use crate::app::AppState;
 use crate::assess::{self, SaveError, Stored};
-use crate::db::units;
 use crate::domain::Lang;
 use crate::domain::answers::{self, FieldError};
 use crate::domain::survey::{StepKind, Survey};
@@ -274,10 +273,11 @@ pub async fn org_index(
     ctx: &Ctx,
 ) -> Result<HttpResponse, AppError> {
     let t = super::i18n::strings(lang);
-    let (wave, scope) = (ctx.wave.id, ctx.wave.scope.clone());
+    let wave = ctx.wave.id;
     let (targets, selfs, orgs) = on_pool(state, move |conn| {
+        let full = crate::wave::get(conn, wave).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok((
-            crate::wave::targets(&units::all(conn)?, scope.as_deref()),
+            crate::wave::frame(conn, &full).map_err(|e| AppError::Internal(e.to_string()))?,
             assess::all(conn, wave, StepKind::SelfAssessment)?,
             assess::all(conn, wave, StepKind::Org)?,
         ))
@@ -345,7 +345,10 @@ async fn org_ctx(
             Ok(_) => return Ok(Err(Lookup::Invalid)),
             Err(refused) => return Ok(Err(refused)),
         };
-        let targets = crate::wave::targets(&units::all(&mut conn)?, ctx.wave.scope.as_deref());
+        let full = crate::wave::get(&mut conn, ctx.wave.id)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let targets =
+            crate::wave::frame(&mut conn, &full).map_err(|e| AppError::Internal(e.to_string()))?;
         let unit = targets
             .into_iter()
             .find(|u| u.code == code)

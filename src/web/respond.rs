@@ -469,6 +469,7 @@ struct ReceiptsPage {
     codes: Vec<String>,
     query: String,
     found: Option<bool>,
+    record_hash: Option<String>,
 }
 
 /// `GET /w/{wave}/receipts[?code=…]`: after publication, every receipt code of the wave and
@@ -482,7 +483,7 @@ pub async fn receipts(
     let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
     let query = super::query_param(&req, "code").unwrap_or_default();
     let st = state.clone();
-    let (wave, codes) = aw::block(move || -> Result<_, AppError> {
+    let (wave, codes, record_hash) = aw::block(move || -> Result<_, AppError> {
         let mut conn = st.pool.get()?;
         let wave = crate::db::waves::find(&mut conn, id)?.ok_or(AppError::NotFound)?;
         let published = crate::wave::State::parse(&wave.state) == crate::wave::State::Published;
@@ -491,7 +492,12 @@ pub async fn receipts(
         } else {
             Vec::new()
         };
-        Ok((wave, codes))
+        let record = if published {
+            crate::record::hash_of(&mut conn, id)?
+        } else {
+            None
+        };
+        Ok((wave, codes, record))
     })
     .await??;
     let published = crate::wave::State::parse(&wave.state) == crate::wave::State::Published;
@@ -507,6 +513,7 @@ pub async fn receipts(
         codes,
         query,
         found,
+        record_hash,
     };
     page(
         &state.templates,

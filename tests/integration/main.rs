@@ -10,6 +10,7 @@ mod foundation;
 mod fuzz;
 mod keys_console;
 mod mail;
+mod record;
 mod report;
 mod respond;
 mod sealing;

@@ -277,7 +277,9 @@ fn table_csv_json_and_xlsx_carry_the_same_figures() {
             .contains("样本不足")
     );
     let csv_text = run(&["--format", "csv"]);
-    let mut rdr = csv::Reader::from_reader(csv_text.trim_start_matches('\u{feff}').as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(csv_text.trim_start_matches('\u{feff}').as_bytes());
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     let lib = rows.iter().find(|r| &r[0] == "LIB").unwrap();
     assert_eq!(
@@ -295,6 +297,14 @@ fn table_csv_json_and_xlsx_carry_the_same_figures() {
     assert!(j("CS-T")["mass"].is_null() && j("CS-S1")["rollup"].is_null());
     assert_eq!(j("LIB")["mass"]["dimensions"].as_array().unwrap().len(), 6);
     assert_eq!(j("LIB")["mass"]["items"].as_array().unwrap().len(), 18);
+    // Every export names the wave record.
+    let hash = json["record_hash"]
+        .as_str()
+        .expect("a record hash")
+        .to_owned();
+    assert_eq!(hash.len(), 64);
+    assert_eq!(&rows.last().unwrap()[0], format!("批次记录 record {hash}"));
+    assert!(table.contains(&format!("record {hash}")));
     let path = dir.path().join("r.xlsx");
     run(&["--format", "xlsx", "--out", path.to_str().unwrap()]);
     let mut book: calamine::Xlsx<_> = calamine::open_workbook(&path).unwrap();
@@ -316,6 +326,12 @@ fn table_csv_json_and_xlsx_carry_the_same_figures() {
         .find(|r| r[0] == Data::String("CS-T".into()))
         .unwrap();
     assert_eq!(cst_row[7], Data::String("样本不足".into()));
+    assert!(
+        summary
+            .rows()
+            .any(|r| r[0] == Data::String(format!("批次记录 record {hash}"))),
+        "the XLSX names the record"
+    );
     let comments = book.worksheet_range("意见建议").unwrap();
     assert_eq!(comments.rows().count(), 11);
     assert!(

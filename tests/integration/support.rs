@@ -292,6 +292,17 @@ pub fn stored_sheets(conn: &mut sanping::db::DbConn, id: i32) -> i64 {
     opened + sanping::db::sealed::count(conn, id).unwrap_or(0)
 }
 
+/// How many invitations a wave has.
+pub fn stored_invitations(conn: &mut sanping::db::DbConn, id: i32) -> i64 {
+    use diesel::prelude::*;
+    use sanping::db::schema::invitations;
+    invitations::table
+        .filter(invitations::wave_id.eq(id))
+        .count()
+        .get_result(conn)
+        .expect("count invitations")
+}
+
 /// Creates a draft wave from a shipped survey file, held by [`HOLDER`] alone.
 pub fn create_wave(state: &AppState, survey: &str, scope: Option<&str>, is_test: bool) -> i32 {
     let path = survey_file(survey);

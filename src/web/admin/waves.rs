@@ -12,7 +12,7 @@ use super::{Admin, blocking, render, see_other};
 use crate::app::AppState;
 use crate::auth::{self, Role};
 use crate::db::holders::{self, Holder};
-use crate::db::{outbox, units, waves as db_waves};
+use crate::db::{outbox, waves as db_waves};
 use crate::error::AppError;
 use crate::sealing::KeyReadiness;
 use crate::wave::{self, State};
@@ -121,6 +121,10 @@ struct WavePageData {
     results: bool,
     keys: KeysView,
     key_actions: KeyActions,
+    /// Roster changes since the wave opened (its frame is frozen): invitations the roster
+    /// would add now, and invitations it would no longer make.
+    added: Vec<String>,
+    gone: Vec<String>,
 }
 
 /// What the logged-in user can do with the wave's key.
@@ -139,6 +143,10 @@ fn actions(st: State, is_test: bool, sealed: bool) -> Vec<(&'static str, &'stati
         State::Draft => vec![("open", "开放并发送邀请 Open and send invitations")],
         State::Open => vec![
             ("remind", "发送提醒 Send reminders"),
+            (
+                "invite-added",
+                "邀请开放后新增的人员 Invite people added since",
+            ),
             ("close", "结束测评 Close"),
         ],
         // Sealed answers cannot be counted, so there is nothing to publish before 开箱.
@@ -189,15 +197,19 @@ pub(super) async fn wave_page(
     status: StatusCode,
     key_error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (w, progress, mails, all, holders) = blocking(state, move |conn| {
+    let (w, progress, mails, all, (holders, changes)) = blocking(state, move |conn| {
         let w = db_waves::find(conn, id)?.ok_or(AppError::NotFound)?;
         let progress = wave::progress(conn, id).map_err(|e| AppError::Internal(e.to_string()))?;
+        // The wave's own frame: frozen when it opened, the live tree for a draft.
+        let frame = wave::frame(conn, &w).map_err(|e| AppError::Internal(e.to_string()))?;
+        let changes =
+            wave::roster_changes(conn, id).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok((
             w,
             progress,
             outbox::unit_counts(conn, id)?,
-            units::all(conn)?,
-            holders::of_wave(conn, id)?,
+            frame,
+            (holders::of_wave(conn, id)?, changes),
         ))
     })
     .await?;
@@ -229,7 +241,7 @@ pub(super) async fn wave_page(
     let st = State::parse(&w.state);
     let organizer = session.role == Role::Organizer;
     let sealed = w.is_sealed();
-    let targets = wave::targets(&all, w.scope.as_deref());
+    let targets = all.clone();
     let a = strings::strings(lang_of(req));
     let data = WavePageData {
         id: w.id,
@@ -255,6 +267,24 @@ pub(super) async fn wave_page(
             unseal: st == State::Closed && sealed,
             error: key_error,
         },
+        added: changes
+            .added
+            .iter()
+            .map(|(p, unit, step)| {
+                format!(
+                    "{} <{}> → {} ({})",
+                    p.name,
+                    p.email,
+                    name(unit),
+                    step.as_str()
+                )
+            })
+            .collect(),
+        gone: changes
+            .gone
+            .iter()
+            .map(|(email, unit, step)| format!("{email} → {} ({})", name(unit), step.as_str()))
+            .collect(),
     };
     let admin = Admin::new(req, session, w.title);
     render(state, status, "pages/admin/wave", admin, data)
@@ -380,6 +410,8 @@ pub async fn act(
         let result = match action.as_str() {
             "open" => wave::open_by_email(conn, id).map(|n| format!("{n} invitations queued")),
             "remind" => wave::remind(conn, id, 0, 2).map(|n| format!("{n} reminders queued")),
+            "invite-added" => wave::invite_added(conn, id)
+                .map(|n| format!("{n} invitations queued for people added since it opened")),
             "close" => wave::close(conn, id).map(|()| String::new()),
             "publish" => wave::publish(conn, id).map(|()| String::new()),
             "purge" => wave::purge_test(conn, id)

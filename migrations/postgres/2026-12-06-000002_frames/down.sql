@@ -1,0 +1,2 @@
+DROP TABLE wave_records;
+DROP TABLE wave_units;
