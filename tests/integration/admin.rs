@@ -81,7 +81,7 @@ pub fn get(server: &Server, b: Option<&Browser>, path: &str) -> (u16, String) {
     )
 }
 
-fn post(server: &Server, b: Option<&Browser>, path: &str, fields: &[(&str, &str)]) -> u16 {
+pub fn post(server: &Server, b: Option<&Browser>, path: &str, fields: &[(&str, &str)]) -> u16 {
     let mut req = support::client().post(&server.url(path));
     if let Some(b) = b {
         req = req.header("cookie", &b.cookie);

@@ -81,6 +81,23 @@ fn people_added_after_opening_are_listed_and_invited_only_when_asked() {
     let changes = sanping::wave::roster_changes(&mut conn, wave).unwrap();
     assert_eq!(changes.added.len(), 1);
     assert_eq!(changes.added[0].0.email, "new.one@demo.edu.cn");
+    // The console lists the change and invites only on an explicit, audited action.
+    sanping::auth::add_user(
+        &mut conn,
+        "org",
+        sanping::auth::Role::Organizer,
+        "organizer-pass",
+    )
+    .unwrap();
+    let server = support::Server::start(state.clone());
+    let (_, org) = crate::admin::login(&server, "org", "organizer-pass");
+    let org = org.unwrap();
+    let (status, page) = crate::admin::get(&server, Some(&org), &format!("/admin/waves/{wave}"));
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("new.one@demo.edu.cn") && page.contains("invite-added"),
+        "{page}"
+    );
     let out = support::bin()
         .env("DATABASE_URL", db.url())
         .args(["wave", "show", &wave.to_string()])
