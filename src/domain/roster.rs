@@ -293,8 +293,11 @@ pub fn parse_units(
             bad("column \"code\" is empty".into());
             continue;
         }
-        if code.chars().any(char::is_whitespace) {
-            bad(format!("code \"{code}\" contains white space"));
+        if code.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            bad(format!(
+                "code \"{}\" contains white space or a control character",
+                code.escape_debug()
+            ));
         }
         if let Some(&first) = first_line.get(&code) {
             bad(format!("duplicate code \"{code}\" (first on line {first})"));
@@ -303,6 +306,11 @@ pub fn parse_units(
         first_line.insert(code.clone(), line);
         if name.is_empty() {
             bad(format!("unit \"{code}\": column \"name\" is empty"));
+        } else if name.chars().any(char::is_control) {
+            // An Excel cell with Alt+Enter: it would break mail headers and terminals.
+            bad(format!(
+                "unit \"{code}\": the name contains a line break or another control character"
+            ));
         }
         let kind = UnitKind::parse(&kind_raw);
         if kind.is_none() {
@@ -469,6 +477,9 @@ pub fn parse_people(
         }
         if name.is_empty() {
             bad("column \"name\" is empty".into());
+        } else if name.chars().any(char::is_control) {
+            // An Excel cell with Alt+Enter: it would break the mail's To header.
+            bad("the name contains a line break or another control character".into());
         }
         if unit.is_empty() {
             bad("column \"unit\" is empty".into());

@@ -480,6 +480,8 @@ fn old_mac_line_ends_are_counted_as_lines() {
 
 #[test]
 fn a_quoted_field_spanning_lines_moves_the_following_line_numbers() {
+    // The line break inside the name is itself refused (it would break mail headers),
+    // and the next record is still reported on its own line, 4.
     let errors = units_err(
         &csv(&[
             UNITS_HEADER,
@@ -489,13 +491,8 @@ fn a_quoted_field_spanning_lines_moves_the_following_line_numbers() {
         ]),
         &no_units(),
     );
-    assert_only(&errors, 4, &["unknown parent"]);
-    let rows = units_ok(
-        &csv(&[UNITS_HEADER, "root,\"校党委", "（第二行）\",committee,"]),
-        &no_units(),
-    );
-    assert_eq!(rows[0].line, 2);
-    assert_eq!(rows[0].name, "校党委\n（第二行）");
+    assert_eq!(lines_of(&errors, "control character"), vec![2]);
+    assert_eq!(lines_of(&errors, "unknown parent"), vec![4]);
 }
 
 #[test]
@@ -751,4 +748,19 @@ fn addresses_longer_than_254_bytes_are_not_emails() {
     assert!(is_email(&fits));
     let too_long = format!("a{fits}");
     assert!(!is_email(&too_long));
+}
+
+#[test]
+fn names_with_a_line_break_are_a_line_error() {
+    let known: HashSet<String> = ["CS".to_owned()].into_iter().collect();
+    let errors = people_err(
+        &csv(&[PEOPLE_HEADER, "a@x.edu,\"王\n丽\",CS,faculty,member"]),
+        &known,
+    );
+    assert_only(&errors, 2, &["line break"]);
+    let errors = units_err(
+        &csv(&[UNITS_HEADER, "CS,\"计算机\r学院\",committee,"]),
+        &no_units(),
+    );
+    assert_only(&errors, 2, &["CS", "control character"]);
 }
