@@ -111,11 +111,23 @@ fn new_account_key(password: &str) -> (Vec<u8>, seal::WrappedKey) {
     (key.public_key().to_vec(), seal::wrap(&key, password))
 }
 
-/// Creates an account, or sets a new password and role for an existing one. Every account
-/// gets a key pair for sealed waves; a new password without the old one means a new key
-/// pair, so it is refused while the account holds shares of a wave not yet unsealed.
+/// [`add_user_as`] by `system` (set-up code and tests).
 pub fn add_user(
     conn: &mut DbConn,
+    username: &str,
+    role: Role,
+    password: &str,
+) -> anyhow::Result<()> {
+    add_user_as(conn, "system", username, role, password)
+}
+
+/// Creates an account, or sets a new password and role for an existing one, audited as
+/// `admin.add` by `actor`. Every account gets a key pair for sealed waves; a new password
+/// without the old one means a new key pair, so it is refused while the account holds
+/// shares of a wave not yet unsealed.
+pub fn add_user_as(
+    conn: &mut DbConn,
+    actor: &str,
     username: &str,
     role: Role,
     password: &str,
@@ -141,7 +153,7 @@ pub fn add_user(
         holders::unconfirm_all(conn, name)?;
         record(
             conn,
-            "cli",
+            actor,
             "admin.add",
             &format!("{name} as {}", role.as_str()),
         )?;
@@ -172,10 +184,21 @@ fn refuse_live_shares(conn: &mut DbConn, name: &str) -> Result<(), KeyError> {
     })
 }
 
-/// Changes a password, knowing the old one: the account key is re-encrypted under the new
-/// password, so the shares it holds stay usable.
+/// [`change_password_as`] by `system` (set-up code and tests).
 pub fn change_password(
     conn: &mut DbConn,
+    username: &str,
+    old: &str,
+    new: &str,
+) -> anyhow::Result<()> {
+    change_password_as(conn, "system", username, old, new)
+}
+
+/// Changes a password, knowing the old one, audited as `admin.password` by `actor`: the
+/// account key is re-encrypted under the new password, so the shares it holds stay usable.
+pub fn change_password_as(
+    conn: &mut DbConn,
+    actor: &str,
     username: &str,
     old: &str,
     new: &str,
@@ -192,7 +215,7 @@ pub fn change_password(
         user.key_salt = Some(wrapped.salt.clone());
         user.sealed_key = Some(wrapped.sealed.clone());
         accounts::put_user(conn, &user)?;
-        record(conn, "cli", "admin.password", username)?;
+        record(conn, actor, "admin.password", username)?;
         Ok(())
     })?;
     Ok(())
@@ -294,6 +317,14 @@ pub fn login(
             } else {
                 fail(conn, &user_key)?;
                 fail(conn, &addr_key)?;
+                // The name as typed, cut short: it is whatever a stranger sent.
+                let tried: String = username.chars().take(64).collect();
+                record(
+                    conn,
+                    "anonymous",
+                    "login.failed",
+                    &format!("user \"{tried}\" from {address}"),
+                )?;
                 Ok(Err(LoginError::Wrong))
             }
         },

@@ -618,10 +618,11 @@ fn require(wave: &Wave, needed: State, action: &'static str) -> Result<(), WaveE
 /// now and, on PostgreSQL, rewritten in random order.
 pub fn close(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
     db::write_tx(conn, |conn| {
+        // Waits for submissions under way, so none is stored after the close, and for
+        // another closer, so this one reads the state it left (closed) and stops.
+        waves::hold_exclusive(conn, id)?;
         let wave = get(conn, id)?;
         require(&wave, State::Open, "closing")?;
-        // Waits for submissions under way, so none is stored after the close.
-        waves::hold_exclusive(conn, id)?;
         waves::transition(conn, id, "open", "closed", now())?;
         if wave.public_key.is_none() {
             waves::shuffle_responses(conn, id)?;

@@ -62,7 +62,7 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 /// Runs an admin command.
-pub fn run(state: &AppState, cmd: AdminCommand) -> anyhow::Result<()> {
+pub fn run(state: &AppState, cmd: AdminCommand, actor: &str) -> anyhow::Result<()> {
     let (username, role) = match cmd {
         AdminCommand::Add { username, role } => (username, role),
         AdminCommand::Password { username } => {
@@ -72,7 +72,7 @@ pub fn run(state: &AppState, cmd: AdminCommand) -> anyhow::Result<()> {
                 .pool
                 .get()
                 .context("cannot get a database connection")?;
-            auth::change_password(&mut conn, &username, &old, &new)?;
+            auth::change_password_as(&mut conn, actor, &username, &old, &new)?;
             println!("the password of {username} is changed; its key is re-encrypted under it");
             return Ok(());
         }
@@ -85,7 +85,7 @@ pub fn run(state: &AppState, cmd: AdminCommand) -> anyhow::Result<()> {
         .pool
         .get()
         .context("cannot get a database connection")?;
-    auth::add_user(&mut conn, &username, role, &password)?;
+    auth::add_user_as(&mut conn, actor, &username, role, &password)?;
     println!(
         "account {username} ({}) saved; log in at {}/admin/login",
         role.as_str(),

@@ -25,6 +25,10 @@ use crate::db;
 pub struct Cli {
     #[command(flatten)]
     config: ConfigArgs,
+    /// Who is acting, for the audit log (recorded as `cli:NAME`); default: the OS user
+    /// (`$USER`, else `$LOGNAME`).
+    #[arg(long = "as", global = true, value_name = "NAME")]
+    actor: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -90,8 +94,53 @@ fn init_tracing() {
         .try_init();
 }
 
+/// The audit log's actor for this command: `cli:` and the `--as` name or the OS user.
+fn actor(name: Option<&str>) -> String {
+    let name = name
+        .map(str::to_owned)
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned());
+    format!("cli:{name}")
+}
+
+/// Runs `change` and appends its audit entry (`detail` from what it returned) in one
+/// transaction: the change is not kept without its entry.
+pub(crate) fn audited<T, E: From<diesel::result::Error>>(
+    conn: &mut db::DbConn,
+    actor: &str,
+    action: &str,
+    change: impl FnOnce(&mut db::DbConn) -> Result<T, E>,
+    detail: impl FnOnce(&T) -> String,
+) -> Result<T, E> {
+    db::write_tx(conn, |conn| {
+        let done = change(conn)?;
+        crate::auth::record(conn, actor, action, &detail(&done))?;
+        Ok(done)
+    })
+}
+
+/// Opens the database for a command that touches waves, closing first those whose closing
+/// time has passed (as `sanping serve` does by itself).
+fn open_waves(config: Config) -> anyhow::Result<AppState> {
+    let state = open(config)?;
+    let mut conn = state
+        .pool
+        .get()
+        .context("cannot get a database connection")?;
+    for id in crate::deadline::close_overdue(&mut conn)? {
+        eprintln!("wave {id} is closed: its closing time has passed");
+    }
+    drop(conn);
+    Ok(state)
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_args(&cli.config)?;
+    let actor = actor(cli.actor.as_deref());
+    let actor = actor.as_str();
     match cli.command {
         Command::Serve => serve(config),
         Command::Migrate => {
@@ -108,12 +157,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Survey(cmd) => survey::run(cmd),
-        Command::Units(cmd) => roster::units(&open(config)?, cmd),
-        Command::People(cmd) => roster::people(&open(config)?, cmd),
-        Command::Wave(cmd) => wave::run(&open(config)?, cmd),
+        Command::Units(cmd) => roster::units(&open(config)?, cmd, actor),
+        Command::People(cmd) => roster::people(&open(config)?, cmd, actor),
+        Command::Wave(cmd) => wave::run(&open_waves(config)?, cmd, actor),
         Command::Mail(cmd) => mail::run(&open(config)?, cmd),
-        Command::Report(args) => report::run(&open(config)?, args),
-        Command::Admin(cmd) => admin::run(&open(config)?, cmd),
+        Command::Report(args) => report::run(&open_waves(config)?, args, actor),
+        Command::Admin(cmd) => admin::run(&open(config)?, cmd, actor),
         Command::Audit { limit } => admin::audit(&open(config)?, limit),
         Command::Demo(args) => demo::run(config, &cli.config, args),
     }
@@ -130,6 +179,7 @@ pub(crate) fn serve(config: Config) -> anyhow::Result<()> {
         state.clone(),
         crate::mail::Mailer::from_config(&state.config)?,
     );
+    crate::deadline::spawn(state.pool.clone(), crate::deadline::TICK);
     let (server, addr) = app::server(state.clone())?;
     tracing::info!(%addr, base_url = %state.config.base_url, database = state.config.database.backend(), "sanping is listening");
     println!("三评 sanping: http://{addr}/");

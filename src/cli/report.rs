@@ -37,7 +37,7 @@ pub struct ReportArgs {
 }
 
 /// Runs `sanping report`.
-pub fn run(state: &AppState, args: ReportArgs) -> anyhow::Result<()> {
+pub fn run(state: &AppState, args: ReportArgs, actor: &str) -> anyhow::Result<()> {
     let mut conn = state
         .pool
         .get()
@@ -58,6 +58,15 @@ pub fn run(state: &AppState, args: ReportArgs) -> anyhow::Result<()> {
         Some(path) => {
             std::fs::write(&path, bytes)
                 .with_context(|| format!("cannot write {}", path.display()))?;
+            let detail = format!(
+                "wave {} as {} to {}",
+                args.wave,
+                format!("{:?}", args.format).to_lowercase(),
+                path.display()
+            );
+            crate::db::write_tx(&mut conn, |conn| {
+                crate::auth::record(conn, actor, "report.export", &detail)
+            })?;
             println!("report of wave {} written to {}", args.wave, path.display());
         }
         None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,

@@ -61,7 +61,7 @@ fn report(file: &Path, result: Result<ImportReport, ImportError>) -> anyhow::Res
 }
 
 /// Runs a units command.
-pub fn units(state: &AppState, cmd: UnitsCommand) -> anyhow::Result<()> {
+pub fn units(state: &AppState, cmd: UnitsCommand, actor: &str) -> anyhow::Result<()> {
     let mut conn = state
         .pool
         .get()
@@ -70,7 +70,14 @@ pub fn units(state: &AppState, cmd: UnitsCommand) -> anyhow::Result<()> {
         UnitsCommand::Import { file } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            report(&file, import::units(&mut conn, &bytes))
+            let done = super::audited(
+                &mut conn,
+                actor,
+                "units.import",
+                |conn| import::units(conn, &bytes),
+                |r| format!("{}: {r}", file.display()),
+            );
+            report(&file, done)
         }
         UnitsCommand::List => {
             let all = units::all(&mut conn)?;
@@ -98,7 +105,7 @@ pub fn tree(all: &[units::Unit]) -> String {
 }
 
 /// Runs a people command.
-pub fn people(state: &AppState, cmd: PeopleCommand) -> anyhow::Result<()> {
+pub fn people(state: &AppState, cmd: PeopleCommand, actor: &str) -> anyhow::Result<()> {
     let mut conn = state
         .pool
         .get()
@@ -107,7 +114,14 @@ pub fn people(state: &AppState, cmd: PeopleCommand) -> anyhow::Result<()> {
         PeopleCommand::Import { file } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            report(&file, import::people(&mut conn, &bytes))
+            let done = super::audited(
+                &mut conn,
+                actor,
+                "people.import",
+                |conn| import::people(conn, &bytes),
+                |r| format!("{}: {r}", file.display()),
+            );
+            report(&file, done)
         }
         PeopleCommand::List => {
             let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();

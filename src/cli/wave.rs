@@ -95,6 +95,15 @@ pub enum WaveCommand {
         /// The wave id.
         wave: i32,
     },
+    /// Move an open wave's closing time later; a wave whose closing time has passed but
+    /// that is not closed yet takes answers again.
+    Extend {
+        /// The wave id.
+        wave: i32,
+        /// The new closing time, local ("YYYY-MM-DD HH:MM"); must lie in the future.
+        #[arg(long)]
+        closes: String,
+    },
     /// Publish the results of a closed wave (receipts become checkable).
     Publish {
         /// The wave id.
@@ -145,7 +154,7 @@ pub fn parse_local(s: &str) -> anyhow::Result<NaiveDateTime> {
 }
 
 /// Runs a wave command.
-pub fn run(state: &AppState, cmd: WaveCommand) -> anyhow::Result<()> {
+pub fn run(state: &AppState, cmd: WaveCommand, actor: &str) -> anyhow::Result<()> {
     let mut conn = state
         .pool
         .get()
@@ -164,6 +173,7 @@ pub fn run(state: &AppState, cmd: WaveCommand) -> anyhow::Result<()> {
             let keys = key_holders(holders, threshold, single_holder)?;
             create(
                 &mut conn,
+                actor,
                 &survey,
                 title,
                 scope,
@@ -178,11 +188,11 @@ pub fn run(state: &AppState, cmd: WaveCommand) -> anyhow::Result<()> {
             unchecked_keys,
         } => {
             require_checked_keys(&mut conn, wave, unchecked_keys)?;
-            open(state, &mut conn, wave, links.as_deref())?;
+            open(state, &mut conn, actor, wave, links.as_deref())?;
         }
         WaveCommand::CheckKey { wave, holder } => {
             let password = super::admin::read_secret(&format!("password of {holder}: "))?;
-            match crate::sealing::check_key(&mut conn, wave, &holder, &password, "cli")? {
+            match crate::sealing::check_key(&mut conn, wave, &holder, &password, actor)? {
                 crate::sealing::KeyCheck::AccountKey => println!(
                     "{holder}'s password unlocks their key; wave {wave}'s share will be sealed to it when the wave opens"
                 ),
@@ -191,13 +201,19 @@ pub fn run(state: &AppState, cmd: WaveCommand) -> anyhow::Result<()> {
                 }
             }
         }
-        WaveCommand::Unseal { wave, holders } => unseal(&mut conn, wave, holders)?,
+        WaveCommand::Unseal { wave, holders } => unseal(&mut conn, actor, wave, holders)?,
         WaveCommand::Remind {
             wave,
             min_days,
             max,
         } => {
-            let n = wave::remind(&mut conn, wave, min_days, max)?;
+            let n = super::audited(
+                &mut conn,
+                actor,
+                "wave.remind",
+                |conn| wave::remind(conn, wave, min_days, max),
+                |n| format!("wave {wave} {n} reminders queued"),
+            )?;
             println!(
                 "{n} reminder(s) queued for wave {wave}; each carries a new link and retires the old one"
             );
@@ -213,11 +229,31 @@ pub fn run(state: &AppState, cmd: WaveCommand) -> anyhow::Result<()> {
             println!("{n} invitation mail(s) queued for people added since wave {wave} opened");
         }
         WaveCommand::Close { wave } => {
-            wave::close(&mut conn, wave)?;
+            super::audited(
+                &mut conn,
+                actor,
+                "wave.close",
+                |conn| wave::close(conn, wave),
+                |()| format!("wave {wave} "),
+            )?;
             println!("wave {wave} is closed");
         }
+        WaveCommand::Extend { wave, closes } => {
+            let at = parse_local(&closes)?;
+            crate::deadline::extend(&mut conn, wave, at, actor)?;
+            println!(
+                "wave {wave} now closes at {}",
+                crate::web::respond::local_time(at)
+            );
+        }
         WaveCommand::Publish { wave } => {
-            wave::publish(&mut conn, wave)?;
+            super::audited(
+                &mut conn,
+                actor,
+                "wave.publish",
+                |conn| wave::publish(conn, wave),
+                |()| format!("wave {wave} "),
+            )?;
             println!(
                 "wave {wave} is published; receipts: {}/w/{wave}/receipts",
                 state.config.base_url
@@ -244,7 +280,13 @@ pub fn run(state: &AppState, cmd: WaveCommand) -> anyhow::Result<()> {
             count,
             out,
         } => {
-            let (w, u, tokens) = wave::slips(&mut conn, wave, &unit, count)?;
+            let (w, u, tokens) = super::audited(
+                &mut conn,
+                actor,
+                "wave.slips",
+                |conn| wave::slips(conn, wave, &unit, count),
+                |(_, u, _)| format!("wave {wave}: {count} slips for {}", u.code),
+            )?;
             let html = slips_html(state, &w.title, &u.name, &tokens)?;
             write_private(&out, html.as_bytes())?;
             println!(
@@ -255,7 +297,13 @@ pub fn run(state: &AppState, cmd: WaveCommand) -> anyhow::Result<()> {
         }
         WaveCommand::Verify { wave } => super::report::verify(state, wave)?,
         WaveCommand::PurgeTest { wave } => {
-            let (r, i) = wave::purge_test(&mut conn, wave)?;
+            let (r, i) = super::audited(
+                &mut conn,
+                actor,
+                "wave.purge",
+                |conn| wave::purge_test(conn, wave),
+                |(r, i)| format!("wave {wave} {r} responses, {i} invitations deleted"),
+            )?;
             println!(
                 "wave {wave}: {r} test response(s) and {i} invitation(s) deleted; it is a draft again"
             );
@@ -321,7 +369,12 @@ fn require_checked_keys(
     )
 }
 
-fn unseal(conn: &mut crate::db::DbConn, id: i32, holders: Vec<String>) -> anyhow::Result<()> {
+fn unseal(
+    conn: &mut crate::db::DbConn,
+    actor: &str,
+    id: i32,
+    holders: Vec<String>,
+) -> anyhow::Result<()> {
     let mut given = Vec::new();
     for name in holders {
         let password = super::admin::read_secret(&format!("password of {name}: "))?;
@@ -330,7 +383,7 @@ fn unseal(conn: &mut crate::db::DbConn, id: i32, holders: Vec<String>) -> anyhow
             password,
         });
     }
-    let done = crate::sealing::unseal(conn, id, &given, "cli")?;
+    let done = crate::sealing::unseal(conn, id, &given, actor)?;
     println!(
         "wave {id} is unsealed: {} answer sheet(s) opened and stored in random order; the sealed copies \
          and the key shares are deleted",
@@ -352,8 +405,13 @@ fn unseal(conn: &mut crate::db::DbConn, id: i32, holders: Vec<String>) -> anyhow
     Ok(())
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one per flag of `wave create`, plus the connection and the actor"
+)]
 fn create(
     conn: &mut crate::db::DbConn,
+    actor: &str,
     survey: &Path,
     title: String,
     scope: Option<String>,
@@ -373,7 +431,20 @@ fn create(
         holders,
         threshold,
     };
-    let id = wave::create(conn, &spec)?;
+    let id = super::audited(
+        conn,
+        actor,
+        "wave.create",
+        |conn| wave::create(conn, &spec),
+        |id| {
+            format!(
+                "wave {id}: {}; key holders {} (any {} unseal)",
+                spec.title,
+                spec.holders.join(", "),
+                spec.threshold
+            )
+        },
+    )?;
     println!("{id}");
     eprintln!("wave {id} created as a draft; open it with: sanping wave open {id}");
     Ok(())
@@ -382,18 +453,36 @@ fn create(
 fn open(
     state: &AppState,
     conn: &mut crate::db::DbConn,
+    actor: &str,
     id: i32,
     links: Option<&Path>,
 ) -> anyhow::Result<()> {
     let n = if let Some(links) = links {
-        let n = wave::open(conn, id, &state.config.base_url, |l| write_links(links, l))?;
+        let n = super::audited(
+            conn,
+            actor,
+            "wave.open",
+            |conn| wave::open(conn, id, &state.config.base_url, |l| write_links(links, l)),
+            |n| {
+                format!(
+                    "wave {id} {n} invitations, links written to {}",
+                    links.display()
+                )
+            },
+        )?;
         println!(
             "wave {id} is open: {n} invitation(s); links written to {}",
             links.display()
         );
         n
     } else {
-        let n = wave::open_by_email(conn, id)?;
+        let n = super::audited(
+            conn,
+            actor,
+            "wave.open",
+            |conn| wave::open_by_email(conn, id),
+            |n| format!("wave {id} {n} invitations queued"),
+        )?;
         println!(
             "wave {id} is open: {n} invitation mail(s) queued; `sanping serve` delivers them (or run `sanping mail send`)"
         );

@@ -128,7 +128,8 @@ pub struct AuditEntry {
     pub id: String,
     /// When (UTC).
     pub at: NaiveDateTime,
-    /// Who (username, or `cli` for the command line).
+    /// Who: a username, `cli:NAME` for the command line, `system` for the automatic
+    /// close, `anonymous` for a failed login.
     pub actor: String,
     /// What, e.g. `wave.open`.
     pub action: String,

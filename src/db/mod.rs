@@ -187,7 +187,7 @@ pub fn revert_all(conn: &mut DbConn) -> anyhow::Result<usize> {
 /// On SQLite it starts with `BEGIN IMMEDIATE`, taking the write lock up front: a deferred
 /// transaction that reads first and writes later fails with "database is locked" under
 /// concurrency instead of waiting. The closure stays typed on [`DbConn`], and nested
-/// `transaction` calls inside it become savepoints as usual.
+/// `transaction` (or `write_tx`) calls inside it become savepoints as usual.
 pub fn write_tx<T, E>(
     conn: &mut DbConn,
     f: impl FnOnce(&mut DbConn) -> Result<T, E>,
@@ -198,6 +198,14 @@ where
     let DbConn::Sqlite(inner) = conn else {
         return conn.transaction(f);
     };
+    // Inside a transaction already (a caller that audits in the same transaction): the
+    // write lock is held, so a savepoint is all it takes.
+    if <AnsiTransactionManager as TransactionManager<SqliteConnection>>::transaction_manager_status_mut(inner)
+        .transaction_depth()?
+        .is_some()
+    {
+        return conn.transaction(f);
+    }
     AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
     match f(conn) {
         Ok(value) => {

@@ -157,6 +157,23 @@ pub fn find_head(conn: &mut DbConn, id: i32) -> QueryResult<Option<WaveHead>> {
         .optional()
 }
 
+/// Open waves whose closing time is at or before `at`.
+pub fn overdue(conn: &mut DbConn, at: NaiveDateTime) -> QueryResult<Vec<i32>> {
+    waves::table
+        .filter(waves::state.eq("open"))
+        .filter(waves::closes_at.le(at))
+        .select(waves::id)
+        .order(waves::id.asc())
+        .load(conn)
+}
+
+/// Sets a wave's closing time.
+pub fn set_closes_at(conn: &mut DbConn, id: i32, at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(waves::table.find(id))
+        .set(waves::closes_at.eq(at))
+        .execute(conn)
+}
+
 /// Every wave, newest first.
 pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Wave>> {
     waves::table

@@ -34,6 +34,10 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
             aw::post().to(admin::waves::slips),
         )
         .route(
+            "/admin/waves/{id}/extend",
+            aw::post().to(admin::waves::extend),
+        )
+        .route(
             "/admin/waves/{id}/check-key",
             aw::post().to(admin::keys::check_key),
         )

@@ -3,7 +3,9 @@
 
 mod admin;
 mod assess;
+mod audit_trail;
 mod browser;
+mod deadlines;
 mod demo;
 mod faults;
 mod foundation;

@@ -89,6 +89,8 @@ pub struct AdminStrings {
     pub unchecked_warning: &'static str,
     pub unchecked_ok: &'static str,
     pub unchecked_refused: &'static str,
+    pub extend: &'static str,
+    pub extend_hint: &'static str,
 }
 
 /// 简体中文.
@@ -175,6 +177,8 @@ pub static ZH: AdminStrings = AdminStrings {
     unchecked_warning: "只有 {c} 位密钥保管人检查过自己的密钥，而开箱需要 {t} 位。尚未检查：{names}。若开放后有人的密码无法解开密钥，答卷可能永远无法开箱。",
     unchecked_ok: "我了解此风险，仍然开放",
     unchecked_refused: "开放前须有足够的密钥保管人检查密钥，或勾选“我了解此风险，仍然开放”。",
+    extend: "延长截止时间",
+    extend_hint: "新的截止时间（YYYY-MM-DD HH:MM），须晚于现在和原截止时间。到截止时间后测评自动结束。",
 };
 
 /// English.
@@ -261,6 +265,8 @@ pub static EN: AdminStrings = AdminStrings {
     unchecked_warning: "Only {c} key holder(s) have checked their key, and {t} are needed to unseal. Not checked yet: {names}. If their passwords turn out not to unlock their keys, the answers may never be unsealed.",
     unchecked_ok: "I understand the risk; open anyway",
     unchecked_refused: "Before opening, enough key holders must check their key, or tick “I understand the risk; open anyway”.",
+    extend: "Extend the closing time",
+    extend_hint: "The new closing time (YYYY-MM-DD HH:MM), later than now and than the current one. The wave closes by itself when it passes.",
 };
 
 /// The admin strings of a language.

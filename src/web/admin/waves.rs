@@ -117,6 +117,7 @@ struct WavePageData {
     rows: Vec<ProgressRow>,
     actions: Vec<(&'static str, &'static str)>,
     units: Vec<(String, String)>,
+    /// An organizer, a draft or open wave: slips, and moving the closing time later.
     can_slips: bool,
     results: bool,
     keys: KeysView,
@@ -480,4 +481,30 @@ pub async fn slips(
         ))
         .insert_header(("Cache-Control", "no-store"))
         .body(html))
+}
+
+/// `POST /admin/waves/{id}/extend`: move the closing time later (local "YYYY-MM-DD HH:MM"),
+/// audited as `wave.extend`. A time in the past, or not later than the current one, is
+/// refused with 400; a wave that is no longer open with 409.
+pub async fn extend(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+    id: aw::Path<i32>,
+    body: aw::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let session = require(&req, &state, Role::Organizer)?;
+    let fields = parse_form(&body).unwrap_or_default();
+    check_csrf(&session, &fields)?;
+    let id = id.into_inner();
+    let closes = crate::cli::wave::parse_local(&crate::web::form_field(&fields, "closes"))
+        .map_err(|e| AppError::BadRequest(format!("{e:#}")))?;
+    let user = session.user.clone();
+    blocking(&state, move |conn| {
+        crate::deadline::extend(conn, id, closes, &user).map_err(|e| match e {
+            wave::WaveError::Invalid(msg) => AppError::BadRequest(msg),
+            other => wave_error(other),
+        })
+    })
+    .await?;
+    Ok(see_other(&format!("/admin/waves/{id}")))
 }
