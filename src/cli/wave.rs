@@ -219,12 +219,12 @@ pub fn run(state: &AppState, cmd: WaveCommand, actor: &str) -> anyhow::Result<()
             );
         }
         WaveCommand::InviteAdded { wave } => {
-            let n = wave::invite_added(&mut conn, wave)?;
-            crate::auth::record(
+            let n = super::audited(
                 &mut conn,
-                "cli",
-                "wave.invite_added",
-                &format!("wave {wave} {n} invitations queued for people added since it opened"),
+                actor,
+                "wave.invite-added",
+                |conn| wave::invite_added(conn, wave),
+                |n| format!("wave {wave} {n} invitations queued for people added since it opened"),
             )?;
             println!("{n} invitation mail(s) queued for people added since wave {wave} opened");
         }

@@ -124,7 +124,7 @@ fn people_added_after_opening_are_listed_and_invited_only_when_asked() {
     let audited = sanping::db::accounts::audit_entries(&mut conn, 20)
         .unwrap()
         .iter()
-        .any(|e| e.action == "wave.invite_added");
+        .any(|e| e.action == "wave.invite-added");
     assert!(audited);
 }
 
