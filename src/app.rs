@@ -82,11 +82,12 @@ impl AppState {
 /// Binds the web server; the returned server runs when awaited.
 pub fn server(state: AppState) -> anyhow::Result<(actix_web::dev::Server, SocketAddr)> {
     let bind = state.config.bind.clone();
+    let https = state.config.base_url.starts_with("https://");
     let data = aw::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .wrap(web::security_headers())
+            .wrap(web::security_headers(https))
             .wrap(actix_web::middleware::from_fn(web::log::request_log))
             .configure(web::routes)
     })

@@ -122,6 +122,11 @@ pub fn create(conn: &mut DbConn, spec: &NewWaveSpec) -> Result<i32, WaveError> {
     if title.is_empty() {
         return Err(WaveError::Invalid("the title is empty".into()));
     }
+    if title.chars().any(char::is_control) {
+        return Err(WaveError::Invalid(
+            "the title contains a line break or another control character".into(),
+        ));
+    }
     if let Some(closes) = spec.closes_at
         && closes <= now()
     {

@@ -75,6 +75,7 @@ enum Command {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    quiet_on_closed_pipe();
     init_tracing();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -82,6 +83,42 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `sanping wave show 1 | head`: Rust ignores SIGPIPE, so `println!` panics once the reader
+/// is gone. That is no error of ours: end quietly, as a program killed by SIGPIPE would.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
+/// Text from the database made safe for a terminal: control characters (escape sequences,
+/// line breaks) are shown as `\u{…}` instead of being obeyed.
+pub fn printable(text: &str) -> String {
+    if text.chars().any(char::is_control) {
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    } else {
+        text.to_owned()
     }
 }
 

@@ -95,7 +95,13 @@ pub fn tree(all: &[units::Unit]) -> String {
     fn walk(all: &[units::Unit], parent: Option<&str>, depth: usize, out: &mut String) {
         for u in all.iter().filter(|u| u.parent.as_deref() == parent) {
             let kind = UnitKind::parse(&u.kind).map_or(u.kind.as_str(), |k| k.label());
-            *out += &format!("{}{} {} [{}]\n", "  ".repeat(depth), u.code, u.name, kind);
+            *out += &format!(
+                "{}{} {} [{}]\n",
+                "  ".repeat(depth),
+                super::printable(&u.code),
+                super::printable(&u.name),
+                kind
+            );
             walk(all, Some(&u.code), depth + 1, out);
         }
     }

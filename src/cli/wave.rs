@@ -268,7 +268,7 @@ pub fn run(state: &AppState, cmd: WaveCommand, actor: &str) -> anyhow::Result<()
                     w.state,
                     w.closes_at
                         .map_or_else(|| "-".into(), crate::web::respond::local_time),
-                    w.title,
+                    super::printable(&w.title),
                     if w.is_test { " [test]" } else { "" }
                 );
             }
@@ -502,7 +502,7 @@ fn show(conn: &mut crate::db::DbConn, id: i32) -> anyhow::Result<()> {
     println!(
         "wave {}: {}{}",
         w.id,
-        w.title,
+        super::printable(&w.title),
         if w.is_test { " [test]" } else { "" }
     );
     println!("  state:       {} ({})", st.as_str(), wave::state_label(&w));

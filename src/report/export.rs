@@ -137,10 +137,27 @@ pub fn csv(report: &WaveReport) -> anyhow::Result<Vec<u8>> {
         .from_writer(b"\xEF\xBB\xBF".to_vec());
     w.write_record(headers(compared))?;
     for r in &report.units {
-        w.write_record(cells(r, report.satisfaction_bar, compared))?;
+        let mut row = cells(r, report.satisfaction_bar, compared);
+        // Code, name and parent come from the organizer's CSV: never a live formula.
+        for i in [0, 1, 3] {
+            if let Some(cell) = row.get_mut(i) {
+                *cell = neutralize(cell);
+            }
+        }
+        w.write_record(row)?;
     }
     w.write_record([super::record_line(report)])?;
     Ok(w.into_inner()?)
+}
+
+/// A text cell a spreadsheet will not run: one that begins with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return gets a leading `'` (as OWASP recommends against CSV injection).
+pub fn neutralize(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
 }
 
 /// The JSON document: every figure per unit, per dimension and per item.

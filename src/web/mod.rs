@@ -93,8 +93,10 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
 /// The usual security headers on every response: a strict Content-Security-Policy (no
 /// scripts, no inline styles, nothing from elsewhere), no framing, no MIME sniffing, and no
 /// Referer — a respondent's URL carries their token and must not leak to another site.
-pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
-    actix_web::middleware::DefaultHeaders::new()
+/// Nothing is cached (pages carry tokens, results and personal data; static files say
+/// otherwise for themselves), and with an https base URL browsers are told to stay on https.
+pub fn security_headers(https: bool) -> actix_web::middleware::DefaultHeaders {
+    let headers = actix_web::middleware::DefaultHeaders::new()
         .add((
             "Content-Security-Policy",
             "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -104,6 +106,12 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
         .add(("Referrer-Policy", "no-referrer"))
         .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        .add(("Cache-Control", "no-store"));
+    if https {
+        headers.add(("Strict-Transport-Security", "max-age=31536000"))
+    } else {
+        headers
+    }
 }
 
 /// A query-string parameter, percent-decoded (`+` as space).

@@ -464,7 +464,6 @@ struct ReceiptsPage {
     layout: Layout,
     wave_title: String,
     published: bool,
-    closes: Option<String>,
     count: usize,
     codes: Vec<String>,
     query: String,
@@ -486,7 +485,8 @@ pub async fn receipts(
     let (wave, codes, record_hash) = aw::block(move || -> Result<_, AppError> {
         let mut conn = st.pool.get()?;
         let wave = crate::db::waves::find(&mut conn, id)?.ok_or(AppError::NotFound)?;
-        let published = crate::wave::State::parse(&wave.state) == crate::wave::State::Published;
+        let published = crate::wave::State::parse(&wave.state) == crate::wave::State::Published
+            && !wave.is_test;
         let codes = if published {
             respond::receipts(&mut conn, id)?
         } else {
@@ -500,25 +500,27 @@ pub async fn receipts(
         Ok((wave, codes, record))
     })
     .await??;
-    let published = crate::wave::State::parse(&wave.state) == crate::wave::State::Published;
+    // Only a published, real wave shows anything: not even the title of a draft, an open
+    // wave or a rehearsal.
+    let published =
+        crate::wave::State::parse(&wave.state) == crate::wave::State::Published && !wave.is_test;
     let found = (!query.trim().is_empty() && published)
         .then(|| token::normalize_receipt(&query).is_some_and(|q| codes.binary_search(&q).is_ok()));
     let t = super::i18n::strings(lang);
     let ctx = ReceiptsPage {
         layout: Layout::new(lang, t.receipts_title, &format!("/w/{id}/receipts")),
-        wave_title: wave.title,
+        wave_title: if published { wave.title } else { String::new() },
         published,
-        closes: wave.closes_at.map(local_time),
         count: codes.len(),
         codes,
         query,
         found,
         record_hash,
     };
-    page(
-        &state.templates,
-        StatusCode::OK,
-        "pages/respond/receipts",
-        &ctx,
-    )
+    let status = if published {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    page(&state.templates, status, "pages/respond/receipts", &ctx)
 }

@@ -10,6 +10,7 @@ mod demo;
 mod faults;
 mod foundation;
 mod fuzz;
+mod hardening;
 mod keys_console;
 mod mail;
 mod record;

@@ -224,11 +224,21 @@ pub async fn logout(
     Ok(res)
 }
 
+/// Whether `target` is a path on this site: it starts with one `/`, and has no backslash
+/// (browsers read `/\\host` as `//host`, another origin) and no control character (a CR or
+/// LF would end the Location header).
+fn is_local_path(target: &str) -> bool {
+    let mut chars = target.chars();
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/'))
+        && !target.chars().any(|c| c == '\\' || c.is_control())
+}
+
 /// `GET /lang/{zh|en}?back=…`: remembers the language in a cookie and goes back.
 pub async fn set_lang(req: HttpRequest, code: aw::Path<String>) -> HttpResponse {
     let lang = Lang::from_param(Some(&code));
     let back = super::query_param(&req, "back")
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .filter(|b| is_local_path(b))
         .unwrap_or_else(|| "/".to_owned());
     let cookie = Cookie::build(
         super::home::LANG_COOKIE,

@@ -407,31 +407,34 @@ pub async fn act(
         }
     }
     let user = session.user.clone();
+    // The change and its audit entry in one transaction (a nested `write_tx` is a savepoint).
     let done = blocking(&state, move |conn| {
-        let result = match action.as_str() {
-            "open" => wave::open_by_email(conn, id).map(|n| format!("{n} invitations queued")),
-            "remind" => wave::remind(conn, id, 0, 2).map(|n| format!("{n} reminders queued")),
-            "invite-added" => wave::invite_added(conn, id)
-                .map(|n| format!("{n} invitations queued for people added since it opened")),
-            "close" => wave::close(conn, id).map(|()| String::new()),
-            "publish" => wave::publish(conn, id).map(|()| String::new()),
-            "purge" => wave::purge_test(conn, id)
-                .map(|(r, i)| format!("{r} responses, {i} invitations deleted")),
-            other => return Err(AppError::BadRequest(format!("unknown action \"{other}\""))),
-        };
-        match result {
-            Ok(detail) => {
-                auth::record(
-                    conn,
-                    &user,
-                    &format!("wave.{action}"),
-                    &format!("wave {id} {detail}{note}"),
-                )?;
-                Ok(Ok(()))
+        crate::db::write_tx(conn, |conn| {
+            let result = match action.as_str() {
+                "open" => wave::open_by_email(conn, id).map(|n| format!("{n} invitations queued")),
+                "remind" => wave::remind(conn, id, 0, 2).map(|n| format!("{n} reminders queued")),
+                "invite-added" => wave::invite_added(conn, id)
+                    .map(|n| format!("{n} invitations queued for people added since it opened")),
+                "close" => wave::close(conn, id).map(|()| String::new()),
+                "publish" => wave::publish(conn, id).map(|()| String::new()),
+                "purge" => wave::purge_test(conn, id)
+                    .map(|(r, i)| format!("{r} responses, {i} invitations deleted")),
+                other => return Err(AppError::BadRequest(format!("unknown action \"{other}\""))),
+            };
+            match result {
+                Ok(detail) => {
+                    auth::record(
+                        conn,
+                        &user,
+                        &format!("wave.{action}"),
+                        &format!("wave {id} {detail}{note}"),
+                    )?;
+                    Ok(Ok(()))
+                }
+                Err(wave::WaveError::Db(e)) => Err(e.into()),
+                Err(e) => Ok(Err(e.to_string())),
             }
-            Err(wave::WaveError::Db(e)) => Err(e.into()),
-            Err(e) => Ok(Err(e.to_string())),
-        }
+        })
     })
     .await?;
     match done {

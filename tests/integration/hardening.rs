@@ -1,0 +1,192 @@
+//! Hostile clients and odd data: redirects stay on the site, nothing sensitive is cached,
+//! receipts show nothing before publication, exports run no formula, the CLI survives a
+//! closed pipe and never prints control characters from the data.
+
+use std::io::Read as _;
+
+use crate::support::{self, Server, TestDb};
+
+fn location(url: &str) -> (u16, String) {
+    let res = support::client().get(url).call().expect("GET");
+    let to = res
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (res.status().as_u16(), to)
+}
+
+#[test]
+fn the_language_switch_redirects_only_to_paths_of_this_site() {
+    let db = TestDb::new();
+    let server = Server::start(db.state());
+    for (back, expected) in [
+        ("/admin", "/admin"),
+        ("/%5Cevil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("/x%0D%0ASet-Cookie:%20a=b", "/"),
+    ] {
+        let (status, to) = location(&server.url(&format!("/lang/en?back={back}")));
+        assert_eq!((status, to.as_str()), (303, expected), "back={back}");
+    }
+}
+
+#[test]
+fn pages_are_never_cached_and_https_installations_send_hsts() {
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let (_, links) = support::open_wave(&state, "liuhao.toml", None, false);
+    let server = Server::start(state.clone());
+    let header = |path: &str, name: &str| {
+        let res = support::client().get(&server.url(path)).call().unwrap();
+        res.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let form = support::path_of(&links[0].url);
+    for path in [form.as_str(), "/admin/login", "/", "/w/1/receipts"] {
+        assert_eq!(
+            header(path, "cache-control").as_deref(),
+            Some("no-store"),
+            "{path}"
+        );
+        assert_eq!(header(path, "strict-transport-security"), None);
+    }
+    assert_eq!(
+        header("/static/style.css", "cache-control").as_deref(),
+        Some("public, max-age=3600")
+    );
+    let mut https = state;
+    let mut config = (*https.config).clone();
+    config.bind = format!("127.0.0.1:{}", support::free_port());
+    config.base_url = "https://pj.example.edu".into();
+    https.config = std::sync::Arc::new(config);
+    let (addr, handle) = sanping::app::spawn(https).unwrap();
+    let res = support::client()
+        .get(&format!("http://{addr}/"))
+        .call()
+        .unwrap();
+    assert!(res.headers().get("strict-transport-security").is_some());
+    drop(handle.stop(false));
+}
+
+#[test]
+fn receipts_show_nothing_of_a_wave_that_is_not_published_or_is_a_rehearsal() {
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let draft = support::create_wave(&state, "liuhao.toml", None, false);
+    let mut conn = state.pool.get().unwrap();
+    diesel::RunQueryDsl::execute(
+        diesel::update(diesel::QueryDsl::find(
+            sanping::db::schema::waves::table,
+            draft,
+        ))
+        .set(diesel::ExpressionMethods::eq(
+            sanping::db::schema::waves::title,
+            "秘密草稿标题",
+        )),
+        &mut *conn,
+    )
+    .unwrap();
+    let (rehearsal, _) = support::open_wave(&state, "liuhao.toml", None, true);
+    support::close_and_unseal(&mut conn, rehearsal).unwrap();
+    sanping::wave::publish(&mut conn, rehearsal).unwrap();
+    let (real, _) = support::open_wave(&state, "liuhao.toml", None, false);
+    support::close_and_unseal(&mut conn, real).unwrap();
+    sanping::wave::publish(&mut conn, real).unwrap();
+    let server = Server::start(state.clone());
+    let (status, page) = support::get(&server.url(&format!("/w/{draft}/receipts")));
+    assert!(
+        status == 404 && !page.contains("秘密草稿标题"),
+        "{status} {page}"
+    );
+    let (status, page) = support::get(&server.url(&format!("/w/{rehearsal}/receipts")));
+    assert!(status == 404 && !page.contains("2026年度测评"), "{status}");
+    let (status, page) = support::get(&server.url(&format!("/w/{real}/receipts")));
+    assert!(status == 200 && page.contains("2026年度测评"), "{status}");
+}
+
+#[test]
+fn csv_exports_run_no_formula_from_a_unit_name() {
+    let db = TestDb::new();
+    let state = db.state();
+    let mut conn = state.pool.get().unwrap();
+    sanping::import::units(
+        &mut conn,
+        "code,name,kind,parent\nU,校党委,committee,\n@X,=HYPERLINK(\"http://evil\"),branch,U\nB,+1+2,branch,U\n"
+            .as_bytes(),
+    )
+    .unwrap();
+    drop(conn);
+    let wave = support::create_wave(&state, "liuhao.toml", None, false);
+    let mut conn = state.pool.get().unwrap();
+    sanping::wave::open(&mut conn, wave, "http://x", |_| Ok(())).unwrap();
+    support::close_and_unseal(&mut conn, wave).unwrap();
+    let report = sanping::report::build(&mut conn, wave, None).unwrap();
+    let csv = String::from_utf8(sanping::report::export::csv(&report).unwrap()).unwrap();
+    assert!(csv.contains("'@X,\"'=HYPERLINK"), "{csv}");
+    assert!(csv.contains("B,'+1+2"), "{csv}");
+    for line in csv.lines().skip(1) {
+        for cell in line.split(',').take(4) {
+            let cell = cell.trim_matches('"');
+            assert!(!cell.starts_with(['=', '+', '@']), "live formula in {line}");
+        }
+    }
+}
+
+#[test]
+fn the_cli_survives_a_closed_pipe_and_prints_no_control_characters() {
+    let db = TestDb::new();
+    let state = db.state();
+    let mut conn = state.pool.get().unwrap();
+    let mut units = String::from("code,name,kind,parent\nU,校党委,committee,\n");
+    for i in 0..3000 {
+        units.push_str(&format!(
+            "B{i},第{i}个党支部（名字长一些以便填满管道缓冲区）,branch,U\n"
+        ));
+    }
+    sanping::import::units(&mut conn, units.as_bytes()).unwrap();
+    // A name with an escape sequence, as if written by another tool.
+    diesel::RunQueryDsl::execute(
+        diesel::update(diesel::QueryDsl::find(
+            sanping::db::schema::units::table,
+            "B1",
+        ))
+        .set(diesel::ExpressionMethods::eq(
+            sanping::db::schema::units::name,
+            "坏\u{1b}[2J名字",
+        )),
+        &mut *conn,
+    )
+    .unwrap();
+    drop(conn);
+    let out = support::bin()
+        .env("DATABASE_URL", db.url())
+        .args(["units", "list"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains('\u{1b}') && text.contains("坏\\u{1b}[2J名字"));
+    // The reader goes away after the first bytes, as `| head -1` does.
+    let mut child = support::bin()
+        .env("DATABASE_URL", db.url())
+        .args(["units", "list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
