@@ -190,17 +190,7 @@ pub fn run(state: &AppState, cmd: WaveCommand, actor: &str) -> anyhow::Result<()
             require_checked_keys(&mut conn, wave, unchecked_keys)?;
             open(state, &mut conn, actor, wave, links.as_deref())?;
         }
-        WaveCommand::CheckKey { wave, holder } => {
-            let password = super::admin::read_secret(&format!("password of {holder}: "))?;
-            match crate::sealing::check_key(&mut conn, wave, &holder, &password, actor)? {
-                crate::sealing::KeyCheck::AccountKey => println!(
-                    "{holder}'s password unlocks their key; wave {wave}'s share will be sealed to it when the wave opens"
-                ),
-                crate::sealing::KeyCheck::Share => {
-                    println!("{holder}'s password unlocks their share of wave {wave}'s key");
-                }
-            }
-        }
+        WaveCommand::CheckKey { wave, holder } => check_key(&mut conn, actor, wave, &holder)?,
         WaveCommand::Unseal { wave, holders } => unseal(&mut conn, actor, wave, holders)?,
         WaveCommand::Remind {
             wave,
@@ -367,6 +357,24 @@ fn require_checked_keys(
         "only {confirmed} of wave {id}'s key holders have checked their key, and {need} are needed to unseal it; \
          ask each to run `sanping wave check-key {id} --holder NAME`, or open anyway with --unchecked-keys"
     )
+}
+
+fn check_key(
+    conn: &mut crate::db::DbConn,
+    actor: &str,
+    wave: i32,
+    holder: &str,
+) -> anyhow::Result<()> {
+    let password = super::admin::read_secret(&format!("password of {holder}: "))?;
+    match crate::sealing::check_key(conn, wave, holder, &password, actor)? {
+        crate::sealing::KeyCheck::AccountKey => println!(
+            "{holder}'s password unlocks their key; wave {wave}'s share will be sealed to it when the wave opens"
+        ),
+        crate::sealing::KeyCheck::Share => {
+            println!("{holder}'s password unlocks their share of wave {wave}'s key");
+        }
+    }
+    Ok(())
 }
 
 fn unseal(
