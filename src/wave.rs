@@ -293,6 +293,8 @@ pub fn assignments<'a>(
 /// units, each target unit's secretaries for its self-assessment, and each committee member
 /// once for the scoring sheet of all units (their invitation carries their own unit).
 fn invitees(conn: &mut DbConn, id: i32) -> Result<Vec<(Person, String, StepKind)>, WaveError> {
+    // A second process opening the same wave waits here, then finds it open.
+    waves::hold_exclusive(conn, id)?;
     let wave = get(conn, id)?;
     require(&wave, State::Draft, "opening")?;
     if let Some(closes) = wave.closes_at
@@ -379,6 +381,7 @@ pub fn roster_changes(conn: &mut DbConn, id: i32) -> Result<RosterChanges, WaveE
 /// [`roster_changes`]), in one transaction. Returns how many invitations were queued.
 pub fn invite_added(conn: &mut DbConn, id: i32) -> Result<usize, WaveError> {
     db::write_tx(conn, |conn| {
+        waves::hold_exclusive(conn, id)?;
         let wave = get(conn, id)?;
         require(&wave, State::Open, "inviting people added since it opened")?;
         let at = now();
@@ -532,6 +535,9 @@ pub fn open(
 /// worker mints a new token for it, which retires the old link. Returns how many.
 pub fn remind(conn: &mut DbConn, id: i32, min_days: u32, max: u32) -> Result<usize, WaveError> {
     db::write_tx(conn, |conn| {
+        // Two reminders at once (two organizers, two processes): the second waits, then
+        // sees the first one's mails pending and queues none.
+        waves::hold_exclusive(conn, id)?;
         let wave = get(conn, id)?;
         require(&wave, State::Open, "reminding")?;
         let cutoff = now() - chrono::Duration::days(i64::from(min_days));

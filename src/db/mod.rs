@@ -148,8 +148,17 @@ pub fn pool(target: &DbTarget, size: u32, timeout: Duration) -> anyhow::Result<P
     if let DbTarget::Sqlite(path) = target {
         let mut conn = SqliteConnection::establish(path)
             .with_context(|| format!("cannot open SQLite file {path}"))?;
-        conn.batch_execute("PRAGMA journal_mode = WAL;")
-            .with_context(|| format!("cannot switch {path} to WAL"))?;
+        // Another process starting at the same moment may hold the file for an instant.
+        let mut tries = 0;
+        while let Err(e) =
+            conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")
+        {
+            tries += 1;
+            if tries >= 50 {
+                return Err(e).with_context(|| format!("cannot switch {path} to WAL"));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
     let manager = Manager {
         target: target.clone(),
@@ -162,14 +171,23 @@ pub fn pool(target: &DbTarget, size: u32, timeout: Duration) -> anyhow::Result<P
         .with_context(|| format!("cannot connect to the {} database", target.backend()))
 }
 
-/// Runs the pending migrations of the connection's backend.
+/// Runs the pending migrations of the connection's backend, all in one transaction that
+/// first takes the database's migration lock (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a
+/// transaction-scoped advisory lock, so it also works behind pgbouncer). Several processes
+/// starting together on an empty database take turns: the first migrates, the others then
+/// find nothing pending.
 pub fn migrate(conn: &mut DbConn) -> anyhow::Result<usize> {
-    let done = match conn {
-        DbConn::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
-        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
-    }
-    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-    Ok(done.len())
+    write_tx(conn, |conn| {
+        let done = match conn {
+            DbConn::Postgresql(c) => {
+                diesel::sql_query("SELECT pg_advisory_xact_lock(21328, -1)").execute(c)?;
+                c.run_pending_migrations(POSTGRES_MIGRATIONS)
+            }
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        }
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        Ok(done.len())
+    })
 }
 
 /// Reverts every migration (used by the migration guard tests).

@@ -190,3 +190,82 @@ fn the_cli_survives_a_closed_pipe_and_prints_no_control_characters() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// Starts `sanping ARGS` on `db` `n` times at once and returns each run's success and output.
+fn at_once(db: &TestDb, n: usize, args: &[&str]) -> Vec<(bool, String)> {
+    let children: Vec<std::process::Child> = (0..n)
+        .map(|_| {
+            support::bin()
+                .env("DATABASE_URL", db.url())
+                .args(args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned()
+                    + &String::from_utf8_lossy(&out.stderr),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn processes_started_together_on_an_empty_database_all_migrate() {
+    let db = TestDb::new();
+    for (ok, out) in at_once(&db, 3, &["migrate"]) {
+        assert!(ok, "{out}");
+    }
+    // And the schema is whole.
+    let state = db.state();
+    let mut conn = state.pool.get().unwrap();
+    assert!(
+        sanping::db::tables_and_columns(&mut conn)
+            .unwrap()
+            .contains_key("wave_records")
+    );
+}
+
+#[test]
+fn two_processes_opening_or_reminding_one_wave_at_once_do_it_once() {
+    use diesel::prelude::*;
+    use sanping::db::schema::outbox;
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_members_only(&state);
+    let wave = support::create_wave(&state, "liuhao.toml", None, false);
+    let id = wave.to_string();
+    let results = at_once(&db, 2, &["wave", "open", &id, "--unchecked-keys"]);
+    let opened = results.iter().filter(|(ok, _)| *ok).count();
+    assert_eq!(opened, 1, "{results:?}");
+    let refused = &results.iter().find(|(ok, _)| !*ok).unwrap().1;
+    assert!(refused.contains("is open"), "a clear refusal: {refused}");
+    let mut conn = state.pool.get().unwrap();
+    let invited = support::stored_invitations(&mut conn, wave);
+    assert!(invited > 0);
+    // As if every invitation had been mailed a day ago.
+    diesel::update(outbox::table)
+        .set((
+            outbox::state.eq("sent"),
+            outbox::sent_at.eq(Some(
+                chrono::Utc::now().naive_utc() - chrono::Duration::days(1),
+            )),
+        ))
+        .execute(&mut *conn)
+        .unwrap();
+    let results = at_once(&db, 2, &["wave", "remind", &id]);
+    assert!(results.iter().all(|(ok, _)| *ok), "{results:?}");
+    let reminders: i64 = outbox::table
+        .filter(outbox::kind.eq("reminder"))
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(reminders, invited, "one reminder per invitation, not two");
+}
