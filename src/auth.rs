@@ -237,7 +237,7 @@ pub fn unlock(
     let user = accounts::find_user(conn, username)?
         .ok_or_else(|| KeyError::NoAccount(username.to_owned()))?;
     let mut wrong = || -> Result<seal::SecretKey, KeyError> {
-        db::write_tx(conn, |conn| fail(conn, &throttle_key))?;
+        db::write_tx(conn, |conn| fail(conn, &throttle_key, FREE_FAILURES))?;
         Err(KeyError::WrongPassword(username.to_owned()))
     };
     if let Some(wrapped) = user.wrapped_key() {
@@ -261,42 +261,70 @@ fn locked(conn: &mut DbConn, key: &str) -> diesel::QueryResult<Option<NaiveDateT
     Ok(accounts::throttle(conn, key)?.and_then(|(_, until)| (until > now()).then_some(until)))
 }
 
-fn fail(conn: &mut DbConn, key: &str) -> diesel::QueryResult<()> {
-    let failures = accounts::throttle(conn, key)?.map_or(0, |(f, _)| f) + 1;
-    let until = if failures > FREE_FAILURES {
-        let secs = (30i64 << (failures - FREE_FAILURES - 1).min(5)).min(900);
-        now() + chrono::Duration::seconds(secs)
-    } else {
-        now()
-    };
-    accounts::set_throttle(conn, key, failures, until)?;
-    Ok(())
+/// Counts one failure (or, for a login, one attempt) against `key`, atomically (an upsert:
+/// parallel attempts in several processes each count), and once more than `free` have
+/// failed locks the key for twice as long as the last time (30 s, 1 min, … at most 15 min).
+/// Returns the time until which the key is now locked, if this one went past `free`.
+fn fail(conn: &mut DbConn, key: &str, free: i32) -> diesel::QueryResult<Option<NaiveDateTime>> {
+    let failures = accounts::count_failure(conn, key, now())?;
+    if failures <= free {
+        return Ok(None);
+    }
+    let secs = (30i64 << (failures - free - 1).min(5)).min(900);
+    let until = now() + chrono::Duration::seconds(secs);
+    accounts::lock_until(conn, key, until)?;
+    Ok(Some(until))
 }
 
-/// Checks a login; throttled per account and per client address.
+/// Failed attempts a pair (account, address) has before delays start.
+const PAIR_FREE: i32 = FREE_FAILURES;
+/// Failed attempts an address has, over all accounts, before delays start: a campus NAT
+/// holds many people, so this is much higher than a pair's.
+const ADDR_FREE: i32 = 50;
+
+/// An argon2 hash of nothing anyone will type: checked for an unknown name, so that a
+/// login takes as long whether the name exists or not.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password(&token::random_id()).expect("argon2 hashes"))
+}
+
+/// Checks a login, throttled per (account, address) and, more loosely, per address: a
+/// stranger's guesses never lock the owner out from an address that has not failed, and a
+/// success clears only its own pair. Each attempt is counted before its password is
+/// checked, so of many parallel guesses only the allowed few are ever answered; an unknown
+/// name costs the same argon2 work as a known one.
 pub fn login(
     conn: &mut DbConn,
     username: &str,
     password: &str,
     address: &str,
 ) -> Result<(String, Role), LoginError> {
-    let user_key = format!("user:{username}");
+    let pair_key = format!("pair:{username}|{address}");
     let addr_key = format!("addr:{address}");
-    let user = db::write_tx(conn, |conn| -> Result<Option<User>, LoginError> {
-        for key in [&user_key, &addr_key] {
+    // Ok(Err(..)): refused, with the attempt's count committed.
+    let user = db::write_tx(conn, |conn| -> Result<Result<_, LoginError>, LoginError> {
+        for key in [&pair_key, &addr_key] {
             if let Some(until) = locked(conn, key)? {
-                return Err(LoginError::Locked(until));
+                return Ok(Err(LoginError::Locked(until)));
             }
         }
-        Ok(accounts::find_user(conn, username)?)
-    })?;
+        let over_pair = fail(conn, &pair_key, PAIR_FREE)?;
+        let over_addr = fail(conn, &addr_key, ADDR_FREE)?;
+        if let Some(until) = over_pair.or(over_addr) {
+            return Ok(Err(LoginError::Locked(until)));
+        }
+        Ok(Ok(accounts::find_user(conn, username)?))
+    })??;
     // Verify outside the transaction: argon2 is slow on purpose and must not hold the lock.
-    let ok = user.as_ref().is_some_and(|u| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), u.password_hash.as_str())
-            .is_ok()
-    });
-    // The failure is recorded in a transaction that commits (an Err would roll it back).
+    let hash = user
+        .as_ref()
+        .map_or(decoy_hash(), |u| u.password_hash.as_str());
+    let verified = Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok();
+    let ok = user.is_some() && verified;
+    // The outcome is recorded in a transaction that commits (an Err would roll it back).
     db::write_tx(
         conn,
         |conn| -> Result<Result<(String, Role), LoginError>, LoginError> {
@@ -307,16 +335,15 @@ pub fn login(
                     let (public_key, wrapped) = new_account_key(password);
                     accounts::set_key(conn, &u.username, &public_key, &wrapped)?;
                 }
-                accounts::clear_throttle(conn, &user_key)?;
-                accounts::clear_throttle(conn, &addr_key)?;
+                // The attempt counted up front was no failure.
+                accounts::clear_throttle(conn, &pair_key)?;
+                accounts::uncount_failure(conn, &addr_key)?;
                 record(conn, &u.username, "login", address)?;
                 Ok(Ok((
                     u.username.clone(),
                     Role::parse(&u.role).unwrap_or(Role::Viewer),
                 )))
             } else {
-                fail(conn, &user_key)?;
-                fail(conn, &addr_key)?;
                 // The name as typed, cut short: it is whatever a stranger sent.
                 let tried: String = username.chars().take(64).collect();
                 record(

@@ -98,20 +98,52 @@ pub fn throttle(conn: &mut DbConn, key: &str) -> QueryResult<Option<(i32, NaiveD
         .optional()
 }
 
-/// Stores a throttle entry.
-pub fn set_throttle(
-    conn: &mut DbConn,
-    key: &str,
-    failures: i32,
-    until: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::delete(login_throttle::table.find(key)).execute(conn)?;
-    diesel::insert_into(login_throttle::table)
-        .values((
-            login_throttle::key.eq(key),
-            login_throttle::failures.eq(failures),
-            login_throttle::locked_until.eq(until),
-        ))
+/// Counts one failure against a throttle key in one atomic statement (an upsert, so two
+/// processes counting at once both count) and returns the failures so far.
+pub fn count_failure(conn: &mut DbConn, key: &str, at: NaiveDateTime) -> QueryResult<i32> {
+    use diesel::sql_types::{Integer, Text, Timestamp};
+    #[derive(QueryableByName)]
+    struct Failures {
+        #[diesel(sql_type = Integer)]
+        failures: i32,
+    }
+    let sql = |p: [&str; 2]| {
+        format!(
+            "INSERT INTO login_throttle (key, failures, locked_until) VALUES ({}, 1, {}) \
+             ON CONFLICT (key) DO UPDATE SET failures = login_throttle.failures + 1 \
+             RETURNING failures",
+            p[0], p[1]
+        )
+    };
+    let row: Failures = match conn {
+        DbConn::Sqlite(c) => diesel::sql_query(sql(["?", "?"]))
+            .bind::<Text, _>(key)
+            .bind::<Timestamp, _>(at)
+            .get_result(c)?,
+        DbConn::Postgresql(c) => diesel::sql_query(sql(["$1", "$2"]))
+            .bind::<Text, _>(key)
+            .bind::<Timestamp, _>(at)
+            .get_result(c)?,
+    };
+    Ok(row.failures)
+}
+
+/// Takes back one counted failure (a login counted before its password was checked, which
+/// turned out right).
+pub fn uncount_failure(conn: &mut DbConn, key: &str) -> QueryResult<usize> {
+    diesel::update(
+        login_throttle::table
+            .find(key)
+            .filter(login_throttle::failures.gt(0)),
+    )
+    .set(login_throttle::failures.eq(login_throttle::failures - 1))
+    .execute(conn)
+}
+
+/// Refuses logins for a throttle key until `until`.
+pub fn lock_until(conn: &mut DbConn, key: &str, until: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(login_throttle::table.find(key))
+        .set(login_throttle::locked_until.eq(until))
         .execute(conn)
 }
 

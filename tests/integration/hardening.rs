@@ -269,3 +269,102 @@ fn two_processes_opening_or_reminding_one_wave_at_once_do_it_once() {
         .unwrap();
     assert_eq!(reminders, invited, "one reminder per invitation, not two");
 }
+
+fn attempt(state: &sanping::app::AppState, user: &str, password: &str, addr: &str) -> &'static str {
+    let mut conn = state.pool.get().unwrap();
+    match sanping::auth::login(&mut conn, user, password, addr) {
+        Ok(_) => "ok",
+        Err(sanping::auth::LoginError::Wrong) => "wrong",
+        Err(sanping::auth::LoginError::Locked(_)) => "locked",
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn a_strangers_guesses_never_lock_the_owner_out_from_another_address() {
+    let db = TestDb::new();
+    let state = db.state();
+    let mut conn = state.pool.get().unwrap();
+    sanping::auth::add_user(
+        &mut conn,
+        "org",
+        sanping::auth::Role::Organizer,
+        "organizer-pass",
+    )
+    .unwrap();
+    drop(conn);
+    for _ in 0..5 {
+        assert_eq!(attempt(&state, "org", "guess", "10.0.0.1"), "wrong");
+    }
+    assert_eq!(attempt(&state, "org", "guess", "10.0.0.1"), "locked");
+    assert_eq!(
+        attempt(&state, "org", "organizer-pass", "10.0.0.1"),
+        "locked"
+    );
+    assert_eq!(
+        attempt(&state, "org", "organizer-pass", "10.0.0.2"),
+        "ok",
+        "the owner, from an address that has not failed"
+    );
+}
+
+#[test]
+fn an_address_guessing_many_names_is_slowed_and_a_success_does_not_reset_it() {
+    let db = TestDb::new();
+    let state = db.state();
+    let mut conn = state.pool.get().unwrap();
+    sanping::auth::add_user(&mut conn, "v", sanping::auth::Role::Viewer, "viewer-pass").unwrap();
+    drop(conn);
+    for n in 0..30 {
+        assert_eq!(
+            attempt(&state, &format!("n{n}"), "guess", "10.0.0.3"),
+            "wrong"
+        );
+    }
+    assert_eq!(attempt(&state, "v", "viewer-pass", "10.0.0.3"), "ok");
+    for n in 30..50 {
+        assert_eq!(
+            attempt(&state, &format!("n{n}"), "guess", "10.0.0.3"),
+            "wrong"
+        );
+    }
+    assert_eq!(
+        attempt(&state, "n50", "guess", "10.0.0.3"),
+        "locked",
+        "the viewer's login did not reset the address's count"
+    );
+}
+
+#[test]
+fn parallel_guesses_are_counted_atomically_and_only_five_are_answered() {
+    let db = TestDb::new();
+    let state = db.state();
+    let mut conn = state.pool.get().unwrap();
+    sanping::auth::add_user(
+        &mut conn,
+        "org",
+        sanping::auth::Role::Organizer,
+        "organizer-pass",
+    )
+    .unwrap();
+    drop(conn);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(30));
+    let outcomes: Vec<&str> = (0..30)
+        .map(|_| {
+            let (state, barrier) = (state.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                attempt(&state, "org", "guess", "10.0.0.9")
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == "wrong").count(),
+        5,
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes.iter().filter(|o| **o == "locked").count(), 25);
+}
