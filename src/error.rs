@@ -29,6 +29,10 @@ pub enum AppError {
     /// The state of the data does not allow the action; the message says why.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Well-formed, but holds what cannot be accepted (e.g. a control character); the
+    /// message says what.
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
     /// No database connection in time, or the database is down.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -78,6 +82,7 @@ impl ResponseError for AppError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -102,6 +107,7 @@ impl ResponseError for AppError {
             Self::Unauthorized => ("请先登录", "Please log in"),
             Self::Forbidden => ("没有权限", "Your role does not allow this"),
             Self::Conflict(_) => ("无法执行", "This cannot be done now"),
+            Self::Unprocessable(_) => ("无法接受的输入", "This input cannot be accepted"),
             Self::Unavailable(_) => (
                 // The database may have gone away just after storing an answer sheet and
                 // before saying so: then the link says "already submitted" on the retry.
@@ -119,7 +125,7 @@ impl ResponseError for AppError {
         }
         // Our own explanations (never a database's) are shown to the person.
         let detail = match self {
-            Self::BadRequest(d) | Self::Conflict(d) => {
+            Self::BadRequest(d) | Self::Conflict(d) | Self::Unprocessable(d) => {
                 format!("<p class=\"notice\">{}</p>", handlebars::html_escape(d))
             }
             _ => String::new(),

@@ -216,6 +216,14 @@ fn read_table(bytes: &[u8], columns: &[&'static str], errors: &mut Vec<RowError>
         let mut ok = true;
         for &(col, i) in &index {
             if let Ok(v) = std::str::from_utf8(&record[i]) {
+                // Names say so in their own words (a line break from Excel is common).
+                if col != "name" && v.chars().any(char::is_control) {
+                    errors.push(RowError {
+                        line,
+                        message: format!("column \"{col}\" contains a control character"),
+                    });
+                    ok = false;
+                }
                 row.insert(col, v.trim().to_owned());
             } else {
                 errors.push(RowError {

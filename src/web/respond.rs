@@ -333,7 +333,8 @@ pub async fn show(
 }
 
 /// Decodes an `application/x-www-form-urlencoded` body strictly: invalid percent-encoding
-/// or UTF-8 is an error rather than silently replaced characters.
+/// or UTF-8, or a control character other than tab and line breaks, is an error rather than
+/// silently replaced characters.
 pub fn parse_form(body: &[u8]) -> Option<Vec<(String, String)>> {
     let decode = |s: &[u8]| -> Option<String> {
         let plus: Vec<u8> = s
@@ -345,13 +346,19 @@ pub fn parse_form(body: &[u8]) -> Option<Vec<(String, String)>> {
             .ok()
             .map(std::borrow::Cow::into_owned)
     };
+    // No control character but tab and line breaks: a NUL cannot even be stored in
+    // PostgreSQL, and none belongs in a name, a title or an answer.
+    let acceptable = |s: &str| {
+        !s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    };
     body.split(|&b| b == b'&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let mut it = pair.splitn(2, |&b| b == b'=');
             let name = decode(it.next().unwrap_or_default())?;
             let value = decode(it.next().unwrap_or_default())?;
-            Some((name, value))
+            (acceptable(&name) && acceptable(&value)).then_some((name, value))
         })
         .collect()
 }

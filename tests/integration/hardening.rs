@@ -368,3 +368,65 @@ fn parallel_guesses_are_counted_atomically_and_only_five_are_answered() {
     );
     assert_eq!(outcomes.iter().filter(|o| **o == "locked").count(), 25);
 }
+
+#[test]
+fn a_nul_byte_is_a_clear_422_on_every_input_path_and_changes_nothing() {
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let (wave, links) = support::open_wave(&state, "liuhao.toml", None, false);
+    let mut conn = state.pool.get().unwrap();
+    sanping::auth::add_user(
+        &mut conn,
+        "org",
+        sanping::auth::Role::Organizer,
+        "organizer-pass",
+    )
+    .unwrap();
+    // A roster file: a line error, nothing imported.
+    let err = sanping::import::people(
+        &mut conn,
+        "email,name,unit,category,role\nx@demo.edu.cn,某人,CS-T,fac\0ulty,member\n".as_bytes(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, sanping::import::ImportError::Rows(ref rows) if rows[0].message.contains("control character")),
+        "{err:?}"
+    );
+    drop(conn);
+    let server = Server::start(state.clone());
+    // The login form.
+    let (status, page) = support::post_raw(
+        &server.url("/admin/login"),
+        "application/x-www-form-urlencoded",
+        b"csrf=x&username=or%00g&password=organizer-pass",
+    );
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("NUL"));
+    // A respondent's comment: refused, the link still unused.
+    let mut fields = support::answers_for("liuhao.toml", 0);
+    fields.push(("comment".into(), "意见\0建议".into()));
+    let link = support::mass_links(links)[0].url.clone();
+    let (status, _) = support::post_fields(&server.url(&support::path_of(&link)), &fields);
+    assert_eq!(status, 422);
+    let mut conn = state.pool.get().unwrap();
+    assert_eq!(support::stored_sheets(&mut conn, wave), 0);
+    drop(conn);
+    // A console form (a new wave's title).
+    let (_, org) = crate::admin::login(&server, "org", "organizer-pass");
+    let org = org.unwrap();
+    let status = crate::admin::post(
+        &server,
+        Some(&org),
+        "/admin/waves",
+        &[
+            ("csrf", &org.csrf),
+            ("title", "标题\0"),
+            ("survey", "liuhao.toml"),
+            ("test", "on"),
+        ],
+    );
+    assert_eq!(status, 422);
+    let mut conn = state.pool.get().unwrap();
+    assert_eq!(sanping::db::waves::all(&mut conn).unwrap().len(), 1);
+}

@@ -19,7 +19,7 @@ use crate::error::AppError;
 use crate::sealing::{self, HolderPassword};
 use crate::wave::{self, State, WaveError};
 use crate::web::home::lang_of;
-use crate::web::respond::parse_form;
+
 use crate::web::session::{Session, check_csrf, require};
 
 /// A posted field exactly as typed (passwords are not trimmed), wiped from the form after.
@@ -55,7 +55,7 @@ pub async fn check_key(
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Committee)?;
-    let mut fields = parse_form(&body).unwrap_or_default();
+    let mut fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let id = id.into_inner();
     let password = take_secret(&mut fields, "password");
@@ -181,7 +181,7 @@ pub async fn unseal(
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Committee)?;
-    let mut fields = parse_form(&body).unwrap_or_default();
+    let mut fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let id = id.into_inner();
     let threshold = blocking(&state, move |conn| {

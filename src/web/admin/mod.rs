@@ -15,7 +15,7 @@ use futures_util::StreamExt as _;
 use serde::Serialize;
 
 use super::home::{Layout, lang_of};
-use super::respond::parse_form;
+
 use super::session::{Session, check_csrf, require};
 use super::templates::page;
 use crate::app::AppState;
@@ -156,7 +156,7 @@ pub async fn login(
     state: aw::Data<AppState>,
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let fields = parse_form(&body).unwrap_or_default();
+    let fields = crate::web::form(&body)?;
     let get = |k: &str| super::form_field(&fields, k);
     let expected = req.cookie(LOGIN_CSRF).map(|c| c.value().to_owned());
     if expected.is_none() || expected.as_deref() != Some(get("csrf").as_str()) {
@@ -217,7 +217,7 @@ pub async fn logout(
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Viewer)?;
-    check_csrf(&session, &parse_form(&body).unwrap_or_default())?;
+    check_csrf(&session, &crate::web::form(&body)?)?;
     let mut res = see_other("/admin/login");
     res.add_cookie(&Session::clear(&state))
         .map_err(|e| AppError::Internal(e.to_string()))?;

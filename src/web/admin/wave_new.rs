@@ -12,7 +12,7 @@ use crate::db::{accounts, units};
 use crate::error::AppError;
 use crate::wave::{self, NewWaveSpec};
 use crate::web::home::lang_of;
-use crate::web::respond::parse_form;
+
 use crate::web::session::{Session, check_csrf, require};
 
 /// One option of a select or one checkbox of a group, and whether it is chosen.
@@ -154,7 +154,7 @@ pub async fn create(
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer)?;
-    let fields = parse_form(&body).unwrap_or_default();
+    let fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let form = WaveForm::posted(&fields);
     let refuse = |form: WaveForm, msg: String| {

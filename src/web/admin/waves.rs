@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::sealing::KeyReadiness;
 use crate::wave::{self, State};
 use crate::web::home::lang_of;
-use crate::web::respond::{local_time, parse_form};
+use crate::web::respond::local_time;
 use crate::web::session::{Session, check_csrf, require};
 
 #[derive(Serialize)]
@@ -380,7 +380,7 @@ pub async fn act(
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer)?;
-    let fields = parse_form(&body).unwrap_or_default();
+    let fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let (id, action) = path.into_inner();
     let mut note = String::new();
@@ -451,7 +451,7 @@ pub async fn slips(
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer)?;
-    let fields = parse_form(&body).unwrap_or_default();
+    let fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let id = id.into_inner();
     let get = |k: &str| crate::web::form_field(&fields, k);
@@ -496,7 +496,7 @@ pub async fn extend(
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer)?;
-    let fields = parse_form(&body).unwrap_or_default();
+    let fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let id = id.into_inner();
     let closes = crate::cli::wave::parse_local(&crate::web::form_field(&fields, "closes"))
