@@ -364,8 +364,9 @@ fn receipts_are_listed_and_checkable_only_after_publication() {
     let receipt = html.split("id=\"receipt\">").nth(1).unwrap()[..11].to_owned();
     let page = f.server.url(&format!("/w/{}/receipts", f.wave));
     let (status, before) = support::get(&page);
-    assert_eq!(status, 200);
+    assert_eq!(status, 404, "nothing of an unpublished wave is shown");
     assert!(before.contains("结果公布后提供") && !before.contains(&receipt));
+    assert!(!before.contains("2026年度测评"), "not even its title");
     let mut conn = f.server.state.pool.get().unwrap();
     support::close_and_unseal(&mut conn, f.wave).unwrap();
     sanping::wave::publish(&mut conn, f.wave).unwrap();
