@@ -128,10 +128,13 @@ fn take(
         };
         let raw = token::mint();
         outbox::set_token_hash(conn, &invitation.id, &token::hash(&raw))?;
+        // Names and titles go into headers: a line break from an old import must not
+        // break the message (or the worker).
+        let name = one_line(&name);
         let ctx = MailContext {
             name: name.clone(),
-            unit_name,
-            wave_title: wave.title.clone(),
+            unit_name: one_line(&unit_name),
+            wave_title: one_line(&wave.title),
             closes: wave.closes_at.map_or_else(
                 || "由组织部另行通知".to_owned(),
                 crate::web::respond::local_time,
@@ -148,6 +151,15 @@ fn take(
         };
         Ok(Some(Job::Send(Box::new((mail, to, ctx, template)))))
     })
+}
+
+/// Text for a mail header: control characters (line breaks above all) become spaces.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
 fn skip_reason(wave: &WaveHead, used: bool) -> Option<&'static str> {
@@ -210,20 +222,36 @@ pub fn deliver_due(
             continue;
         };
         let (mail, to, ctx, template) = *job;
-        let outcome = match compose(&state.templates, template, mailer.from(), to, &ctx) {
-            Ok(message) => {
-                if let (Some(gap), Some(at)) = (gap, last_send) {
-                    std::thread::sleep(gap.saturating_sub(at.elapsed()));
+        // One bad mail must never stop the queue: a panic while building or sending it
+        // fails that mail, with its reason, and the rest go on.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            match compose(&state.templates, template, mailer.from(), to, &ctx) {
+                Ok(message) => {
+                    if let (Some(gap), Some(at)) = (gap, last_send) {
+                        std::thread::sleep(gap.saturating_sub(at.elapsed()));
+                    }
+                    last_send = Some(Instant::now());
+                    mailer.send(&message)
                 }
-                last_send = Some(Instant::now());
-                mailer.send(&message)
+                Err(e) => Err(SendError {
+                    permanent: true,
+                    unreachable: false,
+                    message: format!("cannot compose the mail: {e:#}"),
+                }),
             }
-            Err(e) => Err(SendError {
+        }))
+        .unwrap_or_else(|panic| {
+            let why = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default();
+            Err(SendError {
                 permanent: true,
                 unreachable: false,
-                message: format!("cannot compose the mail: {e:#}"),
-            }),
-        };
+                message: format!("the mail could not be built or sent: {why}"),
+            })
+        });
         drop(ctx);
         // One UPDATE: a transaction of its own, no BEGIN and COMMIT needed around it.
         record(&mut conn, &mail, policy, &outcome, &mut stats)?;
@@ -246,7 +274,13 @@ pub fn spawn(state: AppState, mailer: Mailer) {
         .name("mail-worker".into())
         .spawn(move || {
             loop {
-                match deliver_due(&state, &mailer, &policy, &mut |_| {}) {
+                // A round that panics is logged and the next one starts: the worker lives
+                // as long as the server.
+                let round = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    deliver_due(&state, &mailer, &policy, &mut |_| {})
+                }))
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the delivery round panicked")));
+                match round {
                     Ok(s) if s != Stats::default() => tracing::info!(
                         sent = s.sent,
                         retried = s.retried,

@@ -430,3 +430,51 @@ fn a_nul_byte_is_a_clear_422_on_every_input_path_and_changes_nothing() {
     let mut conn = state.pool.get().unwrap();
     assert_eq!(sanping::db::waves::all(&mut conn).unwrap().len(), 1);
 }
+
+#[test]
+fn a_name_with_a_line_break_stops_no_mail() {
+    use diesel::prelude::*;
+    use sanping::db::schema::{outbox, people};
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_members_only(&state);
+    let mut conn = state.pool.get().unwrap();
+    // As an import from before names were checked left it.
+    diesel::update(people::table.find("zhao.gang@demo.edu.cn"))
+        .set(people::name.eq("赵\r\nBcc: evil@example.com"))
+        .execute(&mut *conn)
+        .unwrap();
+    let wave = support::create_wave(&state, "liuhao.toml", None, false);
+    sanping::wave::open_by_email(&mut conn, wave).unwrap();
+    let queued: i64 = outbox::table.count().get_result(&mut *conn).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = support::bin()
+        .env("DATABASE_URL", db.url())
+        .env("SANPING_MAIL_DIR", dir.path())
+        .args(["mail", "send"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent: i64 = outbox::table
+        .filter(outbox::state.eq("sent"))
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(sent, queued, "every mail went out");
+    let mut found = false;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        if text.contains("zhao.gang@demo.edu.cn") {
+            found = true;
+            assert!(
+                !text.lines().any(|l| l.starts_with("Bcc:")),
+                "no injected header"
+            );
+        }
+    }
+    assert!(found);
+}
