@@ -1,0 +1,173 @@
+//! Disclosure control: which figure sets of a wave may be shown, one rule for every output
+//! (JSON, CSV, XLSX, the dashboard) and every role, since all of them read one report.
+//!
+//! The rule: a figure set (a unit's own answers, a roll-up, any total) is shown only when
+//! it rests on at least `k` responses **and** no group with `0 < n < k` can be obtained by
+//! adding and subtracting shown figure sets. Groups with 0 responses protect nobody.
+//!
+//! Each unit's own answer sheets are an *atom*; every figure set is a union of atoms. An
+//! integer combination of shown sets is constant on each *cell* — the atoms that belong to
+//! exactly the same shown sets — and every cell can be isolated (inclusion–exclusion), so
+//! what can be obtained is exactly the unions of cells. The rule therefore holds when every
+//! cell has 0 or at least `k` responses, which [`cells_safe`] checks.
+//!
+//! Units come first: a unit with at least `k` responses always keeps its own figures (and
+//! with them its composite with the mass step, and its gate) — a large unit is never hidden
+//! to protect a small one. A roll-up is then shown whole when that keeps every cell safe;
+//! otherwise it leaves out the hidden units ("不含样本不足单位", a union of shown units,
+//! which discloses nothing new); when nothing is left, it is hidden.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::Node;
+
+/// What a unit's roll-up (the unit and everything below it) shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "shown")]
+pub enum RollupView {
+    /// The whole subtree.
+    Full,
+    /// The subtree without its hidden units (`left_out`: those with responses).
+    Partial {
+        /// Hidden units of the subtree with at least one response, left out.
+        left_out: Vec<String>,
+    },
+    /// Nothing: no shown unit below and the whole would reveal a small group.
+    Hidden,
+}
+
+/// The disclosure decision for a wave.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Disclosure {
+    /// Units whose own figures are hidden ("样本不足").
+    pub hidden: BTreeSet<String>,
+    /// Each unit's roll-up.
+    pub rollups: BTreeMap<String, RollupView>,
+}
+
+impl Disclosure {
+    /// The units a shown roll-up of `code` pools (empty when hidden).
+    pub fn rollup_members(&self, nodes: &[Node], code: &str) -> Vec<String> {
+        let below = subtrees(nodes).remove(code).unwrap_or_default();
+        match self.rollups.get(code) {
+            Some(RollupView::Full) => below.into_iter().collect(),
+            Some(RollupView::Partial { .. }) => below
+                .into_iter()
+                .filter(|c| !self.hidden.contains(c))
+                .collect(),
+            Some(RollupView::Hidden) | None => Vec::new(),
+        }
+    }
+}
+
+/// Each node's subtree (itself and all descendants), by code. A cycle ends where it closes.
+fn subtrees(nodes: &[Node]) -> BTreeMap<String, BTreeSet<String>> {
+    let parent: BTreeMap<&str, Option<&str>> = nodes
+        .iter()
+        .map(|n| (n.code.as_str(), n.parent.as_deref()))
+        .collect();
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for n in nodes {
+        let mut at = Some(n.code.as_str());
+        let mut seen = BTreeSet::new();
+        while let Some(c) = at.filter(|c| seen.insert(*c)) {
+            if !parent.contains_key(c) {
+                break;
+            }
+            out.entry(c.to_owned()).or_default().insert(n.code.clone());
+            at = parent.get(c).copied().flatten();
+        }
+    }
+    out
+}
+
+/// Whether every group obtainable from `shown` (sets of atoms) by integer combinations has
+/// 0 or at least `k` responses: every cell of atoms with the same membership has 0 or ≥ k.
+/// Atoms outside every shown set cannot be isolated and are not a cell.
+pub fn cells_safe<S: AsRef<str>>(
+    shown: &[BTreeSet<S>],
+    responses: &BTreeMap<String, u64>,
+    k: u64,
+) -> bool
+where
+    S: Ord,
+{
+    let mut cells: BTreeMap<Vec<bool>, u64> = BTreeMap::new();
+    for (atom, &n) in responses.iter().filter(|(_, n)| **n > 0) {
+        let signature: Vec<bool> = shown
+            .iter()
+            .map(|s| s.iter().any(|m| m.as_ref() == atom))
+            .collect();
+        if signature.iter().any(|b| *b) {
+            *cells.entry(signature).or_default() += n;
+        }
+    }
+    cells.values().all(|&n| n == 0 || n >= k)
+}
+
+/// Decides what a wave shows: see the module doc. Input: the unit tree and each unit's own
+/// response count (a missing count is 0); `k` the anonymity threshold.
+pub fn disclose(nodes: &[Node], responses: &BTreeMap<String, u64>, k: u64) -> Disclosure {
+    let count = |c: &str| responses.get(c).copied().unwrap_or(0);
+    let hidden: BTreeSet<String> = nodes
+        .iter()
+        .filter(|n| count(&n.code) < k)
+        .map(|n| n.code.clone())
+        .collect();
+    let atoms: BTreeMap<String, u64> = nodes
+        .iter()
+        .map(|n| (n.code.clone(), count(&n.code)))
+        .collect();
+    let mut shown: Vec<BTreeSet<String>> = nodes
+        .iter()
+        .filter(|n| !hidden.contains(&n.code))
+        .map(|n| BTreeSet::from([n.code.clone()]))
+        .collect();
+    let below = subtrees(nodes);
+    // Deepest first, so a small branch's roll-up is decided before the ones that contain it.
+    let depth = |code: &str| below.values().filter(|s| s.contains(code)).count();
+    let mut order: Vec<&Node> = nodes.iter().collect();
+    order.sort_by(|a, b| {
+        depth(&b.code)
+            .cmp(&depth(&a.code))
+            .then(a.code.cmp(&b.code))
+    });
+    let mut rollups = BTreeMap::new();
+    for n in order {
+        let members = below.get(&n.code).cloned().unwrap_or_default();
+        let total: u64 = members.iter().map(|c| count(c)).sum();
+        let kept: BTreeSet<String> = members
+            .iter()
+            .filter(|c| !hidden.contains(*c))
+            .cloned()
+            .collect();
+        let view = if total >= k && {
+            shown.push(members.clone());
+            let ok = cells_safe(&shown, &atoms, k);
+            if !ok {
+                shown.pop();
+            }
+            ok
+        } {
+            RollupView::Full
+        } else if kept.is_empty() {
+            RollupView::Hidden
+        } else {
+            // A union of shown units: it splits no cell, so it is always safe.
+            RollupView::Partial {
+                left_out: members
+                    .iter()
+                    .filter(|c| hidden.contains(*c) && count(c) > 0)
+                    .cloned()
+                    .collect(),
+            }
+        };
+        rollups.insert(n.code.clone(), view);
+    }
+    Disclosure { hidden, rollups }
+}
+
+#[cfg(test)]
+mod tests;
