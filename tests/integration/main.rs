@@ -5,6 +5,7 @@ mod admin;
 mod assess;
 mod browser;
 mod demo;
+mod disclosure;
 mod faults;
 mod foundation;
 mod fuzz;
