@@ -221,6 +221,41 @@ struct Inputs {
     orgs: BTreeMap<String, BTreeMap<String, assess::Stored>>,
 }
 
+impl Inputs {
+    /// The mass side of a report: the tree of target units, their roll-ups and what the
+    /// disclosure rule lets it show; no invitations or sheets of the other steps yet.
+    fn new(targets: &[units::Unit], own: BTreeMap<String, Tally>, k: u64) -> Self {
+        let target_codes: std::collections::HashSet<&str> =
+            targets.iter().map(|u| u.code.as_str()).collect();
+        // The tree of target units: a parent outside the targets (the committee) is no node.
+        let nodes: Vec<Node> = targets
+            .iter()
+            .map(|u| Node {
+                code: u.code.clone(),
+                parent: u
+                    .parent
+                    .clone()
+                    .filter(|p| target_codes.contains(p.as_str())),
+            })
+            .collect();
+        let rolled = scoring::rollup(&nodes, &own);
+        let counts: BTreeMap<String, u64> = targets
+            .iter()
+            .map(|u| (u.code.clone(), own.get(&u.code).map_or(0, |t| t.responses)))
+            .collect();
+        let shown = disclosure::disclose(&nodes, &counts, k);
+        Self {
+            own,
+            rolled,
+            shown,
+            nodes,
+            invited: HashMap::new(),
+            selfs: BTreeMap::new(),
+            orgs: BTreeMap::new(),
+        }
+    }
+}
+
 fn row(survey: &Survey, u: &units::Unit, inp: &Inputs) -> UnitReport {
     let empty = Tally::default();
     let tally = inp.own.get(&u.code).unwrap_or(&empty);
@@ -294,35 +329,11 @@ fn compute(conn: &mut DbConn, wave: &Wave, survey: &Survey) -> Result<WaveReport
     for (unit, text) in waves::comments_of(conn, wave.id)? {
         comments.entry(unit).or_default().push(text);
     }
-    let target_codes: std::collections::HashSet<&str> =
-        targets.iter().map(|u| u.code.as_str()).collect();
-    // The tree of target units: a parent outside the targets (the committee) is no node.
-    let nodes: Vec<Node> = targets
-        .iter()
-        .map(|u| Node {
-            code: u.code.clone(),
-            parent: u
-                .parent
-                .clone()
-                .filter(|p| target_codes.contains(p.as_str())),
-        })
-        .collect();
-    let rolled = scoring::rollup(&nodes, &own);
     let k = u64::from(survey.anonymity.min_responses);
-    let counts: BTreeMap<String, u64> = targets
-        .iter()
-        .map(|u| (u.code.clone(), own.get(&u.code).map_or(0, |t| t.responses)))
-        .collect();
-    let shown = disclosure::disclose(&nodes, &counts, k);
-    let inputs = Inputs {
-        selfs: assess::all(conn, wave.id, StepKind::SelfAssessment)?,
-        orgs: assess::all(conn, wave.id, StepKind::Org)?,
-        own,
-        rolled,
-        shown,
-        nodes,
-        invited,
-    };
+    let mut inputs = Inputs::new(&targets, own, k);
+    inputs.invited = invited;
+    inputs.selfs = assess::all(conn, wave.id, StepKind::SelfAssessment)?;
+    inputs.orgs = assess::all(conn, wave.id, StepKind::Org)?;
     let mut rows: Vec<UnitReport> = targets.iter().map(|u| row(survey, u, &inputs)).collect();
     let entries: Vec<(String, String, Option<f64>)> = rows
         .iter()
@@ -375,3 +386,6 @@ fn compute(conn: &mut DbConn, wave: &Wave, survey: &Survey) -> Result<WaveReport
 pub fn kind_label(kind: &str) -> &str {
     UnitKind::parse(kind).map_or(kind, |k| k.label())
 }
+
+#[cfg(test)]
+mod tests;

@@ -86,20 +86,10 @@ fn subtrees(nodes: &[Node]) -> BTreeMap<String, BTreeSet<String>> {
 /// Whether every group obtainable from `shown` (sets of atoms) by integer combinations has
 /// 0 or at least `k` responses: every cell of atoms with the same membership has 0 or ≥ k.
 /// Atoms outside every shown set cannot be isolated and are not a cell.
-pub fn cells_safe<S: AsRef<str>>(
-    shown: &[BTreeSet<S>],
-    responses: &BTreeMap<String, u64>,
-    k: u64,
-) -> bool
-where
-    S: Ord,
-{
+pub fn cells_safe(shown: &[BTreeSet<String>], responses: &BTreeMap<String, u64>, k: u64) -> bool {
     let mut cells: BTreeMap<Vec<bool>, u64> = BTreeMap::new();
     for (atom, &n) in responses.iter().filter(|(_, n)| **n > 0) {
-        let signature: Vec<bool> = shown
-            .iter()
-            .map(|s| s.iter().any(|m| m.as_ref() == atom))
-            .collect();
+        let signature: Vec<bool> = shown.iter().map(|s| s.contains(atom)).collect();
         if signature.iter().any(|b| *b) {
             *cells.entry(signature).or_default() += n;
         }

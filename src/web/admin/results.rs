@@ -349,6 +349,27 @@ struct UnitData {
     missing: Vec<&'static str>,
 }
 
+/// The overall rate's interval and each dimension's (name, rate, interval) of a shown unit.
+fn intervals(report: &WaveReport, u: &UnitReport) -> (String, Vec<(String, String, String)>) {
+    let pct = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{:.1}%", v * 100.0));
+    let Some(m) = u.mass.as_ref() else {
+        return ("—".to_owned(), Vec::new());
+    };
+    let dimensions = m
+        .dimensions
+        .iter()
+        .map(|d| {
+            let name = report
+                .dimensions
+                .iter()
+                .find(|x| x.id == d.dimension)
+                .map_or_else(|| d.dimension.clone(), |x| x.text.clone());
+            (name, pct(d.figures.rate), span(d.figures.interval))
+        })
+        .collect();
+    (span(m.satisfaction_interval), dimensions)
+}
+
 /// An interval as "[a%, b%]".
 fn span(v: Option<(f64, f64)>) -> String {
     v.map_or_else(
@@ -476,24 +497,7 @@ fn unit_data(
                 !u.rollup_left_out.is_empty(),
             )
         });
-    let interval = span(u.mass.as_ref().and_then(|m| m.satisfaction_interval));
-    let dimensions = u
-        .mass
-        .as_ref()
-        .map(|m| {
-            m.dimensions
-                .iter()
-                .map(|d| {
-                    let name = report
-                        .dimensions
-                        .iter()
-                        .find(|x| x.id == d.dimension)
-                        .map_or_else(|| d.dimension.clone(), |x| x.text.clone());
-                    (name, pct(d.figures.rate), span(d.figures.interval))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let (interval, dimensions) = intervals(report, u);
     let missing = u
         .composite
         .missing
