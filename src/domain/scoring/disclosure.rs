@@ -7,9 +7,11 @@
 //!
 //! Each unit's own answer sheets are an *atom*; every figure set is a union of atoms. An
 //! integer combination of shown sets is constant on each *cell* — the atoms that belong to
-//! exactly the same shown sets — and every cell can be isolated (inclusion–exclusion), so
-//! what can be obtained is exactly the unions of cells. The rule therefore holds when every
-//! cell has 0 or at least `k` responses, which [`cells_safe`] checks.
+//! exactly the same shown sets — so whatever can be obtained is a union of cells, and the
+//! rule holds when every cell has 0 or at least `k` responses ([`cells_safe`]). For the
+//! nested sets of a tree (a unit, its roll-up, its parent's roll-up) every cell can indeed
+//! be isolated — a set minus the largest shown sets inside it — so the test is exact there,
+//! and merely cautious for sets that cross branches.
 //!
 //! Units come first: a unit with at least `k` responses always keeps its own figures (and
 //! with them its composite with the mass step, and its gate) — a large unit is never hidden
@@ -97,6 +99,52 @@ pub fn cells_safe(shown: &[BTreeSet<String>], responses: &BTreeMap<String, u64>,
     cells.values().all(|&n| n == 0 || n >= k)
 }
 
+/// The cells of the shown sets so far, kept up to date set by set: a university has
+/// hundreds of units, and recomputing every atom's membership per roll-up would be
+/// quadratic in them.
+struct Cells<'a> {
+    /// Each atom's cell; atoms in no shown set are in no cell (absent).
+    of: BTreeMap<&'a str, usize>,
+    /// Each cell's responses.
+    sums: Vec<u64>,
+}
+
+impl<'a> Cells<'a> {
+    /// Adds `set` as a shown set when every cell it splits (and the new one it makes of
+    /// atoms not yet in any cell) keeps 0 or at least `k` responses; says whether it did.
+    fn try_add(&mut self, set: &'a BTreeSet<String>, count: impl Fn(&str) -> u64, k: u64) -> bool {
+        let ok = |n: u64| n == 0 || n >= k;
+        // Per touched cell (None: not yet in any), the responses of its atoms in `set`.
+        let mut inside: BTreeMap<Option<usize>, u64> = BTreeMap::new();
+        for a in set {
+            *inside.entry(self.of.get(a.as_str()).copied()).or_default() += count(a);
+        }
+        let safe = inside.iter().all(|(cell, &n)| match cell {
+            None => ok(n),
+            Some(c) => ok(n) && ok(self.sums[*c] - n),
+        });
+        if !safe {
+            return false;
+        }
+        // The atoms of `set` leave their cells for new ones (a cell wholly inside `set`
+        // just moves, leaving an empty cell no atom points to).
+        let mut split: BTreeMap<Option<usize>, usize> = BTreeMap::new();
+        for a in set {
+            let old = self.of.get(a.as_str()).copied();
+            let new = *split.entry(old).or_insert_with(|| {
+                self.sums.push(0);
+                self.sums.len() - 1
+            });
+            if let Some(c) = old {
+                self.sums[c] -= count(a);
+            }
+            self.sums[new] += count(a);
+            self.of.insert(a.as_str(), new);
+        }
+        true
+    }
+}
+
 /// Decides what a wave shows: see the module doc. Input: the unit tree and each unit's own
 /// response count (a missing count is 0); `k` the anonymity threshold.
 pub fn disclose(nodes: &[Node], responses: &BTreeMap<String, u64>, k: u64) -> Disclosure {
@@ -106,43 +154,42 @@ pub fn disclose(nodes: &[Node], responses: &BTreeMap<String, u64>, k: u64) -> Di
         .filter(|n| count(&n.code) < k)
         .map(|n| n.code.clone())
         .collect();
-    let atoms: BTreeMap<String, u64> = nodes
-        .iter()
-        .map(|n| (n.code.clone(), count(&n.code)))
-        .collect();
-    let mut shown: Vec<BTreeSet<String>> = nodes
+    let below = subtrees(nodes);
+    let singles: Vec<BTreeSet<String>> = nodes
         .iter()
         .filter(|n| !hidden.contains(&n.code))
         .map(|n| BTreeSet::from([n.code.clone()]))
         .collect();
-    let below = subtrees(nodes);
+    let mut cells = Cells {
+        of: BTreeMap::new(),
+        sums: Vec::new(),
+    };
+    for single in &singles {
+        // A shown unit alone has at least k responses: always safe.
+        cells.try_add(single, count, k);
+    }
     // Deepest first, so a small branch's roll-up is decided before the ones that contain it.
-    let depth = |code: &str| below.values().filter(|s| s.contains(code)).count();
+    let mut depth: BTreeMap<&str, usize> = BTreeMap::new();
+    for members in below.values() {
+        for m in members {
+            *depth.entry(m.as_str()).or_default() += 1;
+        }
+    }
     let mut order: Vec<&Node> = nodes.iter().collect();
     order.sort_by(|a, b| {
-        depth(&b.code)
-            .cmp(&depth(&a.code))
+        depth
+            .get(b.code.as_str())
+            .cmp(&depth.get(a.code.as_str()))
             .then(a.code.cmp(&b.code))
     });
+    let empty = BTreeSet::new();
     let mut rollups = BTreeMap::new();
     for n in order {
-        let members = below.get(&n.code).cloned().unwrap_or_default();
+        let members = below.get(&n.code).unwrap_or(&empty);
         let total: u64 = members.iter().map(|c| count(c)).sum();
-        let kept: BTreeSet<String> = members
-            .iter()
-            .filter(|c| !hidden.contains(*c))
-            .cloned()
-            .collect();
-        let view = if total >= k && {
-            shown.push(members.clone());
-            let ok = cells_safe(&shown, &atoms, k);
-            if !ok {
-                shown.pop();
-            }
-            ok
-        } {
+        let view = if total >= k && cells.try_add(members, count, k) {
             RollupView::Full
-        } else if kept.is_empty() {
+        } else if members.iter().all(|c| hidden.contains(c)) {
             RollupView::Hidden
         } else {
             // A union of shown units: it splits no cell, so it is always safe.

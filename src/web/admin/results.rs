@@ -504,6 +504,8 @@ fn unit_data(
         .iter()
         .map(|s| match s {
             crate::domain::survey::StepKind::SelfAssessment => "基层自评",
+            // Say why: a hidden unit's grade rests on the other steps only.
+            crate::domain::survey::StepKind::Mass if u.suppressed => "群众测评（样本不足）",
             crate::domain::survey::StepKind::Mass => "群众测评",
             crate::domain::survey::StepKind::Org => "组织考评",
         })

@@ -270,3 +270,24 @@ proptest! {
         prop_assert_eq!(attack_span(&seen, &n, k), None, "{:?}", seen);
     }
 }
+
+#[test]
+fn a_set_that_would_split_a_pooled_cell_is_refused() {
+    // Not reachable with nested roll-ups, but a future set across branches (a total by
+    // kind, say) must not split a cell that only protects as a whole.
+    let n = counts(&[("a", 6), ("b", 3), ("c", 10)]);
+    let count = |c: &str| n.get(c).copied().unwrap_or(0);
+    let (ab, ac, abc) = (set(&["a", "b"]), set(&["a", "c"]), set(&["a", "b", "c"]));
+    let mut cells = Cells {
+        of: BTreeMap::new(),
+        sums: Vec::new(),
+    };
+    assert!(cells.try_add(&ab, count, 5));
+    assert!(
+        !cells.try_add(&ac, count, 5),
+        "b (3) would be a cell of its own"
+    );
+    assert!(!cells_safe(&[ab.clone(), ac.clone()], &n, 5));
+    assert!(cells.try_add(&abc, count, 5));
+    assert!(cells_safe(&[ab, abc], &n, 5));
+}
