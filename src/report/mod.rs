@@ -192,22 +192,28 @@ pub fn build(
         let then = build(conn, other, None)?;
         let by_code: HashMap<&str, &UnitReport> =
             then.units.iter().map(|u| (u.code.as_str(), u)).collect();
-        let delta = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a - b);
         for u in &mut report.units {
             let Some(old) = by_code.get(u.code.as_str()) else {
                 continue;
             };
-            let rate = |r: &UnitReport| r.mass.as_ref().and_then(|m| m.satisfaction_rate);
-            let index = |r: &UnitReport| r.mass.as_ref().and_then(|m| m.satisfaction_index);
-            u.change = Some(Change {
-                satisfaction_rate: delta(rate(u), rate(old)),
-                satisfaction_index: delta(index(u), index(old)),
-                composite: delta(u.composite.score, old.composite.score),
-            });
+            u.change = Some(change(u, old));
         }
         report.compared_with = Some(other);
     }
     Ok(report)
+}
+
+/// A unit's change against its row in another wave: differences of shown figures only.
+fn change(now: &UnitReport, then: &UnitReport) -> Change {
+    let delta = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a - b);
+    // `mass` is absent wherever the disclosure rule hides it, in either wave.
+    let rate = |r: &UnitReport| r.mass.as_ref().and_then(|m| m.satisfaction_rate);
+    let index = |r: &UnitReport| r.mass.as_ref().and_then(|m| m.satisfaction_index);
+    Change {
+        satisfaction_rate: delta(rate(now), rate(then)),
+        satisfaction_index: delta(index(now), index(then)),
+        composite: delta(now.composite.score, then.composite.score),
+    }
 }
 
 /// Everything a unit's row is computed from.

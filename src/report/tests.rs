@@ -116,6 +116,13 @@ proptest! {
                 prop_assert_eq!((cells[7].as_str(), cells[8].as_str()), (export::SUPPRESSED, export::SUPPRESSED));
             }
         }
+        // Against another wave (here: the same rows), a change exists only where both
+        // sides show the figure: a hidden unit's change reveals nothing.
+        for r in &rows {
+            let c = change(r, r);
+            prop_assert_eq!(c.satisfaction_rate.is_some(), r.mass.as_ref().is_some_and(|m| m.satisfaction_rate.is_some()));
+            prop_assert_eq!(c.satisfaction_index.is_some(), r.mass.as_ref().is_some_and(|m| m.satisfaction_index.is_some()));
+        }
         prop_assume!(seen.len() <= 10);
         for (code, t) in own.iter().filter(|(_, t)| t.responses > 0 && t.responses < k) {
             prop_assert!(!isolates(&seen, &vector(&survey, t)), "{code} isolated from {seen:?}");

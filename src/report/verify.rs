@@ -119,6 +119,14 @@ pub fn audit(
                     shown.and_then(|m| m.satisfaction_index),
                     direct.overall.index,
                 )
+                || !same(
+                    shown.and_then(|m| m.satisfaction_interval).map(|i| i.0),
+                    direct.overall.interval.map(|i| i.0),
+                )
+                || !same(
+                    shown.and_then(|m| m.satisfaction_interval).map(|i| i.1),
+                    direct.overall.interval.map(|i| i.1),
+                )
                 || u.responses != direct.responses
             {
                 audit.mismatches.push(u.code.clone());
