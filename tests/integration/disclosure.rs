@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use calamine::{Data, Reader as _};
+
 use sanping::app::AppState;
 use sanping::domain::answers::Submission;
 use sanping::report;
@@ -171,6 +173,32 @@ fn no_small_group_can_be_isolated_from_the_json_report() {
         cells[9..].iter().all(|c| *c == "—"),
         "no grade from hidden figures: {pc}"
     );
+    // Nor does any sheet of the XLSX carry a figure of P-C beyond its response counts.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.xlsx");
+    let out = support::bin()
+        .env("DATABASE_URL", db.url())
+        .args(["report", &wave.to_string(), "--format", "xlsx", "--out"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    let mut rows = 0;
+    for name in book.sheet_names() {
+        let range = book.worksheet_range(&name).unwrap();
+        let first_figure = if name == "总表" { 7 } else { 2 };
+        for r in range.rows().filter(|r| r[0] == Data::String("P-C".into())) {
+            rows += 1;
+            assert!(
+                r[first_figure..]
+                    .iter()
+                    .all(|c| !matches!(c, Data::Float(_) | Data::Int(_))),
+                "{name}: {r:?}"
+            );
+        }
+    }
+    assert_eq!(rows, 3, "P-C in 总表, 分维度 and 分题");
 }
 
 #[test]
