@@ -1,15 +1,17 @@
 //! Counting a wave's answer sheets: once when it closes (stored, so a report of a million
 //! responses reads a few thousand counts), and again by `wave verify` to check the stored
-//! counts against the raw responses.
+//! counts against the raw responses. With the option counts go each unit's per-respondent
+//! sums ([`Moments`]), which the clustered interval of a pooled rate needs.
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::db::tallies::{self, TallyRow, UnitTotal};
+use crate::db::tallies::{self, MomentRow, TallyRow, UnitTotal};
 use crate::db::{DbConn, waves};
-use crate::domain::scoring::Tally;
+use crate::domain::scoring::{MomentPlan, Moments, Tally};
+use crate::domain::survey::Survey;
 
 /// A wave's counts per unit.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Counts {
     /// Each unit's own tally of answer sheets.
     pub own: BTreeMap<String, Tally>,
@@ -29,6 +31,11 @@ pub fn count_each(
     wave_id: i32,
     mut each: impl FnMut(&str, Option<&BTreeMap<&str, &str>>),
 ) -> diesel::QueryResult<Counts> {
+    // The per-respondent sums need the survey's dimensions, weights and scales; a wave whose
+    // survey no longer parses still gets its option counts.
+    let survey = waves::find(conn, wave_id)?
+        .and_then(|w| Survey::parse(&format!("wave {wave_id}"), &w.survey).ok());
+    let plan = survey.as_ref().map(MomentPlan::new);
     let mut counts = Counts::default();
     waves::for_each_sheet(conn, wave_id, |unit, answers| {
         let tally = counts.own.entry(unit.to_owned()).or_default();
@@ -51,7 +58,11 @@ pub fn count_each(
             },
         };
         each(unit, parsed.as_ref());
-        tally.add_pairs(parsed.unwrap_or_default());
+        let parsed = parsed.unwrap_or_default();
+        match &plan {
+            Some(plan) => tally.add_sheet(plan, parsed.iter().map(|(k, v)| (*k, *v))),
+            None => tally.add_pairs(parsed),
+        }
     })?;
     for (unit, _, n) in waves::invitation_counts(conn, wave_id)? {
         *counts.invited.entry(unit).or_default() += u64::try_from(n).unwrap_or(0);
@@ -95,16 +106,38 @@ pub fn store(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Counts> {
                 .map_or(0, |t| i64::try_from(t.responses).unwrap_or(i64::MAX)),
         })
         .collect();
-    tallies::store(conn, wave_id, &rows, &totals)?;
+    let sums: Vec<MomentRow> = counts
+        .own
+        .iter()
+        .flat_map(|(unit, tally)| {
+            tally.moments.iter().map(move |(scope, m)| MomentRow {
+                wave_id,
+                unit: unit.clone(),
+                scope: scope.clone(),
+                respondents: i64::try_from(m.respondents).unwrap_or(i64::MAX),
+                sum_y: m.y,
+                sum_x: m.x,
+                sum_yy: m.yy,
+                sum_xx: m.xx,
+                sum_xy: m.xy,
+            })
+        })
+        .collect();
+    tallies::store(conn, wave_id, &rows, &totals, &sums)?;
     Ok(counts)
 }
 
 /// The stored counts of a closed wave; counted from the raw rows when none are stored (a
-/// wave closed before counts were kept, or one with nobody invited).
+/// wave closed before counts were kept, or one with nobody invited) or when responses are
+/// stored without per-respondent sums (counted before those were kept).
 pub fn load(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Counts> {
     let Some((rows, totals)) = tallies::load(conn, wave_id)? else {
         return count(conn, wave_id);
     };
+    let sums = tallies::load_moments(conn, wave_id)?;
+    if sums.is_empty() && totals.iter().any(|t| t.responses > 0) {
+        return count(conn, wave_id);
+    }
     let mut counts = Counts::default();
     for t in totals {
         counts
@@ -125,6 +158,19 @@ pub fn load(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Counts> {
             .or_default()
             .entry(r.choice)
             .or_default() = u64::try_from(r.count).unwrap_or(0);
+    }
+    for m in sums {
+        counts.own.entry(m.unit).or_default().moments.insert(
+            m.scope,
+            Moments {
+                respondents: u64::try_from(m.respondents).unwrap_or(0),
+                y: m.sum_y,
+                x: m.sum_x,
+                yy: m.sum_yy,
+                xx: m.sum_xx,
+                xy: m.sum_xy,
+            },
+        );
     }
     Ok(counts)
 }

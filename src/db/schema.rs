@@ -108,6 +108,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     receipts,
     wave_units,
     wave_records,
+    moments,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(invitations::unit, outbox::state);
@@ -163,6 +164,20 @@ diesel::table! {
         item -> Text,
         choice -> Text,
         count -> BigInt,
+    }
+}
+
+diesel::table! {
+    moments (wave_id, unit, scope) {
+        wave_id -> Integer,
+        unit -> Text,
+        scope -> Text,
+        respondents -> BigInt,
+        sum_y -> Double,
+        sum_x -> Double,
+        sum_yy -> Double,
+        sum_xx -> Double,
+        sum_xy -> Double,
     }
 }
 

@@ -4,7 +4,8 @@
 //! shows — satisfaction rate (满意率), satisfaction index (满意度指数) and its interval, sheet
 //! scores of the self and org steps, the committee's trimmed mean, the composite (综合得分),
 //! the grade (分类定级) with its gates, the 90% bar of 六好 item 18, response rates, roll-ups
-//! of the unit tree, rankings and the anonymity suppression ("样本不足").
+//! of the unit tree, rankings, the clustered interval of pooled rates ([`moments`]) and
+//! the anonymity rule of what may be shown ("样本不足", [`disclosure`]).
 //!
 //! What does not: reading answers from the database, caching, formatting. Everything here is
 //! pure (std, serde and the survey types only) so it is tested in isolation and the CLI, the
@@ -19,6 +20,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::survey::{Scale, StepKind, Survey, Weights};
+
+pub mod disclosure;
+pub mod moments;
+
+pub use moments::{MomentPlan, Moments, OVERALL};
 
 /// Tolerance of threshold comparisons (bands, gates, the bar, rank ties). With weights
 /// 0.2 / 0.4 / 0.4 and no mass score, self 40 and org 100 make (8 + 40) / 0.6 = 80 exactly,
@@ -38,12 +44,16 @@ const TRIM_MIN_SCORERS: usize = 5;
 // ---- tallies ---------------------------------------------------------------------------
 
 /// Raw counts of a group's mass answers (a unit, or a pooled subtree).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Tally {
     /// Answer sheets counted.
     pub responses: u64,
     /// item id → option id → count.
     pub items: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Per-respondent sums by scope (dimension id, or [`OVERALL`]): what the clustered
+    /// interval of a pooled rate needs, since option counts cannot say whose answers they
+    /// were. Filled by [`Tally::add_sheet`]; empty for a tally of counts only.
+    pub moments: BTreeMap<String, Moments>,
 }
 
 impl Tally {
@@ -72,8 +82,32 @@ impl Tally {
         }
     }
 
+    /// Counts one sheet as [`Tally::add_pairs`] does and adds its respondent's sums.
+    pub fn add_sheet<'a>(
+        &mut self,
+        plan: &MomentPlan<'_>,
+        answers: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
+    ) {
+        self.add_pairs(answers.clone());
+        plan.add_sheet(answers, &mut self.moments);
+    }
+
+    /// Whether two tallies agree: equal counts, and sums equal up to float rounding.
+    pub fn agrees(&self, other: &Tally) -> bool {
+        self.responses == other.responses
+            && self.items == other.items
+            && self.moments.len() == other.moments.len()
+            && self
+                .moments
+                .iter()
+                .all(|(k, m)| other.moments.get(k).is_some_and(|o| m.agrees(o)))
+    }
+
     /// Adds another group's raw counts: the pooled tally of both groups.
     pub fn merge(&mut self, other: &Tally) {
+        for (scope, m) in &other.moments {
+            self.moments.entry(scope.clone()).or_default().merge(m);
+        }
         self.responses += other.responses;
         for (item, options) in &other.items {
             let mine = self.items.entry(item.clone()).or_default();
@@ -99,9 +133,12 @@ pub struct Figures {
     pub rate: Option<f64>,
     /// Satisfaction index: mean score of the valid votes, 0..=100; `None` without votes.
     pub index: Option<f64>,
-    /// Wilson score 95% interval (z = 1.96) of the rate with n = `valid`; `None` without
-    /// votes. Shown next to small groups' rates so a 4-of-5 is not read as a hard 80%.
-    pub wilson: Option<(f64, f64)>,
+    /// 95% interval of the rate; `None` without votes. Of an item: Wilson's score
+    /// interval (z = 1.96) with n = `valid`. Of a dimension or all items: clustered by
+    /// respondent ([`Moments::interval`]), since one person's answers are not independent;
+    /// `None` when the tally has no per-respondent sums. Shown next to rates so a 4-of-5
+    /// is not read as a hard 80%.
+    pub interval: Option<(f64, f64)>,
 }
 
 /// Running sums behind a [`Figures`].
@@ -144,7 +181,7 @@ impl Sums {
             satisfied: self.satisfied,
             rate,
             index: known.then(|| (self.score / self.valid).clamp(0.0, 100.0)),
-            wilson: rate.map(|p| wilson(p, self.valid)),
+            interval: rate.map(|p| wilson(p, self.valid)),
         }
     }
 }
@@ -231,15 +268,22 @@ pub fn mass_figures(survey: &Survey, tally: &Tally) -> MassFigures {
         overall.add_sums(1.0, &pooled);
         dimensions.push(DimensionFigures {
             dimension: dim.id.clone(),
-            figures: pooled.figures(),
+            figures: clustered(pooled.figures(), tally.moments.get(&dim.id)),
         });
     }
     MassFigures {
         responses: tally.responses,
         items,
         dimensions,
-        overall: overall.figures(),
+        overall: clustered(overall.figures(), tally.moments.get(OVERALL)),
     }
+}
+
+/// A pooled figure with its interval clustered by respondent (Wilson over pooled answers
+/// would treat one person's answers as independent).
+fn clustered(mut f: Figures, moments: Option<&Moments>) -> Figures {
+    f.interval = f.rate.and(moments.and_then(Moments::interval));
+    f
 }
 
 // ---- self and org steps ----------------------------------------------------------------
@@ -492,55 +536,6 @@ pub fn rank(entries: &[(String, String, Option<f64>)]) -> BTreeMap<String, usize
         }
     }
     out
-}
-
-/// Which groups must be hidden ("样本不足"): every group with fewer than `k` responses, and
-/// — so that a hidden group cannot be recovered by subtraction (parent total minus the
-/// shown siblings) — whenever a shown parent has exactly one hidden child, also its
-/// smallest shown sibling (ties: the smaller code); when there is no shown sibling to
-/// hide, the parent itself. Repeated until nothing changes. Input: the node tree and each
-/// group's response count (for parents: their roll-up count); a node without a count has
-/// none. Codes counted but not in the tree are hidden under the same `k` rule.
-pub fn suppressed(nodes: &[Node], responses: &BTreeMap<String, u64>, k: u64) -> BTreeSet<String> {
-    let count = |c: &str| responses.get(c).copied().unwrap_or(0);
-    let mut children: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for n in nodes {
-        if let Some(p) = &n.parent {
-            children.entry(p.as_str()).or_default().push(&n.code);
-        }
-    }
-    let mut hidden: BTreeSet<String> = nodes
-        .iter()
-        .map(|n| n.code.as_str())
-        .chain(responses.keys().map(String::as_str))
-        .filter(|c| count(c) < k)
-        .map(str::to_owned)
-        .collect();
-    loop {
-        let mut change = None;
-        for (parent, kids) in &children {
-            if hidden.contains(*parent) {
-                continue;
-            }
-            if kids.iter().filter(|c| hidden.contains(**c)).count() != 1 {
-                continue;
-            }
-            let sibling = kids
-                .iter()
-                .filter(|c| !hidden.contains(**c))
-                .min_by(|a, b| count(a).cmp(&count(b)).then_with(|| a.cmp(b)));
-            // A lone hidden child is recoverable from the parent alone (its own answers
-            // aside), so then the parent goes.
-            change = Some(sibling.copied().unwrap_or(*parent));
-            break;
-        }
-        match change {
-            Some(c) => {
-                hidden.insert(c.to_owned());
-            }
-            None => return hidden,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! Reports of a wave: one row per unit with every figure the committee decides with, built
 //! from the counts stored when the wave closed and the sheets, by the pure rules in `domain::scoring`, with every
 //! group below the anonymity threshold hidden. Exported as a table, CSV, JSON or XLSX.
+//!
+//! What is shown is decided once, here, by `scoring::disclosure`: every output and every
+//! role reads this report, so none can show a figure set the JSON does not.
 
 pub mod charts;
 pub mod export;
@@ -16,6 +19,7 @@ use crate::assess;
 use crate::db::waves::{self, Wave};
 use crate::db::{DbConn, units};
 use crate::domain::roster::UnitKind;
+use crate::domain::scoring::disclosure::{self, RollupView};
 use crate::domain::scoring::{
     self, Composite, DimensionFigures, ItemFigures, Node, OrgFigures, Tally,
 };
@@ -42,9 +46,12 @@ pub enum ReportError {
 /// One unit's mass figures, present only when its group is large enough.
 #[derive(Debug, Clone, Serialize)]
 pub struct MassView {
+    /// Answer sheets the figures rest on.
+    pub responses: u64,
     /// Satisfaction rate, 0..1.
     pub satisfaction_rate: Option<f64>,
-    /// Wilson 95% interval of the rate.
+    /// 95% interval of the rate, clustered by respondent (Wilson at the effective sample
+    /// size of the ratio estimator's linearization variance; `docs/statistics.md`).
     pub satisfaction_interval: Option<(f64, f64)>,
     /// Satisfaction index, 0..100.
     pub satisfaction_index: Option<f64>,
@@ -54,7 +61,9 @@ pub struct MassView {
     pub items: Vec<ItemFigures>,
 }
 
-/// Change against another wave.
+/// Change against another wave. Each difference is taken only between figures both
+/// reports show (a hidden side gives no change), so it reveals no group either wave hides:
+/// the two waves' answer sheets are different people, never subtracted from each other.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Change {
     /// Satisfaction rate now minus then.
@@ -91,13 +100,16 @@ pub struct UnitReport {
     pub responses: u64,
     /// responses / invited.
     pub response_rate: Option<f64>,
-    /// Fewer responses than the threshold (or hidden so a sibling cannot be recovered):
-    /// no mass figure is given.
+    /// Fewer responses than the threshold: no mass figure of the unit is given, and its
+    /// composite and grade rest on the other steps (`composite.missing` says so).
     pub suppressed: bool,
     /// The unit's own mass figures (absent when suppressed).
     pub mass: Option<MassView>,
-    /// The unit and everything below it, pooled from raw counts (absent when suppressed).
+    /// The unit and everything below it, pooled from raw counts, without the units in
+    /// `rollup_left_out` (absent when even that would reveal a small group).
     pub rollup: Option<MassView>,
+    /// Hidden units (with responses) left out of the roll-up: "不含样本不足单位".
+    pub rollup_left_out: Vec<String>,
     /// Responses in the unit's subtree.
     pub rollup_responses: u64,
     /// Self-assessment score (submitted sheets only).
@@ -166,8 +178,9 @@ pub fn record_line(report: &WaveReport) -> String {
 fn mass_view(survey: &Survey, tally: &Tally) -> MassView {
     let f = scoring::mass_figures(survey, tally);
     MassView {
+        responses: tally.responses,
         satisfaction_rate: f.overall.rate,
-        satisfaction_interval: f.overall.wilson,
+        satisfaction_interval: f.overall.interval,
         satisfaction_index: f.overall.index,
         dimensions: f.dimensions,
         items: f.items,
@@ -191,44 +204,97 @@ pub fn build(
         let then = build(conn, other, None)?;
         let by_code: HashMap<&str, &UnitReport> =
             then.units.iter().map(|u| (u.code.as_str(), u)).collect();
-        let delta = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a - b);
         for u in &mut report.units {
             let Some(old) = by_code.get(u.code.as_str()) else {
                 continue;
             };
-            let rate = |r: &UnitReport| r.mass.as_ref().and_then(|m| m.satisfaction_rate);
-            let index = |r: &UnitReport| r.mass.as_ref().and_then(|m| m.satisfaction_index);
-            u.change = Some(Change {
-                satisfaction_rate: delta(rate(u), rate(old)),
-                satisfaction_index: delta(index(u), index(old)),
-                composite: delta(u.composite.score, old.composite.score),
-            });
+            u.change = Some(change(u, old));
         }
         report.compared_with = Some(other);
     }
     Ok(report)
 }
 
+/// A unit's change against its row in another wave: differences of shown figures only.
+fn change(now: &UnitReport, then: &UnitReport) -> Change {
+    let delta = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a - b);
+    // `mass` is absent wherever the disclosure rule hides it, in either wave.
+    let rate = |r: &UnitReport| r.mass.as_ref().and_then(|m| m.satisfaction_rate);
+    let index = |r: &UnitReport| r.mass.as_ref().and_then(|m| m.satisfaction_index);
+    Change {
+        satisfaction_rate: delta(rate(now), rate(then)),
+        satisfaction_index: delta(index(now), index(then)),
+        composite: delta(now.composite.score, then.composite.score),
+    }
+}
+
 /// Everything a unit's row is computed from.
 struct Inputs {
     own: BTreeMap<String, Tally>,
     rolled: BTreeMap<String, Tally>,
-    hidden: std::collections::BTreeSet<String>,
-    rollup_shown: std::collections::BTreeSet<String>,
+    shown: disclosure::Disclosure,
+    nodes: Vec<Node>,
     invited: HashMap<String, u64>,
     selfs: BTreeMap<String, BTreeMap<String, assess::Stored>>,
     orgs: BTreeMap<String, BTreeMap<String, assess::Stored>>,
 }
 
+impl Inputs {
+    /// The mass side of a report: the tree of target units, their roll-ups and what the
+    /// disclosure rule lets it show; no invitations or sheets of the other steps yet.
+    fn new(targets: &[units::Unit], own: BTreeMap<String, Tally>, k: u64) -> Self {
+        let target_codes: std::collections::HashSet<&str> =
+            targets.iter().map(|u| u.code.as_str()).collect();
+        // The tree of target units: a parent outside the targets (the committee) is no node.
+        let nodes: Vec<Node> = targets
+            .iter()
+            .map(|u| Node {
+                code: u.code.clone(),
+                parent: u
+                    .parent
+                    .clone()
+                    .filter(|p| target_codes.contains(p.as_str())),
+            })
+            .collect();
+        let rolled = scoring::rollup(&nodes, &own);
+        let counts: BTreeMap<String, u64> = targets
+            .iter()
+            .map(|u| (u.code.clone(), own.get(&u.code).map_or(0, |t| t.responses)))
+            .collect();
+        let shown = disclosure::disclose(&nodes, &counts, k);
+        Self {
+            own,
+            rolled,
+            shown,
+            nodes,
+            invited: HashMap::new(),
+            selfs: BTreeMap::new(),
+            orgs: BTreeMap::new(),
+        }
+    }
+}
+
 fn row(survey: &Survey, u: &units::Unit, inp: &Inputs) -> UnitReport {
     let empty = Tally::default();
     let tally = inp.own.get(&u.code).unwrap_or(&empty);
-    let suppressed = inp.hidden.contains(&u.code);
+    let suppressed = inp.shown.hidden.contains(&u.code);
     let mass = (!suppressed).then(|| mass_view(survey, tally));
-    let rollup = inp
-        .rollup_shown
-        .contains(&u.code)
-        .then(|| mass_view(survey, inp.rolled.get(&u.code).unwrap_or(&empty)));
+    let (rollup, rollup_left_out) = match inp.shown.rollups.get(&u.code) {
+        Some(RollupView::Full) => (
+            Some(mass_view(survey, inp.rolled.get(&u.code).unwrap_or(&empty))),
+            Vec::new(),
+        ),
+        Some(RollupView::Partial { left_out }) => {
+            let mut pooled = Tally::default();
+            for code in inp.shown.rollup_members(&inp.nodes, &u.code) {
+                if let Some(t) = inp.own.get(&code) {
+                    pooled.merge(t);
+                }
+            }
+            (Some(mass_view(survey, &pooled)), left_out.clone())
+        }
+        Some(RollupView::Hidden) | None => (None, Vec::new()),
+    };
     let self_score = inp
         .selfs
         .get(&u.code)
@@ -257,6 +323,7 @@ fn row(survey: &Survey, u: &units::Unit, inp: &Inputs) -> UnitReport {
         suppressed,
         mass,
         rollup,
+        rollup_left_out,
         rollup_responses: inp.rolled.get(&u.code).map_or(0, |t| t.responses),
         self_score,
         org,
@@ -279,51 +346,11 @@ fn compute(conn: &mut DbConn, wave: &Wave, survey: &Survey) -> Result<WaveReport
     for (unit, text) in waves::comments_of(conn, wave.id)? {
         comments.entry(unit).or_default().push(text);
     }
-    let target_codes: std::collections::HashSet<&str> =
-        targets.iter().map(|u| u.code.as_str()).collect();
-    // The tree of target units: a parent outside the targets (the committee) is no node.
-    let nodes: Vec<Node> = targets
-        .iter()
-        .map(|u| Node {
-            code: u.code.clone(),
-            parent: u
-                .parent
-                .clone()
-                .filter(|p| target_codes.contains(p.as_str())),
-        })
-        .collect();
-    let rolled = scoring::rollup(&nodes, &own);
     let k = u64::from(survey.anonymity.min_responses);
-    let own_count = |code: &str| own.get(code).map_or(0, |t| t.responses);
-    // A unit's own figures are its group; a shown parent with one hidden child would give
-    // that child away by subtraction, which `suppressed` prevents.
-    let counts: BTreeMap<String, u64> = targets
-        .iter()
-        .map(|u| (u.code.clone(), own_count(&u.code)))
-        .collect();
-    let hidden = scoring::suppressed(&nodes, &counts, k);
-    // A subtree figure minus the unit's own reveals the pooled rest below: show it only
-    // when that rest is empty or itself large enough.
-    let rollup_shown = targets
-        .iter()
-        .filter(|u| {
-            let below = rolled
-                .get(&u.code)
-                .map_or(0, |t| t.responses)
-                .saturating_sub(own_count(&u.code));
-            !hidden.contains(&u.code) && (below == 0 || below >= k)
-        })
-        .map(|u| u.code.clone())
-        .collect();
-    let inputs = Inputs {
-        selfs: assess::all(conn, wave.id, StepKind::SelfAssessment)?,
-        orgs: assess::all(conn, wave.id, StepKind::Org)?,
-        own,
-        rolled,
-        hidden,
-        rollup_shown,
-        invited,
-    };
+    let mut inputs = Inputs::new(&targets, own, k);
+    inputs.invited = invited;
+    inputs.selfs = assess::all(conn, wave.id, StepKind::SelfAssessment)?;
+    inputs.orgs = assess::all(conn, wave.id, StepKind::Org)?;
     let mut rows: Vec<UnitReport> = targets.iter().map(|u| row(survey, u, &inputs)).collect();
     let entries: Vec<(String, String, Option<f64>)> = rows
         .iter()
@@ -377,3 +404,6 @@ fn compute(conn: &mut DbConn, wave: &Wave, survey: &Survey) -> Result<WaveReport
 pub fn kind_label(kind: &str) -> &str {
     UnitKind::parse(kind).map_or(kind, |k| k.label())
 }
+
+#[cfg(test)]
+mod tests;

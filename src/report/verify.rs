@@ -100,10 +100,11 @@ pub fn audit(
     let own = recount.own;
     audit.balances = balance.into_values().collect();
     if let Some(report) = report {
-        // The report reads the counts stored at close: they must equal a recount.
+        // The report reads the counts and per-respondent sums stored at close: they must
+        // equal a recount (sums up to float rounding, as the sheets may come in another order).
         let stored = tally::load(conn, wave_id)?.own;
         for (unit, t) in &own {
-            if stored.get(unit) != Some(t) {
+            if !stored.get(unit).is_some_and(|s| s.agrees(t)) {
                 audit.mismatches.push(format!("{unit} (stored counts)"));
             }
         }
@@ -125,6 +126,14 @@ pub fn audit(
                 || !same(
                     shown.and_then(|m| m.satisfaction_index),
                     direct.overall.index,
+                )
+                || !same(
+                    shown.and_then(|m| m.satisfaction_interval).map(|i| i.0),
+                    direct.overall.interval.map(|i| i.0),
+                )
+                || !same(
+                    shown.and_then(|m| m.satisfaction_interval).map(|i| i.1),
+                    direct.overall.interval.map(|i| i.1),
                 )
                 || u.responses != direct.responses
             {

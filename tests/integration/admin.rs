@@ -309,8 +309,35 @@ fn the_dashboard_shows_the_numbers_of_sanping_report_and_escapes_comments() {
         .next()
         .unwrap();
     assert!(
-        cs.contains("<td>23</td>") && cs.contains("93.0"),
-        "CS rolls up 23 responses, index 93.0: {cs}"
+        cs.contains("<td>20 <span") && cs.contains("不含样本不足单位") && cs.contains("98.0"),
+        "CS rolls up 20 responses without CS-S1, index 98.0: {cs}"
+    );
+    let s1 = tree
+        .split("data-code=\"CS-S1\"")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap();
+    assert!(!s1.contains('%'), "no figure of hidden CS-S1: {s1}");
+    let (_, cst) = get(
+        &server,
+        Some(&kp),
+        &format!("/admin/results/{wave}/unit/CS-T"),
+    );
+    assert!(
+        cst.contains("95%区间") && cst.contains("按答卷人聚类"),
+        "the interval legend"
+    );
+    let (_, cs1) = get(
+        &server,
+        Some(&kp),
+        &format!("/admin/results/{wave}/unit/CS-S1"),
+    );
+    assert!(cs1.contains("样本不足") && !cs1.contains("95%区间："));
+    assert!(
+        cs1.contains("缺少的环节"),
+        "the page says which step is missing"
     );
     let (_, lib) = get(
         &server,

@@ -7,6 +7,7 @@ mod audit_trail;
 mod browser;
 mod deadlines;
 mod demo;
+mod disclosure;
 mod faults;
 mod foundation;
 mod fuzz;

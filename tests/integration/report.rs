@@ -11,12 +11,13 @@
 //!   0.2·100 + 0.5·72 + 0.3·80 = 80 → band 较好, capped to 一般 by the 90% gate.
 //! - CS: 10 sheets, all 满意, each with a comment → rate 1, index 100; no secretary, no
 //!   committee scores → composite rests on mass alone: 100 → 好. Comments shown (10 ≥ 10).
-//! - CS-T: 10 sheets (9 满意, 1 基本满意); CS-S1: 3 sheets, all 基本满意. CS-S1 is below
-//!   k; CS (their shown parent) would give it away by subtraction, so CS-T is hidden too.
-//!   CS-T self all 较好 → 80; committee all 较好 → 80; composite (0.2·80 + 0.3·80) / 0.5 = 80
-//!   → 较好, no gate (its satisfaction is hidden).
-//! - CS roll-up: 10 + 10 + 3 = 23 valid, all satisfied → rate 1; index (1000 + 900 + 60 +
-//!   180) / 23 = 93.043…; shown, since the 13 sheets below CS are ≥ k.
+//! - CS-T: 10 sheets (9 满意, 1 基本满意) → rate 1, index 96; CS-S1: 3 sheets, all 基本满意,
+//!   below k: hidden. CS-T keeps its figures (a large unit is never hidden to protect a
+//!   small one). CS-T self all 较好 → 80; committee all 较好 → 80; composite
+//!   0.2·80 + 0.5·96 + 0.3·80 = 88 → 较好, bar met. Its 10 comments are shown.
+//! - CS roll-up: the whole (23 sheets) minus CS and CS-T would be CS-S1's 3 sheets, so it
+//!   leaves CS-S1 out (不含样本不足单位): 10 + 10 = 20 sheets, all satisfied → rate 1;
+//!   index (1000 + 900 + 60) / 20 = 98.
 
 use std::collections::BTreeMap;
 
@@ -215,31 +216,42 @@ fn the_report_has_the_hand_computed_figures_and_hides_small_groups() {
     );
     assert_eq!((cs.grade.as_deref(), cs.bar_met), (Some("好"), Some(true)));
     let rollup = cs.rollup.as_ref().unwrap();
-    assert!(
-        close_to(rollup.satisfaction_index, 2140.0 / 23.0)
-            && close_to(rollup.satisfaction_rate, 1.0)
-    );
+    assert!(close_to(rollup.satisfaction_index, 98.0) && close_to(rollup.satisfaction_rate, 1.0));
+    assert_eq!(rollup.responses, 20, "CS-S1 left out of the roll-up");
+    assert_eq!(cs.rollup_left_out, vec!["CS-S1".to_owned()]);
     assert_eq!(cs.rollup_responses, 23);
-    for hidden in ["CS-S1", "CS-T"] {
-        let u = unit(hidden);
-        assert!(
-            u.suppressed && u.mass.is_none() && u.rollup.is_none(),
-            "{hidden} must be hidden"
-        );
-    }
+    let s1 = unit("CS-S1");
+    assert!(s1.suppressed && s1.mass.is_none() && s1.rollup.is_none());
     let cst = unit("CS-T");
-    assert!(close_to(cst.composite.score, 80.0));
-    assert_eq!(cst.composite.missing, vec![StepKind::Mass]);
+    assert!(
+        !cst.suppressed,
+        "10 responses keep their figures next to a small sibling"
+    );
+    assert!(close_to(
+        cst.mass.as_ref().unwrap().satisfaction_index,
+        96.0
+    ));
+    assert!(close_to(cst.composite.score, 88.0));
+    assert!(cst.composite.missing.is_empty());
     assert_eq!(
-        (cst.grade.as_deref(), cst.grade_capped, cst.rank),
-        (Some("较好"), false, Some(1))
+        (
+            cst.grade.as_deref(),
+            cst.grade_capped,
+            cst.rank,
+            cst.bar_met
+        ),
+        (Some("较好"), false, Some(1), Some(true))
     );
     assert_eq!(
         r.comments.len(),
-        10,
-        "CS has 10 responses: its comments are shown; hidden CS-T's are not"
+        20,
+        "CS and CS-T have 10 responses each: their comments are shown"
     );
-    assert!(r.comments.iter().all(|(unit, _)| unit == "CS"));
+    assert!(
+        r.comments
+            .iter()
+            .all(|(unit, _)| unit == "CS" || unit == "CS-T")
+    );
 }
 
 #[test]
@@ -286,15 +298,16 @@ fn table_csv_json_and_xlsx_carry_the_same_figures() {
         (&lib[7], &lib[8], &lib[11], &lib[12]),
         ("80.0%", "72.0", "80.0", "一般↓")
     );
-    let cst = rows.iter().find(|r| &r[0] == "CS-T").unwrap();
-    assert_eq!((&cst[7], &cst[8]), ("样本不足", "样本不足"));
+    let cs1 = rows.iter().find(|r| &r[0] == "CS-S1").unwrap();
+    assert_eq!((&cs1[7], &cs1[8]), ("样本不足", "样本不足"));
     let json: serde_json::Value = serde_json::from_str(&run(&["--format", "json"])).unwrap();
     let units = json["units"].as_array().unwrap();
     let j = |code: &str| units.iter().find(|u| u["code"] == code).unwrap().clone();
     assert_eq!(j("LIB")["mass"]["satisfaction_index"], 72.0);
     assert_eq!(j("LIB")["grade"], "一般");
-    assert_eq!(j("CS-T")["suppressed"], true);
-    assert!(j("CS-T")["mass"].is_null() && j("CS-S1")["rollup"].is_null());
+    assert_eq!(j("CS-S1")["suppressed"], true);
+    assert!(j("CS-S1")["mass"].is_null() && j("CS-S1")["rollup"].is_null());
+    assert_eq!(j("CS")["rollup_left_out"], serde_json::json!(["CS-S1"]));
     assert_eq!(j("LIB")["mass"]["dimensions"].as_array().unwrap().len(), 6);
     assert_eq!(j("LIB")["mass"]["items"].as_array().unwrap().len(), 18);
     // Every export names the wave record.
@@ -321,11 +334,11 @@ fn table_csv_json_and_xlsx_carry_the_same_figures() {
     assert_eq!(lib_row[7], Data::Float(0.8));
     assert_eq!(lib_row[8], Data::Float(72.0));
     assert_eq!(lib_row[12], Data::String("一般".into()));
-    let cst_row = summary
+    let cs1_row = summary
         .rows()
-        .find(|r| r[0] == Data::String("CS-T".into()))
+        .find(|r| r[0] == Data::String("CS-S1".into()))
         .unwrap();
-    assert_eq!(cst_row[7], Data::String("样本不足".into()));
+    assert_eq!(cs1_row[7], Data::String("样本不足".into()));
     assert!(
         summary
             .rows()
@@ -333,12 +346,14 @@ fn table_csv_json_and_xlsx_carry_the_same_figures() {
         "the XLSX names the record"
     );
     let comments = book.worksheet_range("意见建议").unwrap();
-    assert_eq!(comments.rows().count(), 11);
-    assert!(
+    assert_eq!(comments.rows().count(), 21);
+    assert_eq!(
         comments
             .rows()
             .skip(1)
-            .all(|r| r[1] == Data::String("<script>alert(1)</script> 多开展活动".into()))
+            .filter(|r| r[1] == Data::String("<script>alert(1)</script> 多开展活动".into()))
+            .count(),
+        10
     );
 }
 

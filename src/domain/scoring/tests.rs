@@ -41,6 +41,7 @@ fn item_tally(item: &str, counts: &[(&str, u64)]) -> Tally {
     Tally {
         responses: counts.iter().map(|(_, n)| n).sum(),
         items: BTreeMap::from([(item.to_owned(), options)]),
+        ..Tally::default()
     }
 }
 
@@ -117,14 +118,19 @@ fn item_figures_leave_unknown_out_of_the_denominators() {
     // center = (0.9 + 0.19208) / 1.38416 = 0.788984;
     // half = 1.96 · sqrt(0.009 + 0.009604) / 1.38416 = 1.96 · 0.136396 / 1.38416 = 0.193140;
     // so (0.595844, 0.982124).
-    let (lo, hi) = f.wilson.unwrap();
+    let (lo, hi) = f.interval.unwrap();
     assert!((lo - 0.595_844).abs() < 1e-6, "{lo}");
     assert!((hi - 0.982_124).abs() < 1e-6, "{hi}");
 
-    // Only m1 was answered: its dimension and the overall figures are m1's.
+    // Only m1 was answered: its dimension and the overall figures are m1's, but for the
+    // interval, which pooled figures take from per-respondent sums (none in this tally).
+    let pooled = Figures {
+        interval: None,
+        ..f
+    };
     assert_eq!(m.dimensions[0].dimension, "banzi");
-    assert_eq!(m.dimensions[0].figures, f);
-    assert_eq!(m.overall, f);
+    assert_eq!(m.dimensions[0].figures, pooled);
+    assert_eq!(m.overall, pooled);
     assert_eq!(m.dimensions[1].figures.rate, None);
     assert_eq!(m.items[1].counts.iter().map(|c| c.1).sum::<u64>(), 0);
 }
@@ -176,7 +182,7 @@ fn no_valid_vote_means_no_figure() {
     let m = mass_figures(&SURVEY, &item_tally("m1", &[("unknown", 5)]));
     let f = m.overall;
     assert_eq!((f.answers, f.valid), (5.0, 0.0));
-    assert_eq!((f.rate, f.index, f.wilson), (None, None, None));
+    assert_eq!((f.rate, f.index, f.interval), (None, None, None));
     let empty = mass_figures(&SURVEY, &Tally::default());
     assert_eq!(empty.responses, 0);
     assert_eq!(empty.overall.rate, None);
@@ -466,50 +472,6 @@ fn rollup_survives_a_cycle() {
     assert_eq!(r["b"].responses, 1);
 }
 
-fn counts(list: &[(&str, u64)]) -> BTreeMap<String, u64> {
-    list.iter().map(|(c, n)| ((*c).to_owned(), *n)).collect()
-}
-
-#[test]
-fn suppression_hides_small_groups_and_the_next_smallest_sibling() {
-    let nodes = [
-        node("p", None),
-        node("c12", Some("p")),
-        node("c3", Some("p")),
-        node("c8", Some("p")),
-    ];
-    let n = counts(&[("p", 23), ("c12", 12), ("c3", 3), ("c8", 8)]);
-    // 23 − 12 − 8 would give c3 away; hiding c8 too leaves only c3 + c8 = 11.
-    assert_eq!(suppressed(&nodes, &n, 5), codes(&["c3", "c8"]));
-    // Two hidden children already protect each other.
-    let n = counts(&[("p", 17), ("c12", 12), ("c3", 3), ("c8", 2)]);
-    assert_eq!(suppressed(&nodes, &n, 5), codes(&["c3", "c8"]));
-    // Nothing small: nothing hidden.
-    let n = counts(&[("p", 33), ("c12", 12), ("c3", 13), ("c8", 8)]);
-    assert!(suppressed(&nodes, &n, 5).is_empty());
-}
-
-#[test]
-fn suppression_hides_the_parent_of_a_lone_hidden_child_and_cascades() {
-    // g ─┬─ p ── c          c is small and has no sibling: p goes, and then g has exactly
-    //    ├─ q               one hidden child, so its smallest shown child r goes too.
-    //    └─ r
-    let nodes = [
-        node("g", None),
-        node("p", Some("g")),
-        node("c", Some("p")),
-        node("q", Some("g")),
-        node("r", Some("g")),
-    ];
-    let n = counts(&[("g", 60), ("p", 9), ("c", 2), ("q", 40), ("r", 11)]);
-    assert_eq!(suppressed(&nodes, &n, 5), codes(&["c", "p", "r"]));
-    // A node without a count has no responses.
-    assert_eq!(
-        suppressed(&[node("x", None)], &BTreeMap::new(), 5),
-        codes(&["x"])
-    );
-}
-
 // ---- properties ----------------------------------------------------------------------------
 
 const OPTIONS: [&str; 5] = ["satisfied", "basic", "dissatisfied", "unknown", "forged"];
@@ -528,17 +490,25 @@ fn tallies() -> impl Strategy<Value = Tally> {
         0u64..40,
         0..5,
     );
-    (prop::collection::btree_map(item, options, 0..19), 0u64..100)
-        .prop_map(|(items, responses)| Tally { responses, items })
+    (prop::collection::btree_map(item, options, 0..19), 0u64..100).prop_map(|(items, responses)| {
+        Tally {
+            responses,
+            items,
+            ..Tally::default()
+        }
+    })
 }
 
-fn in_range(f: &Figures) -> bool {
+/// Figures within their ranges; a `pooled` figure of a tally without per-respondent sums
+/// has no interval.
+fn in_range(f: &Figures, pooled: bool) -> bool {
     let rate_ok = f.rate.is_none_or(|r| (0.0..=1.0).contains(&r));
     let index_ok = f.index.is_none_or(|i| (0.0..=100.0).contains(&i));
-    let wilson_ok = match (f.rate, f.wilson) {
+    let wilson_ok = match (f.rate, f.interval) {
         (Some(r), Some((lo, hi))) => 0.0 <= lo && lo <= r + 1e-12 && r <= hi + 1e-12 && hi <= 1.0,
         (None, None) => true,
-        _ => false,
+        (Some(_), None) => pooled,
+        (None, Some(_)) => false,
     };
     rate_ok && index_ok && wilson_ok && f.satisfied <= f.valid && f.valid <= f.answers
 }
@@ -589,12 +559,12 @@ proptest! {
     #[test]
     fn figures_stay_in_range(tally in tallies()) {
         let m = mass_figures(&WEIGHTED, &tally);
-        prop_assert!(in_range(&m.overall));
+        prop_assert!(in_range(&m.overall, true));
         for d in &m.dimensions {
-            prop_assert!(in_range(&d.figures));
+            prop_assert!(in_range(&d.figures, true));
         }
         for i in &m.items {
-            prop_assert!(in_range(&i.figures));
+            prop_assert!(in_range(&i.figures, false));
         }
     }
 
@@ -671,24 +641,6 @@ proptest! {
             }
             prop_assert_eq!(&r[&n.code], &pooled);
             prop_assert_eq!(mass_figures(&SURVEY, &r[&n.code]), mass_figures(&SURVEY, &pooled));
-        }
-    }
-
-    #[test]
-    fn suppression_leaves_nothing_small_or_recoverable(
-        nodes in trees(),
-        sizes in prop::collection::vec(0u64..20, 14),
-        k in 2u64..8,
-    ) {
-        let n: BTreeMap<String, u64> = nodes.iter().zip(&sizes).map(|(n, s)| (n.code.clone(), *s)).collect();
-        let hidden = suppressed(&nodes, &n, k);
-        for node in nodes.iter().filter(|x| !hidden.contains(&x.code)) {
-            prop_assert!(n[&node.code] >= k, "{} shown with {}", node.code, n[&node.code]);
-            let hidden_kids = nodes
-                .iter()
-                .filter(|c| c.parent.as_ref() == Some(&node.code) && hidden.contains(&c.code))
-                .count();
-            prop_assert!(hidden_kids != 1, "{} shown with one hidden child", node.code);
         }
     }
 }

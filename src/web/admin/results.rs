@@ -323,6 +323,7 @@ struct ItemRow {
     counts: String,
     valid: String,
     rate: String,
+    interval: String,
     index: String,
 }
 
@@ -339,8 +340,42 @@ struct UnitData {
     comments: Vec<String>,
     comments_shown: bool,
     change: Option<(String, String, String)>,
-    rollup: Option<(String, String, u64)>,
+    /// Rate, index, responses and whether hidden units are left out.
+    rollup: Option<(String, String, u64, bool)>,
+    /// The overall rate's clustered 95% interval.
+    interval: String,
+    /// Per dimension: name, rate and its clustered 95% interval.
+    dimensions: Vec<(String, String, String)>,
     missing: Vec<&'static str>,
+}
+
+/// The overall rate's interval and each dimension's (name, rate, interval) of a shown unit.
+fn intervals(report: &WaveReport, u: &UnitReport) -> (String, Vec<(String, String, String)>) {
+    let pct = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{:.1}%", v * 100.0));
+    let Some(m) = u.mass.as_ref() else {
+        return ("—".to_owned(), Vec::new());
+    };
+    let dimensions = m
+        .dimensions
+        .iter()
+        .map(|d| {
+            let name = report
+                .dimensions
+                .iter()
+                .find(|x| x.id == d.dimension)
+                .map_or_else(|| d.dimension.clone(), |x| x.text.clone());
+            (name, pct(d.figures.rate), span(d.figures.interval))
+        })
+        .collect();
+    (span(m.satisfaction_interval), dimensions)
+}
+
+/// An interval as "[a%, b%]".
+fn span(v: Option<(f64, f64)>) -> String {
+    v.map_or_else(
+        || "—".to_owned(),
+        |(lo, hi)| format!("[{:.1}%, {:.1}%]", lo * 100.0, hi * 100.0),
+    )
 }
 
 fn unit_data(
@@ -392,6 +427,7 @@ fn unit_data(
                         .join(" "),
                     valid: format!("{}", it.figures.valid),
                     rate: pct(it.figures.rate),
+                    interval: span(it.figures.interval),
                     index: num(it.figures.index),
                 })
                 .collect()
@@ -452,20 +488,24 @@ fn unit_data(
     let rollup = u
         .rollup
         .as_ref()
-        .filter(|_| u.rollup_responses != u.responses)
+        .filter(|r| r.responses != u.responses || !u.rollup_left_out.is_empty())
         .map(|r| {
             (
                 pct(r.satisfaction_rate),
                 num(r.satisfaction_index),
-                u.rollup_responses,
+                r.responses,
+                !u.rollup_left_out.is_empty(),
             )
         });
+    let (interval, dimensions) = intervals(report, u);
     let missing = u
         .composite
         .missing
         .iter()
         .map(|s| match s {
             crate::domain::survey::StepKind::SelfAssessment => "基层自评",
+            // Say why: a hidden unit's grade rests on the other steps only.
+            crate::domain::survey::StepKind::Mass if u.suppressed => "群众测评（样本不足）",
             crate::domain::survey::StepKind::Mass => "群众测评",
             crate::domain::survey::StepKind::Org => "组织考评",
         })
@@ -483,6 +523,8 @@ fn unit_data(
         comments_shown,
         change,
         rollup,
+        interval,
+        dimensions,
         missing,
     }
 }
@@ -584,6 +626,7 @@ struct TreeRow {
     rollup_responses: u64,
     rollup_rate: String,
     rollup_index: String,
+    rollup_partial: bool,
 }
 
 fn tree_rows(report: &WaveReport) -> Vec<TreeRow> {
@@ -621,9 +664,14 @@ fn tree_rows(report: &WaveReport) -> Vec<TreeRow> {
                 responses: u.responses,
                 rate: pct(u.mass.as_ref()),
                 index: idx(u.mass.as_ref()),
-                rollup_responses: u.rollup_responses,
+                // The count the shown roll-up rests on (hidden units left out of it).
+                rollup_responses: u
+                    .rollup
+                    .as_ref()
+                    .map_or(u.rollup_responses, |r| r.responses),
                 rollup_rate: pct(u.rollup.as_ref()),
                 rollup_index: idx(u.rollup.as_ref()),
+                rollup_partial: !u.rollup_left_out.is_empty(),
             });
             walk(report, Some(&u.code), depth + 1, out);
         }
