@@ -34,7 +34,12 @@ pub struct AppState {
 impl AppState {
     /// Opens the database, runs the migrations and loads the cookie key.
     pub fn open(config: Config) -> anyhow::Result<Self> {
-        let pool = db::pool(&config.database, config.db_pool, config.db_timeout)?;
+        let pool = db::pool(
+            &config.database,
+            config.db_pool,
+            config.db_timeout,
+            config.pgbouncer,
+        )?;
         let mut conn = pool.get().context("cannot get a database connection")?;
         db::migrate(&mut conn)?;
         let secret = match &config.secret {

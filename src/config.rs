@@ -77,6 +77,10 @@ pub struct ConfigArgs {
     /// Seconds a request waits for a database connection before it gets 503.
     #[arg(long, env = "SANPING_DB_TIMEOUT", global = true, default_value_t = 5)]
     pub db_timeout: u64,
+    /// PostgreSQL is reached through pgbouncer in transaction mode: use no named prepared
+    /// statements (a statement prepared on one server connection is unknown on the next).
+    #[arg(long, env = "SANPING_PGBOUNCER", global = true)]
+    pub pgbouncer: bool,
 }
 
 /// The checked configuration.
@@ -106,6 +110,8 @@ pub struct Config {
     pub db_pool: u32,
     /// Pool wait.
     pub db_timeout: Duration,
+    /// No prepared statements (PostgreSQL behind pgbouncer in transaction mode).
+    pub pgbouncer: bool,
 }
 
 impl Config {
@@ -153,6 +159,7 @@ impl Config {
             survey_dir: args.survey_dir.clone(),
             db_pool: args.db_pool.unwrap_or(default_pool).max(1),
             db_timeout: Duration::from_secs(args.db_timeout.max(1)),
+            pgbouncer: args.pgbouncer,
         })
     }
 
@@ -171,6 +178,7 @@ impl Config {
             survey_dir: PathBuf::from("surveys"),
             db_pool: 8,
             db_timeout: Duration::from_secs(5),
+            pgbouncer: false,
         }
     }
 

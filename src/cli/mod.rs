@@ -181,7 +181,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve(config),
         Command::Migrate => {
-            let pool = db::pool(&config.database, 1, config.db_timeout)?;
+            let pool = db::pool(&config.database, 1, config.db_timeout, config.pgbouncer)?;
             let mut conn = pool.get().context("cannot get a database connection")?;
             let n = db::migrate(&mut conn)?;
             println!("{n} migration(s) applied ({})", config.database.backend());

@@ -106,6 +106,8 @@ impl DbTarget {
 #[derive(Debug)]
 pub struct Manager {
     target: DbTarget,
+    /// Named prepared statements (off behind pgbouncer in transaction mode).
+    statement_cache: bool,
 }
 
 impl ManageConnection for Manager {
@@ -114,9 +116,16 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
         match &self.target {
-            DbTarget::Postgres(url) => PgConnection::establish(url)
-                .map(DbConn::Postgresql)
-                .map_err(r2d2::Error::ConnectionError),
+            DbTarget::Postgres(url) => {
+                let mut conn =
+                    PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
+                if !self.statement_cache {
+                    // Unnamed statements only: pgbouncer may run the next one on another
+                    // server connection, which never saw this one's prepared statement.
+                    conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+                }
+                Ok(DbConn::Postgresql(conn))
+            }
             DbTarget::Sqlite(path) => {
                 let mut conn =
                     SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
@@ -143,7 +152,12 @@ impl ManageConnection for Manager {
 
 /// Opens the pool. For SQLite the file is switched to WAL once, before any pooled
 /// connection exists (doing it per connection races and logs "database is locked").
-pub fn pool(target: &DbTarget, size: u32, timeout: Duration) -> anyhow::Result<Pool> {
+pub fn pool(
+    target: &DbTarget,
+    size: u32,
+    timeout: Duration,
+    pgbouncer: bool,
+) -> anyhow::Result<Pool> {
     use anyhow::Context as _;
     if let DbTarget::Sqlite(path) = target {
         let mut conn = SqliteConnection::establish(path)
@@ -162,6 +176,7 @@ pub fn pool(target: &DbTarget, size: u32, timeout: Duration) -> anyhow::Result<P
     }
     let manager = Manager {
         target: target.clone(),
+        statement_cache: !pgbouncer,
     };
     r2d2::Pool::builder()
         .max_size(size)

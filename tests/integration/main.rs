@@ -14,6 +14,7 @@ mod fuzz;
 mod hardening;
 mod keys_console;
 mod mail;
+mod pgbouncer;
 mod record;
 mod report;
 mod respond;
