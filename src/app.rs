@@ -29,6 +29,8 @@ pub struct AppState {
     /// Parsed surveys by wave id. A wave's survey never changes after creation, so an entry
     /// never goes stale; it saves parsing the TOML on every request.
     surveys: Arc<RwLock<HashMap<i32, Arc<Survey>>>>,
+    /// When this process's mail worker last showed life (unix seconds); 0: no worker here.
+    pub mail_beat: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl AppState {
@@ -60,6 +62,7 @@ impl AppState {
             templates: Arc::new(web::templates::registry()?),
             secret: Arc::new(secret),
             surveys: Arc::default(),
+            mail_beat: Arc::default(),
         })
     }
 

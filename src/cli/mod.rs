@@ -212,7 +212,7 @@ fn open(config: Config) -> anyhow::Result<AppState> {
 
 pub(crate) fn serve(config: Config) -> anyhow::Result<()> {
     let state = open(config)?;
-    crate::mail::worker::spawn(
+    let worker = crate::mail::worker::spawn(
         state.clone(),
         crate::mail::Mailer::from_config(&state.config)?,
     );
@@ -220,7 +220,15 @@ pub(crate) fn serve(config: Config) -> anyhow::Result<()> {
     let (server, addr) = app::server(state.clone())?;
     tracing::info!(%addr, base_url = %state.config.base_url, database = state.config.database.backend(), "sanping is listening");
     println!("三评 sanping: http://{addr}/");
-    actix_web::rt::System::new()
+    let served = actix_web::rt::System::new()
         .block_on(server)
-        .context("the web server failed")
+        .context("the web server failed");
+    // SIGTERM (or SIGINT) stopped the server gracefully: let the mail in hand finish, so
+    // none stays leased for minutes.
+    if !worker.stop(std::time::Duration::from_secs(30)) {
+        tracing::warn!(
+            "the mail worker did not finish within 30 s; its mail stays leased until the lease runs out"
+        );
+    }
+    served
 }

@@ -176,3 +176,49 @@ pub fn unit_counts(conn: &mut DbConn, wave_id: i32) -> QueryResult<Vec<(String, 
         .select((invitations::unit, outbox::state, count_star()))
         .load(conn)
 }
+
+/// Takes the installation's next sending slot at least `gap` after the last one taken (by
+/// any process) and not before `now`; returns it. One row, read and written under the
+/// mail-pace lock (PostgreSQL: an advisory lock; SQLite: the write lock), so two workers
+/// never take the same slot.
+pub fn take_slot(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    gap: std::time::Duration,
+) -> QueryResult<NaiveDateTime> {
+    use super::schema::mail_pace;
+    super::write_tx(conn, |conn| {
+        if let DbConn::Postgresql(pg) = conn {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(21328, -2)").execute(pg)?;
+        }
+        let last: Option<NaiveDateTime> = mail_pace::table
+            .find(1)
+            .select(mail_pace::next_at)
+            .first(conn)
+            .optional()?;
+        let slot = last.map_or(now, |l| l.max(now));
+        let next = slot + chrono::Duration::from_std(gap).unwrap_or_default();
+        if last.is_some() {
+            diesel::update(mail_pace::table.find(1))
+                .set(mail_pace::next_at.eq(next))
+                .execute(conn)?;
+        } else {
+            diesel::insert_into(mail_pace::table)
+                .values((mail_pace::id.eq(1), mail_pace::next_at.eq(next)))
+                .execute(conn)?;
+        }
+        Ok(slot)
+    })
+}
+
+/// The mails due now but not sent yet: how many, and the due time of the oldest.
+pub fn due(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    outbox::table
+        .filter(outbox::state.eq("queued"))
+        .filter(outbox::next_attempt_at.le(now))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(outbox::next_attempt_at),
+        ))
+        .first(conn)
+}

@@ -109,6 +109,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     wave_units,
     wave_records,
     moments,
+    mail_pace,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(invitations::unit, outbox::state);
@@ -223,5 +224,12 @@ diesel::table! {
         body -> Text,
         hash -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_pace (id) {
+        id -> Integer,
+        next_at -> Timestamp,
     }
 }

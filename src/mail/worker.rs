@@ -7,7 +7,7 @@
 //! crash between the two re-sends it once the lease runs out (at least once), and a normal
 //! run sends it exactly once.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{NaiveDateTime, Utc};
 use lettre::message::Mailbox;
@@ -29,8 +29,11 @@ pub struct Policy {
     pub backoff: Duration,
     /// How long a taken mail stays taken before another worker may retry it.
     pub lease: Duration,
-    /// Mails per second at most.
+    /// Mails per second at most, for the whole installation (every process takes its slots
+    /// from the database).
     pub rate: Option<f64>,
+    /// Set to stop after the mail in hand (a graceful shutdown): checked between mails.
+    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Policy {
@@ -41,6 +44,7 @@ impl Policy {
             backoff: Duration::from_secs(30),
             lease: Duration::from_mins(5),
             rate: state.config.mail_rate,
+            stop: std::sync::Arc::default(),
         }
     }
 
@@ -215,24 +219,25 @@ pub fn deliver_due(
     let mut conn = state.pool.get()?;
     let mut stats = Stats::default();
     let gap = policy.rate.map(|r| Duration::from_secs_f64(1.0 / r));
-    let mut last_send: Option<Instant> = None;
-    while let Some(job) = take(&mut conn, state, policy, &mut stats)? {
+    while !policy.stop.load(std::sync::atomic::Ordering::SeqCst) {
+        let Some(job) = take(&mut conn, state, policy, &mut stats)? else {
+            break;
+        };
         let Job::Send(job) = job else {
             progress(&stats);
             continue;
         };
         let (mail, to, ctx, template) = *job;
+        if let Some(gap) = gap {
+            // The installation's next slot, shared by every process.
+            let slot = outbox::take_slot(&mut conn, now(), gap)?;
+            std::thread::sleep((slot - now()).to_std().unwrap_or_default());
+        }
         // One bad mail must never stop the queue: a panic while building or sending it
         // fails that mail, with its reason, and the rest go on.
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             match compose(&state.templates, template, mailer.from(), to, &ctx) {
-                Ok(message) => {
-                    if let (Some(gap), Some(at)) = (gap, last_send) {
-                        std::thread::sleep(gap.saturating_sub(at.elapsed()));
-                    }
-                    last_send = Some(Instant::now());
-                    mailer.send(&message)
-                }
+                Ok(message) => mailer.send(&message),
                 Err(e) => Err(SendError {
                     permanent: true,
                     unreachable: false,
@@ -267,19 +272,44 @@ pub fn deliver_due(
     Ok(stats)
 }
 
-/// Runs delivery rounds forever on a thread of its own (inside `sanping serve`).
-pub fn spawn(state: AppState, mailer: Mailer) {
+/// The worker running inside `sanping serve`: stop it to let the mail in hand finish.
+pub struct Worker {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Worker {
+    /// Stops after the mail in hand and waits for it at most `wait`; returns whether the
+    /// worker finished (otherwise its mail stays leased until the lease runs out).
+    pub fn stop(self, wait: Duration) -> bool {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let deadline = std::time::Instant::now() + wait;
+        while !self.thread.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.thread.is_finished()
+    }
+}
+
+/// Runs delivery rounds on a thread of its own (inside `sanping serve`) until stopped. It
+/// marks `state.mail_beat` after every mail and round, which `/healthz` reads.
+pub fn spawn(state: AppState, mailer: Mailer) -> Worker {
     let policy = Policy::from_state(&state);
-    std::thread::Builder::new()
+    let stop = policy.stop.clone();
+    let beat = state.mail_beat.clone();
+    let mark = move || beat.store(Utc::now().timestamp(), std::sync::atomic::Ordering::SeqCst);
+    mark();
+    let thread = std::thread::Builder::new()
         .name("mail-worker".into())
         .spawn(move || {
-            loop {
+            while !policy.stop.load(std::sync::atomic::Ordering::SeqCst) {
                 // A round that panics is logged and the next one starts: the worker lives
                 // as long as the server.
                 let round = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    deliver_due(&state, &mailer, &policy, &mut |_| {})
+                    deliver_due(&state, &mailer, &policy, &mut |_| mark())
                 }))
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("the delivery round panicked")));
+                mark();
                 match round {
                     Ok(s) if s != Stats::default() => tracing::info!(
                         sent = s.sent,
@@ -291,8 +321,14 @@ pub fn spawn(state: AppState, mailer: Mailer) {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %format!("{e:#}"), "mail round failed"),
                 }
-                std::thread::sleep(Duration::from_secs(2));
+                for _ in 0..20 {
+                    if policy.stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
             }
         })
         .expect("spawn the mail worker");
+    Worker { stop, thread }
 }

@@ -74,35 +74,55 @@ pub async fn index(req: HttpRequest, state: aw::Data<AppState>) -> Result<HttpRe
 struct Health {
     status: &'static str,
     database: &'static str,
+    /// This process's mail worker: `running`, `stalled` (no sign of life for two minutes)
+    /// or `off` (none in this process).
+    mail_worker: &'static str,
+    /// Mails due now and not sent yet, installation-wide.
+    mail_due: i64,
+    /// How long the oldest of them has been due, in seconds.
+    mail_oldest_due_seconds: i64,
 }
 
-/// `GET /healthz`: 200 when a database round trip works, 503 otherwise.
+/// How long a mail worker may show no life before it counts as stalled.
+const STALLED_AFTER_SECS: i64 = 120;
+
+/// `GET /healthz`: 200 when a database round trip works and this process's mail worker (if
+/// it has one) is alive; 503 otherwise. Also says how long due mails have been waiting.
 pub async fn healthz(state: aw::Data<AppState>) -> HttpResponse {
     let backend = state.config.database.backend();
+    let beat = state.mail_beat.load(std::sync::atomic::Ordering::SeqCst);
+    let now = chrono::Utc::now();
+    let mail_worker = match beat {
+        0 => "off",
+        b if now.timestamp() - b > STALLED_AFTER_SECS => "stalled",
+        _ => "running",
+    };
     let pool = state.pool.clone();
-    let ok = aw::block(move || -> Result<(), AppError> {
-        use diesel::connection::SimpleConnection as _;
+    let due = aw::block(move || -> Result<_, AppError> {
         let mut conn = pool.get()?;
-        conn.batch_execute("SELECT 1")?;
-        Ok(())
+        Ok(crate::db::outbox::due(&mut conn, now.naive_utc())?)
     })
     .await;
-    match ok {
-        Ok(Ok(())) => HttpResponse::Ok().json(Health {
-            status: "ok",
-            database: backend,
-        }),
+    let (status, (mail_due, oldest)) = match due {
+        Ok(Ok(due)) if mail_worker != "stalled" => ("ok", due),
+        Ok(Ok(due)) => ("stalled", due),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "health check failed");
-            HttpResponse::ServiceUnavailable().json(Health {
-                status: "unavailable",
-                database: backend,
-            })
+            ("unavailable", (0, None))
         }
-        Err(_) => HttpResponse::ServiceUnavailable().json(Health {
-            status: "unavailable",
-            database: backend,
-        }),
+        Err(_) => ("unavailable", (0, None)),
+    };
+    let body = Health {
+        status,
+        database: backend,
+        mail_worker,
+        mail_due,
+        mail_oldest_due_seconds: oldest.map_or(0, |t| (now.naive_utc() - t).num_seconds().max(0)),
+    };
+    if status == "ok" {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
     }
 }
 

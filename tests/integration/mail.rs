@@ -27,6 +27,7 @@ fn policy() -> worker::Policy {
         backoff: std::time::Duration::ZERO,
         lease: std::time::Duration::from_mins(5),
         rate: None,
+        stop: std::sync::Arc::default(),
     }
 }
 

@@ -22,3 +22,4 @@ mod sealing;
 mod smtp;
 mod support;
 mod waves;
+mod worker;
