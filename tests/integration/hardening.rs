@@ -478,3 +478,28 @@ fn a_name_with_a_line_break_stops_no_mail() {
     }
     assert!(found);
 }
+
+#[test]
+fn times_are_shown_in_the_time_zone_tz_names() {
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let wave = support::create_wave(&state, "liuhao.toml", None, false);
+    let mut conn = state.pool.get().unwrap();
+    let utc = chrono::NaiveDate::from_ymd_opt(2030, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    sanping::deadline::extend(&mut conn, wave, utc, "test").unwrap();
+    let list = |tz: &str| {
+        let out = support::bin()
+            .env("DATABASE_URL", db.url())
+            .env("TZ", tz)
+            .args(["wave", "list"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(list("UTC").contains("2030-01-01 00:00"));
+    assert!(list("Asia/Shanghai").contains("2030-01-01 08:00"));
+}
