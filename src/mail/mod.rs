@@ -78,6 +78,13 @@ impl Mailer {
 
     /// Sends one message; returns the server's answer (or the file written).
     pub fn send(&self, message: &Message) -> Result<String, SendError> {
+        self.send_as(message, "")
+    }
+
+    /// [`Mailer::send`]; without SMTP the file is named `{stem}.eml` (e.g.
+    /// `wave3-invitation-wang.li@demo.edu.cn-1a2b3c4d.eml`), so a person finds a recipient's
+    /// mail among thousands. An empty stem gets a random name.
+    pub fn send_as(&self, message: &Message, stem: &str) -> Result<String, SendError> {
         match &self.transport {
             Transport::Smtp(smtp) => match smtp.send(message) {
                 Ok(res) => Ok(format!(
@@ -103,13 +110,33 @@ impl Mailer {
                     unreachable: true,
                     message: format!("cannot create {}: {e}", dir.display()),
                 })?;
-                FileTransport::new(dir)
-                    .send(message)
-                    .map(|id| format!("written to {}", dir.join(format!("{id}.eml")).display()))
+                if stem.is_empty() {
+                    return FileTransport::new(dir)
+                        .send(message)
+                        .map(|id| format!("written to {}", dir.join(format!("{id}.eml")).display()))
+                        .map_err(|e| SendError {
+                            permanent: false,
+                            unreachable: true,
+                            message: e.to_string(),
+                        });
+                }
+                let safe: String = stem
+                    .chars()
+                    .map(|c| {
+                        if c.is_alphanumeric() || "@.-_".contains(c) {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                let path = dir.join(format!("{safe}.eml"));
+                std::fs::write(&path, message.formatted())
+                    .map(|()| format!("written to {}", path.display()))
                     .map_err(|e| SendError {
                         permanent: false,
                         unreachable: true,
-                        message: e.to_string(),
+                        message: format!("cannot write {}: {e}", path.display()),
                     })
             }
         }

@@ -228,6 +228,12 @@ pub fn deliver_due(
             continue;
         };
         let (mail, to, ctx, template) = *job;
+        let stem = format!(
+            "wave{}-{template}-{}-{}",
+            mail.wave_id,
+            mail.recipient,
+            &mail.id[..8.min(mail.id.len())]
+        );
         if let Some(gap) = gap {
             // The installation's next slot, shared by every process.
             let slot = outbox::take_slot(&mut conn, now(), gap)?;
@@ -237,7 +243,7 @@ pub fn deliver_due(
         // fails that mail, with its reason, and the rest go on.
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             match compose(&state.templates, template, mailer.from(), to, &ctx) {
-                Ok(message) => mailer.send(&message),
+                Ok(message) => mailer.send_as(&message, &stem),
                 Err(e) => Err(SendError {
                     permanent: true,
                     unreachable: false,

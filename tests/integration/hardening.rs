@@ -467,7 +467,13 @@ fn a_name_with_a_line_break_stops_no_mail() {
     assert_eq!(sent, queued, "every mail went out");
     let mut found = false;
     for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let entry = entry.unwrap();
+        let file = entry.file_name().to_string_lossy().into_owned();
+        assert!(
+            file.starts_with(&format!("wave{wave}-invitation-")) && file.contains("@demo.edu.cn"),
+            "named by wave, kind and recipient: {file}"
+        );
+        let text = std::fs::read_to_string(entry.path()).unwrap();
         if text.contains("zhao.gang@demo.edu.cn") {
             found = true;
             assert!(
