@@ -38,6 +38,20 @@ pub const SMALL_UNIT: &str = "FL-R";
 /// The titles of the two waves, oldest first.
 pub const WAVE_TITLES: [&str; 2] = ["2025年度基层党组织“三评”", "2026年度基层党组织“三评”"];
 
+/// The wave the demo leaves open, so a newcomer can answer it with the printed links.
+pub const OPEN_TITLE: &str = "2026年度党员群众满意度补充测评（进行中）";
+
+/// Working links of the open wave, one of each kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenLinks {
+    /// An unused respondent link (群众测评).
+    pub respond: String,
+    /// A secretary's self-assessment not yet submitted (基层自评).
+    pub self_assess: String,
+    /// A committee member's scoring sheet (组织考评).
+    pub committee: String,
+}
+
 /// What to build.
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -99,6 +113,8 @@ pub struct WaveSummary {
     pub org_sheets: usize,
     /// One receipt code of the wave, to try on its receipts page.
     pub sample_receipt: Option<String>,
+    /// For the wave left open: links to try.
+    pub open_links: Option<OpenLinks>,
 }
 
 /// What the demo built.
@@ -164,8 +180,17 @@ pub fn build(conn: &mut DbConn, spec: &Spec, bar: &ProgressBar) -> Result<Summar
             year,
             bar,
         };
-        done.push(sim.run(conn, &mut rng, title, &spec.base_url)?);
+        done.push(sim.run(conn, &mut rng, title, &spec.base_url, true)?);
     }
+    let current = Simulation {
+        uni: &uni,
+        categories: &categories,
+        survey: &survey,
+        targets: &targets,
+        year: 1,
+        bar,
+    };
+    done.push(current.run(conn, &mut rng, OPEN_TITLE, &spec.base_url, false)?);
     Ok(Summary {
         units: uni.units.len(),
         targets: targets.len(),
@@ -562,6 +587,7 @@ impl Simulation<'_> {
         rng: &mut StdRng,
         title: &str,
         base_url: &str,
+        finish: bool,
     ) -> Result<WaveSummary, DemoError> {
         let id = wave::create(
             conn,
@@ -594,7 +620,33 @@ impl Simulation<'_> {
             }
         }
         let invited = links.mass.values().map(Vec::len).sum();
-        let respondents = self.respondents(rng, &links.mass);
+        let mut respondents = self.respondents(rng, &links.mass);
+        let mut open_links = None;
+        if !finish {
+            // Left open: a third have answered so far, half the self-assessments are in,
+            // and the committee has not started. One link of each kind is left to try.
+            respondents.truncate(respondents.len() / 3);
+            let answered: std::collections::HashSet<&str> =
+                respondents.iter().map(|l| l.url.as_str()).collect();
+            let half = links.selfs.len() / 2;
+            open_links = Some(OpenLinks {
+                respond: links
+                    .mass
+                    .values()
+                    .flatten()
+                    .find(|l| !answered.contains(l.url.as_str()))
+                    .map(|l| l.url.clone())
+                    .unwrap_or_default(),
+                self_assess: links
+                    .selfs
+                    .get(half)
+                    .map(|l| l.url.clone())
+                    .unwrap_or_default(),
+                committee: links.org.first().map(|l| l.url.clone()).unwrap_or_default(),
+            });
+            links.selfs.truncate(half);
+            links.org.clear();
+        }
         let total = respondents.len() + links.selfs.len() + links.org.len() * self.targets.len();
         self.bar.reset();
         self.bar.set_length(total as u64);
@@ -607,6 +659,7 @@ impl Simulation<'_> {
             self_sheets: 0,
             org_sheets: 0,
             sample_receipt: None,
+            open_links,
         };
         for link in &respondents {
             let receipt = self.answer_mass(conn, rng, link)?;
@@ -621,6 +674,9 @@ impl Simulation<'_> {
         }
         for link in &links.org {
             summary.org_sheets += self.committee_scores(conn, rng, link)?;
+        }
+        if !finish {
+            return Ok(summary);
         }
         wave::close(conn, id)?;
         // 开箱 by the first two key holders, as a committee would after the close.

@@ -129,8 +129,18 @@ fn print_summary(s: &demo::Summary, config: &Config, env_line: &str, started: In
             100.0 * w.responses as f64 / w.invited as f64
         };
         println!(
-            "  wave {} {}: {} of {} invited answered ({rate:.1}%), {} self-assessments, {} committee sheets; published",
-            w.id, w.title, w.responses, w.invited, w.self_sheets, w.org_sheets
+            "  wave {} {}: {} of {} invited answered ({rate:.1}%), {} self-assessments, {} committee sheets; {}",
+            w.id,
+            w.title,
+            w.responses,
+            w.invited,
+            w.self_sheets,
+            w.org_sheets,
+            if w.open_links.is_some() {
+                "still open"
+            } else {
+                "published"
+            }
         );
     }
     let holders: Vec<String> = demo::HOLDERS
@@ -145,9 +155,25 @@ fn print_summary(s: &demo::Summary, config: &Config, env_line: &str, started: In
         demo::HOLDER_THRESHOLD
     );
     let base = &config.base_url;
-    let (Some(first), Some(last)) = (s.waves.first(), s.waves.last()) else {
+    let published: Vec<&demo::WaveSummary> =
+        s.waves.iter().filter(|w| w.open_links.is_none()).collect();
+    let (Some(first), Some(last)) = (published.first(), published.last()) else {
         return;
     };
+    if let Some((w, links)) = s
+        .waves
+        .iter()
+        .find_map(|w| w.open_links.as_ref().map(|l| (w, l)))
+    {
+        println!();
+        println!(
+            "wave {} is open; answer it as each of the three would (one-time links):",
+            w.id
+        );
+        println!("  a respondent (群众测评):      {}", links.respond);
+        println!("  a secretary (基层自评):       {}", links.self_assess);
+        println!("  a committee member (组织考评): {}", links.committee);
+    }
     println!();
     println!("home page:    {base}/");
     println!("admin:        {base}/admin/login  (user {DEMO_USER}, password {DEMO_PASSWORD})");

@@ -21,8 +21,8 @@ fn the_demo_builds_two_published_waves_the_report_can_show() {
     assert!((3000..=5000).contains(&summary.people), "{summary:?}");
     assert_eq!(summary.committee, 7);
     assert!((1..=2).contains(&summary.without_secretary.len()));
-    let [first, second] = summary.waves.as_slice() else {
-        panic!("two waves: {summary:?}");
+    let [first, second, open] = summary.waves.as_slice() else {
+        panic!("two published waves and an open one: {summary:?}");
     };
     assert_eq!(
         bar.position(),
@@ -40,6 +40,22 @@ fn the_demo_builds_two_published_waves_the_report_can_show() {
         );
     }
 
+    // The open wave: its printed links work, one of each kind.
+    assert_eq!(
+        sanping::wave::get(&mut conn, open.id).unwrap().state,
+        "open"
+    );
+    let links = open.open_links.clone().expect("links to try");
+    let server = support::Server::start(state.clone());
+    for (link, shows) in [
+        (&links.respond, "提交答卷"),
+        (&links.self_assess, "基层自评"),
+        (&links.committee, "组织考评"),
+    ] {
+        let (status, page) = support::get(&server.url(&support::path_of(link)));
+        assert_eq!(status, 200, "{link}");
+        assert!(page.contains(shows), "{link} should show {shows}");
+    }
     let r = report::build(&mut conn, second.id, Some(first.id)).unwrap();
     assert!(
         (55..=65).contains(&r.units.len()),
@@ -120,7 +136,9 @@ fn the_command_starts_over_in_its_own_file_and_refuses_a_database_with_units() {
     );
     for shown in [
         "61 units",
-        "2 waves",
+        "3 waves",
+        "wave 3 is open",
+        "a respondent (群众测评):      http://127.0.0.1:8080/s/",
         "/w/2/receipts",
         "DATABASE_URL=sanping-demo.db sanping report 2 --compare 1",
     ] {
