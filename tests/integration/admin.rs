@@ -227,7 +227,8 @@ fn session_cookies_are_httponly_samesite_lax_and_secure_on_https() {
     let mut config = db.config();
     config.base_url = "https://pj.example.edu".into();
     let https = sanping::app::AppState::open(config).unwrap();
-    let cookie = sanping::web::session::Session::new("org".into(), Role::Organizer).cookie(&https);
+    let cookie =
+        sanping::web::session::Session::new("org".into(), Role::Organizer, 0).cookie(&https);
     assert_eq!(cookie.secure(), Some(true));
     assert_eq!(cookie.http_only(), Some(true));
 }
