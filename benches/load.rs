@@ -307,6 +307,8 @@ impl BenchDb {
     fn config(&self) -> Config {
         let mut config = Config::for_database(&self.url);
         config.mail_dir = self.dir.path().join("mail");
+        // PostgreSQL needs a cookie secret (SQLite makes a key file next to the database).
+        config.secret = Some(format!("Bench-secret-{}", token::random_id()));
         config
     }
 

@@ -24,7 +24,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The compiled page templates.
     pub templates: Arc<Handlebars<'static>>,
-    /// The key that signs cookies (from `SANPING_SECRET` or the database).
+    /// The secret that signs cookies (from `SANPING_SECRET` or the key file; see `secret`).
     pub secret: Arc<String>,
     /// Parsed surveys by wave id. A wave's survey never changes after creation, so an entry
     /// never goes stale; it saves parsing the TOML on every request.
@@ -34,8 +34,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens the database, runs the migrations and loads the cookie key.
+    /// Loads the cookie secret, opens the database and runs the migrations.
     pub fn open(config: Config) -> anyhow::Result<Self> {
+        let secret = crate::secret::load(&config)?;
         let pool = db::pool(
             &config.database,
             config.db_pool,
@@ -44,17 +45,6 @@ impl AppState {
         )?;
         let mut conn = pool.get().context("cannot get a database connection")?;
         db::migrate(&mut conn)?;
-        let secret = match &config.secret {
-            Some(s) => s.clone(),
-            None => db::settings::get_or_insert(&mut conn, "cookie_secret", || {
-                format!(
-                    "{}{}",
-                    crate::domain::token::random_id(),
-                    crate::domain::token::random_id()
-                )
-            })
-            .context("cannot read or store the cookie secret")?,
-        };
         drop(conn);
         Ok(Self {
             pool,

@@ -56,6 +56,9 @@ pub enum LoginError {
     /// Wrong name or password (never says which).
     #[error("wrong username or password")]
     Wrong,
+    /// The password is right but the account is disabled (`sanping admin disable`).
+    #[error("this account is disabled")]
+    Disabled,
     /// Too many failures: try again after this time.
     #[error("too many failed logins; try again after {0} UTC")]
     Locked(NaiveDateTime),
@@ -122,7 +125,7 @@ pub fn add_user(
 }
 
 /// Creates an account, or sets a new password and role for an existing one, audited as
-/// `admin.add` by `actor`. Every account gets a key pair for sealed waves; a new password
+/// `admin.add` by `actor`; an existing account's sessions end. Every account gets a key pair for sealed waves; a new password
 /// without the old one means a new key pair, so it is refused while the account holds
 /// shares of a wave not yet unsealed.
 pub fn add_user_as(
@@ -146,6 +149,8 @@ pub fn add_user_as(
         public_key: Some(public_key),
         key_salt: Some(wrapped.salt),
         sealed_key: Some(wrapped.sealed),
+        session_epoch: 0,
+        disabled: false,
     };
     db::write_tx(conn, |conn| -> Result<(), KeyError> {
         refuse_live_shares(conn, name)?;
@@ -195,7 +200,8 @@ pub fn change_password(
 }
 
 /// Changes a password, knowing the old one, audited as `admin.password` by `actor`: the
-/// account key is re-encrypted under the new password, so the shares it holds stay usable.
+/// account key is re-encrypted under the new password, so the shares it holds stay usable,
+/// and the account's sessions end.
 pub fn change_password_as(
     conn: &mut DbConn,
     actor: &str,
@@ -276,6 +282,17 @@ fn fail(conn: &mut DbConn, key: &str, free: i32) -> diesel::QueryResult<Option<N
     Ok(Some(until))
 }
 
+/// A successful login: what its session cookie carries.
+#[derive(Debug, Clone)]
+pub struct LoggedIn {
+    /// The account.
+    pub username: String,
+    /// Its role now.
+    pub role: Role,
+    /// Its session epoch now: the session lasts until the epoch moves on.
+    pub epoch: i32,
+}
+
 /// Failed attempts a pair (account, address) has before delays start.
 const PAIR_FREE: i32 = FREE_FAILURES;
 /// Failed attempts an address has, over all accounts, before delays start: a campus NAT
@@ -293,13 +310,14 @@ fn decoy_hash() -> &'static str {
 /// stranger's guesses never lock the owner out from an address that has not failed, and a
 /// success clears only its own pair. Each attempt is counted before its password is
 /// checked, so of many parallel guesses only the allowed few are ever answered; an unknown
-/// name costs the same argon2 work as a known one.
+/// name costs the same argon2 work as a known one. A disabled account is refused even with
+/// the right password. On success: the name, role and session epoch.
 pub fn login(
     conn: &mut DbConn,
     username: &str,
     password: &str,
     address: &str,
-) -> Result<(String, Role), LoginError> {
+) -> Result<LoggedIn, LoginError> {
     let pair_key = format!("pair:{username}|{address}");
     let addr_key = format!("addr:{address}");
     // Ok(Err(..)): refused, with the attempt's count committed.
@@ -327,8 +345,18 @@ pub fn login(
     // The outcome is recorded in a transaction that commits (an Err would roll it back).
     db::write_tx(
         conn,
-        |conn| -> Result<Result<(String, Role), LoginError>, LoginError> {
-            if let (Some(u), true) = (&user, ok) {
+        |conn| -> Result<Result<LoggedIn, LoginError>, LoginError> {
+            if let (Some(u), true) = (&user, ok)
+                && u.disabled
+            {
+                record(
+                    conn,
+                    &u.username,
+                    "login.refused",
+                    &format!("disabled account, from {address}"),
+                )?;
+                Ok(Err(LoginError::Disabled))
+            } else if let (Some(u), true) = (&user, ok) {
                 if u.public_key.is_none() {
                     // An account from before sealing gets its key pair now, while the
                     // password is at hand.
@@ -339,10 +367,11 @@ pub fn login(
                 accounts::clear_throttle(conn, &pair_key)?;
                 accounts::uncount_failure(conn, &addr_key)?;
                 record(conn, &u.username, "login", address)?;
-                Ok(Ok((
-                    u.username.clone(),
-                    Role::parse(&u.role).unwrap_or(Role::Viewer),
-                )))
+                Ok(Ok(LoggedIn {
+                    username: u.username.clone(),
+                    role: Role::parse(&u.role).unwrap_or(Role::Viewer),
+                    epoch: u.session_epoch,
+                }))
             } else {
                 // The name as typed, cut short: it is whatever a stranger sent.
                 let tried: String = username.chars().take(64).collect();

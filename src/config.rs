@@ -60,7 +60,8 @@ pub struct ConfigArgs {
         default_value_t = 8
     )]
     pub mail_max_attempts: i32,
-    /// Cookie signing key (at least 32 characters). Unset: generated and kept in the database.
+    /// Cookie signing secret (at least 32 characters, not all of one kind). Unset: on SQLite,
+    /// generated into a key file next to the database file; required with PostgreSQL.
     #[arg(long, env = "SANPING_SECRET", global = true, hide_env_values = true)]
     pub secret: Option<String>,
     /// Folder of survey files offered in the admin pages.
@@ -102,7 +103,7 @@ pub struct Config {
     pub mail_rate: Option<f64>,
     /// Attempts before a mail fails.
     pub mail_max_attempts: i32,
-    /// Cookie key from the environment; `None` means the one stored in the database.
+    /// Cookie secret from the environment; `None` means the SQLite key file (see `secret`).
     pub secret: Option<String>,
     /// Folder of survey files.
     pub survey_dir: PathBuf,
@@ -127,10 +128,8 @@ impl Config {
         {
             bail!("SMTP_URL must start with smtp:// or smtps://");
         }
-        if let Some(secret) = &args.secret
-            && secret.len() < 32
-        {
-            bail!("SANPING_SECRET must be at least 32 characters long");
+        if let Some(secret) = &args.secret {
+            crate::secret::check(secret, "SANPING_SECRET")?;
         }
         args.bind.parse::<std::net::SocketAddr>().with_context(|| {
             format!(
@@ -212,10 +211,16 @@ impl Config {
             ),
             (
                 "SANPING_SECRET",
-                if self.secret.is_some() {
-                    "******** (set)".to_owned()
-                } else {
-                    "(unset: generated and kept in the database)".to_owned()
+                match (&self.secret, &self.database) {
+                    (Some(_), _) => "******** (set)".to_owned(),
+                    (None, DbTarget::Sqlite(path)) => format!(
+                        "(unset: the key file {})",
+                        crate::secret::key_file(path).display()
+                    ),
+                    (None, DbTarget::Postgres(_)) => {
+                        "(unset: required with PostgreSQL, sanping serve refuses to start)"
+                            .to_owned()
+                    }
                 },
             ),
             ("SANPING_SURVEY_DIR", self.survey_dir.display().to_string()),

@@ -22,6 +22,7 @@ pub mod record;
 pub mod report;
 pub mod respond;
 pub mod sealing;
+pub mod secret;
 pub mod tally;
 pub mod wave;
 pub mod web;

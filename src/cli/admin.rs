@@ -26,6 +26,16 @@ pub enum AdminCommand {
         /// The login name.
         username: String,
     },
+    /// Disable an account: it can no longer log in and its sessions end at once.
+    Disable {
+        /// The login name.
+        username: String,
+    },
+    /// Enable a disabled account again (it logs in anew; old sessions stay ended).
+    Enable {
+        /// The login name.
+        username: String,
+    },
 }
 
 /// Reads one secret: asked for without echo on a terminal, else one line of standard input.
@@ -73,9 +83,14 @@ pub fn run(state: &AppState, cmd: AdminCommand, actor: &str) -> anyhow::Result<(
                 .get()
                 .context("cannot get a database connection")?;
             auth::change_password_as(&mut conn, actor, &username, &old, &new)?;
-            println!("the password of {username} is changed; its key is re-encrypted under it");
+            println!(
+                "the password of {username} is changed; its key is re-encrypted under it and \
+                 its sessions are ended"
+            );
             return Ok(());
         }
+        AdminCommand::Disable { username } => return set_disabled(state, actor, &username, true),
+        AdminCommand::Enable { username } => return set_disabled(state, actor, &username, false),
     };
     let Some(role) = Role::parse(&role) else {
         bail!("unknown role \"{role}\": use organizer, committee or viewer");
@@ -91,6 +106,42 @@ pub fn run(state: &AppState, cmd: AdminCommand, actor: &str) -> anyhow::Result<(
         role.as_str(),
         state.config.base_url
     );
+    Ok(())
+}
+
+/// `admin disable` / `admin enable`, audited as `admin.disable` / `admin.enable`.
+fn set_disabled(
+    state: &AppState,
+    actor: &str,
+    username: &str,
+    disabled: bool,
+) -> anyhow::Result<()> {
+    let mut conn = state
+        .pool
+        .get()
+        .context("cannot get a database connection")?;
+    let action = if disabled {
+        "admin.disable"
+    } else {
+        "admin.enable"
+    };
+    super::audited(
+        &mut conn,
+        actor,
+        action,
+        |conn| -> anyhow::Result<()> {
+            if accounts::set_disabled(conn, username, disabled)? == 0 {
+                bail!("there is no account \"{username}\" (see `sanping admin add`)");
+            }
+            Ok(())
+        },
+        |()| username.to_owned(),
+    )?;
+    if disabled {
+        println!("account {username} is disabled: it cannot log in and its sessions are ended");
+    } else {
+        println!("account {username} is enabled again; it can log in");
+    }
     Ok(())
 }
 

@@ -205,13 +205,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Opens the database (running migrations) for a command.
-fn open(config: Config) -> anyhow::Result<AppState> {
+/// Opens the database (running migrations) for a command. A command signs and reads no
+/// session cookies, so with PostgreSQL and no `SANPING_SECRET` it gets a throwaway secret;
+/// only `serve` (and `demo`, which serves) needs the real one.
+fn open(mut config: Config) -> anyhow::Result<AppState> {
+    if config.secret.is_none() && matches!(config.database, db::DbTarget::Postgres(_)) {
+        config.secret = Some(format!(
+            "{}{}",
+            crate::domain::token::random_id(),
+            crate::domain::token::random_id()
+        ));
+    }
     AppState::open(config)
 }
 
 pub(crate) fn serve(config: Config) -> anyhow::Result<()> {
-    let state = open(config)?;
+    let state = AppState::open(config)?;
     let worker = crate::mail::worker::spawn(
         state.clone(),
         crate::mail::Mailer::from_config(&state.config)?,

@@ -25,6 +25,11 @@ pub struct User {
     pub key_salt: Option<Vec<u8>>,
     /// The private half, encrypted under the password (nonce + ciphertext).
     pub sealed_key: Option<Vec<u8>>,
+    /// Sessions made under another epoch are over; bumped by logout, a new password or role,
+    /// and disabling.
+    pub session_epoch: i32,
+    /// A disabled account cannot log in and has no sessions.
+    pub disabled: bool,
 }
 
 impl User {
@@ -47,7 +52,7 @@ pub fn find_user(conn: &mut DbConn, username: &str) -> QueryResult<Option<User>>
 }
 
 /// Creates an account, or replaces an existing one's password, role and key (in place:
-/// waves name their key holders by account).
+/// waves name their key holders by account) and ends its sessions.
 pub fn put_user(conn: &mut DbConn, user: &User) -> QueryResult<usize> {
     let updated = diesel::update(users::table.find(&user.username))
         .set((
@@ -56,6 +61,7 @@ pub fn put_user(conn: &mut DbConn, user: &User) -> QueryResult<usize> {
             users::public_key.eq(&user.public_key),
             users::key_salt.eq(&user.key_salt),
             users::sealed_key.eq(&user.sealed_key),
+            users::session_epoch.eq(users::session_epoch + 1),
         ))
         .execute(conn)?;
     if updated > 0 {
@@ -77,6 +83,37 @@ pub fn set_key(
             users::public_key.eq(public_key),
             users::key_salt.eq(&wrapped.salt),
             users::sealed_key.eq(&wrapped.sealed),
+        ))
+        .execute(conn)
+}
+
+/// What a session check needs of an account: its role, session epoch and whether it is
+/// disabled.
+pub fn find_session_state(
+    conn: &mut DbConn,
+    username: &str,
+) -> QueryResult<Option<(String, i32, bool)>> {
+    users::table
+        .find(username)
+        .select((users::role, users::session_epoch, users::disabled))
+        .first(conn)
+        .optional()
+}
+
+/// Ends every session of an account (logout). Returns the rows changed: 0 for no account.
+pub fn end_sessions(conn: &mut DbConn, username: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(username))
+        .set(users::session_epoch.eq(users::session_epoch + 1))
+        .execute(conn)
+}
+
+/// Disables or enables an account; either way its sessions end. Returns the rows changed:
+/// 0 for no account.
+pub fn set_disabled(conn: &mut DbConn, username: &str, disabled: bool) -> QueryResult<usize> {
+    diesel::update(users::table.find(username))
+        .set((
+            users::disabled.eq(disabled),
+            users::session_epoch.eq(users::session_epoch + 1),
         ))
         .execute(conn)
 }

@@ -137,6 +137,8 @@ diesel::table! {
         public_key -> Nullable<Binary>,
         key_salt -> Nullable<Binary>,
         sealed_key -> Nullable<Binary>,
+        session_epoch -> Integer,
+        disabled -> Bool,
     }
 }
 

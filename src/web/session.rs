@@ -1,17 +1,22 @@
-//! Admin sessions in signed cookies (no server-side state, so several server processes can
-//! serve one user), role checks and CSRF tokens.
+//! Admin sessions in signed cookies, role checks and CSRF tokens.
 //!
 //! The cookie is `HttpOnly`, `SameSite=Lax`, `Secure` when the base URL is https, and signed with
-//! a key derived from `SANPING_SECRET` (or the secret kept in the database). It carries the
-//! user, role, a random CSRF token and an expiry; every form posts the CSRF token back.
+//! a key derived from `SANPING_SECRET` or the key file (never from anything in the database).
+//! It carries the account, the account's session epoch when it was made, a random CSRF token
+//! and an expiry; every form posts the CSRF token back. Each request reads the account: it
+//! must exist, not be disabled and still have that epoch, and its role now is what counts.
+//! Logout, a new password or role and disabling move the epoch on, so a session ends on
+//! every server process at its next request, and every copy of its cookie with it.
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
+use actix_web::web as aw;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::auth::Role;
+use crate::db::accounts;
 use crate::domain::token;
 use crate::error::AppError;
 
@@ -20,17 +25,28 @@ pub const COOKIE: &str = "sp_session";
 /// How long a session lasts.
 const HOURS: i64 = 12;
 
-/// A logged-in admin.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A logged-in admin, checked against the account.
+#[derive(Debug, Clone)]
 pub struct Session {
     /// Username.
     pub user: String,
-    /// Role.
+    /// The account's role now (not when the session was made).
     pub role: Role,
+    /// The account's session epoch the cookie was made under.
+    pub epoch: i32,
     /// The CSRF token every form must carry.
     pub csrf: String,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
+}
+
+/// What the cookie carries. No role: it is read from the account on every request.
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    user: String,
+    epoch: i32,
+    csrf: String,
+    exp: i64,
 }
 
 fn key(state: &AppState) -> Key {
@@ -44,30 +60,27 @@ fn secure(state: &AppState) -> bool {
 }
 
 impl Session {
-    /// A new session for a user.
-    pub fn new(user: String, role: Role) -> Self {
+    /// A new session for an account with this role and session epoch.
+    pub fn new(user: String, role: Role, epoch: i32) -> Self {
         Self {
             user,
             role,
+            epoch,
             csrf: token::random_id(),
             exp: Utc::now().timestamp() + HOURS * 3600,
         }
     }
 
-    /// Reads and checks the session cookie of a request.
-    pub fn read(req: &HttpRequest, state: &AppState) -> Option<Self> {
-        let raw = req.cookie(COOKIE)?;
-        let mut jar = CookieJar::new();
-        jar.add_original(raw.into_owned());
-        let verified = jar.signed(&key(state)).get(COOKIE)?;
-        let session: Self = serde_json::from_str(verified.value()).ok()?;
-        (session.exp > Utc::now().timestamp()).then_some(session)
-    }
-
     /// The signed cookie that carries this session.
     pub fn cookie(&self, state: &AppState) -> Cookie<'static> {
         let mut jar = CookieJar::new();
-        let value = serde_json::to_string(self).expect("a session serializes");
+        let claims = Claims {
+            user: self.user.clone(),
+            epoch: self.epoch,
+            csrf: self.csrf.clone(),
+            exp: self.exp,
+        };
+        let value = serde_json::to_string(&claims).expect("a session serializes");
         jar.signed_mut(&key(state)).add(base(COOKIE, value, state));
         jar.get(COOKIE).cloned().expect("just added")
     }
@@ -89,10 +102,46 @@ fn base(name: &'static str, value: String, state: &AppState) -> Cookie<'static> 
         .finish()
 }
 
-/// The session of a user with at least `role`: no session → redirect to the login page;
-/// too small a role → 403.
-pub fn require(req: &HttpRequest, state: &AppState, role: Role) -> Result<Session, AppError> {
-    let Some(session) = Session::read(req, state) else {
+/// The signed, unexpired claims of a request's session cookie (not yet checked against the
+/// account).
+fn claims(req: &HttpRequest, state: &AppState) -> Option<Claims> {
+    let raw = req.cookie(COOKIE)?;
+    let mut jar = CookieJar::new();
+    jar.add_original(raw.into_owned());
+    let verified = jar.signed(&key(state)).get(COOKIE)?;
+    let claims: Claims = serde_json::from_str(verified.value()).ok()?;
+    (claims.exp > Utc::now().timestamp()).then_some(claims)
+}
+
+/// The live session of a request, if any: a signed, unexpired cookie of an account that
+/// exists, is not disabled and still has the cookie's epoch; the role is the account's now.
+pub async fn read(req: &HttpRequest, state: &AppState) -> Result<Option<Session>, AppError> {
+    let Some(claims) = claims(req, state) else {
+        return Ok(None);
+    };
+    let pool = state.pool.clone();
+    let user = claims.user.clone();
+    // One primary-key read per admin request, off the async threads like all database work.
+    let account = aw::block(move || -> Result<_, AppError> {
+        let mut conn = pool.get()?;
+        Ok(accounts::find_session_state(&mut conn, &user)?)
+    })
+    .await??;
+    Ok(account.and_then(|(role, epoch, disabled)| {
+        (!disabled && epoch == claims.epoch).then(|| Session {
+            role: Role::parse(&role).unwrap_or(Role::Viewer),
+            user: claims.user,
+            epoch: claims.epoch,
+            csrf: claims.csrf,
+            exp: claims.exp,
+        })
+    }))
+}
+
+/// The session of a user with at least `role`: no live session → 401 (the login page);
+/// too small a role now → 403.
+pub async fn require(req: &HttpRequest, state: &AppState, role: Role) -> Result<Session, AppError> {
+    let Some(session) = read(req, state).await? else {
         return Err(AppError::Unauthorized);
     };
     if session.role >= role {

@@ -153,10 +153,16 @@ fn every_admin_route_refuses_anonymous_requests_and_wrong_roles() {
     let committee = committee.unwrap();
     assert_eq!(get(&server, Some(&committee), &export).0, 200);
     assert_eq!(get(&server, Some(&committee), "/admin/audit").0, 403);
+    // The viewer's cookie made to name the organizer instead (its signature no longer fits).
     let forged = Browser {
-        cookie: viewer.cookie.replace("viewer", "organizer"),
+        cookie: viewer
+            .cookie
+            .replace("\"user\":\"v\"", "\"user\":\"org\"")
+            .replace("%22user%22:%22v%22", "%22user%22:%22org%22")
+            .replace("%22user%22%3A%22v%22", "%22user%22%3A%22org%22"),
         csrf: viewer.csrf.clone(),
     };
+    assert_ne!(forged.cookie, viewer.cookie, "{}", viewer.cookie);
     assert_eq!(
         get(&server, Some(&forged), "/admin/audit").0,
         401,
@@ -227,7 +233,8 @@ fn session_cookies_are_httponly_samesite_lax_and_secure_on_https() {
     let mut config = db.config();
     config.base_url = "https://pj.example.edu".into();
     let https = sanping::app::AppState::open(config).unwrap();
-    let cookie = sanping::web::session::Session::new("org".into(), Role::Organizer).cookie(&https);
+    let cookie =
+        sanping::web::session::Session::new("org".into(), Role::Organizer, 0).cookie(&https);
     assert_eq!(cookie.secure(), Some(true));
     assert_eq!(cookie.http_only(), Some(true));
 }

@@ -19,6 +19,7 @@ mod record;
 mod report;
 mod respond;
 mod sealing;
+mod sessions;
 mod smtp;
 mod support;
 mod waves;

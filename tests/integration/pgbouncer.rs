@@ -105,6 +105,10 @@ fn submissions_unsealing_and_mail_work_behind_pgbouncer_in_transaction_mode() {
     let bouncer = Bouncer::start(&base);
     let mut config = sanping::config::Config::for_database(&bouncer.url);
     config.pgbouncer = true;
+    config.secret = Some(format!(
+        "Bouncer-test-{}",
+        sanping::domain::token::random_id()
+    ));
     let state = sanping::app::AppState::open(config).expect("migrate through pgbouncer");
     support::load_members_only(&state);
     let wave = support::create_wave(&state, "liuhao.toml", None, false);

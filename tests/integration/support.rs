@@ -72,9 +72,15 @@ impl TestDb {
         matches!(self, Self::Postgres { .. })
     }
 
-    /// The default configuration pointed at this database.
+    /// The default configuration pointed at this database. PostgreSQL needs a cookie
+    /// secret (SQLite makes a key file next to the database): one per test database, so
+    /// that every state opened on it signs alike.
     pub fn config(&self) -> Config {
-        Config::for_database(self.url())
+        let mut config = Config::for_database(self.url());
+        if let Self::Postgres { schema, .. } = self {
+            config.secret = Some(format!("Test-secret-of-{schema}"));
+        }
+        config
     }
 
     /// The application state (migrations run).

@@ -54,7 +54,7 @@ pub async fn check_key(
     id: aw::Path<i32>,
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Committee)?;
+    let session = require(&req, &state, Role::Committee).await?;
     let mut fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let id = id.into_inner();
@@ -105,7 +105,7 @@ pub async fn unseal_form(
     state: aw::Data<AppState>,
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Committee)?;
+    let session = require(&req, &state, Role::Committee).await?;
     unseal_page(
         &req,
         &state,
@@ -180,7 +180,7 @@ pub async fn unseal(
     id: aw::Path<i32>,
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Committee)?;
+    let session = require(&req, &state, Role::Committee).await?;
     let mut fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let id = id.into_inner();

@@ -144,7 +144,7 @@ pub async fn login_form(
     req: HttpRequest,
     state: aw::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    if Session::read(&req, &state).is_some() {
+    if super::session::read(&req, &state).await?.is_some() {
         return Ok(see_other("/admin"));
     }
     login_page(&req, &state, StatusCode::OK, None)
@@ -184,8 +184,8 @@ pub async fn login(
     .await?;
     let a = strings::strings(lang_of(&req));
     match outcome {
-        Ok((user, role)) => {
-            let session = Session::new(user, role);
+        Ok(ok) => {
+            let session = Session::new(ok.username, ok.role, ok.epoch);
             let mut res = see_other("/admin");
             res.add_cookie(&session.cookie(&state))
                 .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -210,14 +210,24 @@ pub async fn login(
     }
 }
 
-/// `POST /admin/logout`.
+/// `POST /admin/logout`: ends every session of the account, so that no copy of its cookie
+/// (another browser, a stolen one) works any longer.
 pub async fn logout(
     req: HttpRequest,
     state: aw::Data<AppState>,
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Viewer)?;
+    let session = require(&req, &state, Role::Viewer).await?;
     check_csrf(&session, &crate::web::form(&body)?)?;
+    let user = session.user.clone();
+    blocking(&state, move |conn| {
+        db::write_tx(conn, |conn| {
+            accounts::end_sessions(conn, &user)?;
+            auth::record(conn, &user, "logout", "")
+        })?;
+        Ok(())
+    })
+    .await?;
     let mut res = see_other("/admin/login");
     res.add_cookie(&Session::clear(&state))
         .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -263,7 +273,7 @@ struct AuditRow {
 
 /// `GET /admin/audit`.
 pub async fn audit(req: HttpRequest, state: aw::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Organizer)?;
+    let session = require(&req, &state, Role::Organizer).await?;
     let entries = blocking(&state, |conn| Ok(accounts::audit_entries(conn, 500)?)).await?;
     let rows: Vec<AuditRow> = entries
         .into_iter()
@@ -305,7 +315,7 @@ pub async fn units_page(
     req: HttpRequest,
     state: aw::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Organizer)?;
+    let session = require(&req, &state, Role::Organizer).await?;
     let all = blocking(&state, |conn| Ok(units::all(conn)?)).await?;
     let mut rows = Vec::new();
     walk(&all, None, 0, &mut rows);
@@ -325,7 +335,7 @@ pub async fn people_page(
     req: HttpRequest,
     state: aw::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Organizer)?;
+    let session = require(&req, &state, Role::Organizer).await?;
     let people = blocking(&state, |conn| Ok(db::people::all(conn)?.len())).await?;
     let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).people);
     render(
@@ -375,7 +385,7 @@ pub async fn upload(
     state: aw::Data<AppState>,
     payload: actix_multipart::Multipart,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Organizer)?;
+    let session = require(&req, &state, Role::Organizer).await?;
     let (fields, file) = read_upload(payload).await?;
     check_csrf(&session, &fields)?;
     let units_file = req.path().ends_with("/units");
@@ -467,7 +477,7 @@ pub async fn surveys_page(
     req: HttpRequest,
     state: aw::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Organizer)?;
+    let session = require(&req, &state, Role::Organizer).await?;
     let rows: Vec<SurveyRow> = survey_files(&state)
         .into_iter()
         .map(

@@ -293,7 +293,7 @@ pub async fn show(
     state: aw::Data<AppState>,
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Viewer)?;
+    let session = require(&req, &state, Role::Viewer).await?;
     let id = id.into_inner();
     let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).results);
     let Ok(report) = load(&state, id).await? else {
@@ -535,7 +535,7 @@ pub async fn unit(
     state: aw::Data<AppState>,
     path: aw::Path<(i32, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Viewer)?;
+    let session = require(&req, &state, Role::Viewer).await?;
     let (id, code) = path.into_inner();
     let Ok(report) = load(&state, id).await? else {
         return Err(AppError::Conflict(
@@ -575,7 +575,7 @@ pub async fn export(
     state: aw::Data<AppState>,
     path: aw::Path<(i32, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Committee)?;
+    let session = require(&req, &state, Role::Committee).await?;
     let (id, format) = path.into_inner();
     let Ok(report) = load(&state, id).await? else {
         return Err(AppError::Conflict(
@@ -687,7 +687,7 @@ pub async fn tree(
     state: aw::Data<AppState>,
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Viewer)?;
+    let session = require(&req, &state, Role::Viewer).await?;
     let id = id.into_inner();
     let Ok(report) = load(&state, id).await? else {
         return Err(AppError::Conflict(

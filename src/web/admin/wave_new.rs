@@ -88,7 +88,7 @@ pub async fn new_form(
     req: HttpRequest,
     state: aw::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Organizer)?;
+    let session = require(&req, &state, Role::Organizer).await?;
     new_page(
         &req,
         &state,
@@ -153,7 +153,7 @@ pub async fn create(
     state: aw::Data<AppState>,
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Organizer)?;
+    let session = require(&req, &state, Role::Organizer).await?;
     let fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let form = WaveForm::posted(&fields);

@@ -33,7 +33,7 @@ struct WaveRow {
 
 /// `GET /admin`: every wave, with links by role.
 pub async fn index(req: HttpRequest, state: aw::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Viewer)?;
+    let session = require(&req, &state, Role::Viewer).await?;
     let all = blocking(&state, |conn| Ok(db_waves::all(conn)?)).await?;
     let rows: Vec<WaveRow> = all
         .into_iter()
@@ -177,7 +177,7 @@ pub async fn show(
     state: aw::Data<AppState>,
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Committee)?;
+    let session = require(&req, &state, Role::Committee).await?;
     wave_page(
         &req,
         &state,
@@ -310,7 +310,7 @@ pub async fn confirm(
     state: aw::Data<AppState>,
     path: aw::Path<(i32, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Organizer)?;
+    let session = require(&req, &state, Role::Organizer).await?;
     let (id, action) = path.into_inner();
     confirm_page(&req, &state, &session, id, action, StatusCode::OK, None).await
 }
@@ -379,7 +379,7 @@ pub async fn act(
     path: aw::Path<(i32, String)>,
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Organizer)?;
+    let session = require(&req, &state, Role::Organizer).await?;
     let fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let (id, action) = path.into_inner();
@@ -450,7 +450,7 @@ pub async fn slips(
     id: aw::Path<i32>,
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Organizer)?;
+    let session = require(&req, &state, Role::Organizer).await?;
     let fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let id = id.into_inner();
@@ -495,7 +495,7 @@ pub async fn extend(
     id: aw::Path<i32>,
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Organizer)?;
+    let session = require(&req, &state, Role::Organizer).await?;
     let fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let id = id.into_inner();
