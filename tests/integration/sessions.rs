@@ -343,9 +343,16 @@ fn a_short_or_regular_sanping_secret_stops_serve_and_migrate() {
 }
 
 #[test]
+#[cfg_attr(
+    not(sanping_test_pg),
+    ignore = "needs SANPING_TEST_PG=postgres://… (PostgreSQL only)"
+)]
 fn postgresql_without_sanping_secret_refuses_to_serve() {
     let Some(db) = TestDb::postgres() else {
-        return;
+        panic!(
+            "{} was set when this test was built, not now",
+            support::PG_ENV
+        );
     };
     let err = serve_refused(db.url(), None);
     assert!(err.contains("SANPING_SECRET is not set"), "{err}");

@@ -200,7 +200,14 @@ pub fn survey_file(name: &str) -> PathBuf {
 
 /// The `sanping` binary built for these tests.
 pub fn bin() -> std::process::Command {
-    std::process::Command::new(env!("CARGO_BIN_EXE_sanping"))
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sanping"));
+    // A server on PostgreSQL needs a cookie key from outside the database; tests that
+    // check that refusal remove it again.
+    cmd.env(
+        "SANPING_SECRET",
+        "test-Secret-for-spawned-servers-7Qx2Lm9Pz",
+    );
+    cmd
 }
 
 /// Imports the fixture unit tree and roster.
