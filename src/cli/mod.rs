@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use crate::app::{self, AppState};
+use crate::app::AppState;
 use crate::config::{Config, ConfigArgs};
 use crate::db;
 
@@ -130,7 +130,7 @@ pub(crate) fn serve(config: Config) -> anyhow::Result<()> {
         state.clone(),
         crate::mail::Mailer::from_config(&state.config)?,
     );
-    let (server, addr) = app::server(state.clone())?;
+    let (server, addr) = crate::web::server::server(state.clone())?;
     tracing::info!(%addr, base_url = %state.config.base_url, database = state.config.database.backend(), "sanping is listening");
     println!("三评 sanping: http://{addr}/");
     actix_web::rt::System::new()
