@@ -31,37 +31,77 @@ pub fn count_each(
 ) -> diesel::QueryResult<Counts> {
     let mut counts = Counts::default();
     waves::for_each_sheet(conn, wave_id, |unit, answers| {
-        let tally = counts.own.entry(unit.to_owned()).or_default();
-        // Ids are plain words, so the answers borrow from the row; a sheet that does not
-        // parse counts as a sheet without answers (`wave verify` reports it).
-        let owned;
-        let parsed = match serde_json::from_str::<BTreeMap<&str, &str>>(answers) {
-            Ok(a) => Some(a),
-            Err(_) => match serde_json::from_str::<BTreeMap<String, String>>(answers) {
-                Ok(a) => {
-                    owned = a;
-                    Some(
-                        owned
-                            .iter()
-                            .map(|(k, v)| (k.as_str(), v.as_str()))
-                            .collect(),
-                    )
-                }
-                Err(_) => None,
-            },
-        };
-        each(unit, parsed.as_ref());
-        tally.add_pairs(parsed.unwrap_or_default());
+        add_sheet(&mut counts, unit, answers, &mut each);
     })?;
+    count_invited(conn, wave_id, &mut counts)?;
+    Ok(counts)
+}
+
+/// Counts one sheet (its unit and its answers as stored, a JSON object).
+fn add_sheet(
+    counts: &mut Counts,
+    unit: &str,
+    answers: &str,
+    each: &mut impl FnMut(&str, Option<&BTreeMap<&str, &str>>),
+) {
+    let tally = match counts.own.get_mut(unit) {
+        Some(t) => t,
+        None => counts.own.entry(unit.to_owned()).or_default(),
+    };
+    // Ids are plain words, so the answers borrow from the row; a sheet that does not
+    // parse counts as a sheet without answers (`wave verify` reports it).
+    let owned;
+    let parsed = match serde_json::from_str::<BTreeMap<&str, &str>>(answers) {
+        Ok(a) => Some(a),
+        Err(_) => match serde_json::from_str::<BTreeMap<String, String>>(answers) {
+            Ok(a) => {
+                owned = a;
+                Some(
+                    owned
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect(),
+                )
+            }
+            Err(_) => None,
+        },
+    };
+    each(unit, parsed.as_ref());
+    tally.add_pairs(parsed.unwrap_or_default());
+}
+
+fn count_invited(conn: &mut DbConn, wave_id: i32, counts: &mut Counts) -> diesel::QueryResult<()> {
     for (unit, _, n) in waves::invitation_counts(conn, wave_id)? {
         *counts.invited.entry(unit).or_default() += u64::try_from(n).unwrap_or(0);
     }
-    Ok(counts)
+    Ok(())
 }
 
 /// Counts a wave and stores the counts (in the caller's transaction: the one that closes it).
 pub fn store(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Counts> {
     let counts = count(conn, wave_id)?;
+    write(conn, wave_id, &counts)?;
+    Ok(counts)
+}
+
+/// What [`store`] does, for a wave whose sheets are all in hand as (unit, answers) — every
+/// response of the wave, as unsealing has just written them — so they are not read back.
+pub fn store_sheets<'a>(
+    conn: &mut DbConn,
+    wave_id: i32,
+    sheets: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> diesel::QueryResult<Counts> {
+    let mut counts = Counts::default();
+    for (unit, answers) in sheets {
+        add_sheet(&mut counts, unit, answers, &mut |_, _| {});
+    }
+    count_invited(conn, wave_id, &mut counts)?;
+    write(conn, wave_id, &counts)?;
+    Ok(counts)
+}
+
+/// Replaces a wave's stored counts with `counts`.
+fn write(conn: &mut DbConn, wave_id: i32, counts: &Counts) -> diesel::QueryResult<()> {
     let rows: Vec<TallyRow> = counts
         .own
         .iter()
@@ -95,8 +135,7 @@ pub fn store(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Counts> {
                 .map_or(0, |t| i64::try_from(t.responses).unwrap_or(i64::MAX)),
         })
         .collect();
-    tallies::store(conn, wave_id, &rows, &totals)?;
-    Ok(counts)
+    tallies::store(conn, wave_id, &rows, &totals)
 }
 
 /// The stored counts of a closed wave; counted from the raw rows when none are stored (a
