@@ -326,20 +326,35 @@ pub fn unseal(
         .collect();
     let mut opened = Vec::new();
     let mut rejected = 0;
-    sealed::for_each_batch(conn, id, 4096, |batch| {
-        for result in open_batch(&key, id, &survey, &units, &batch) {
-            match result {
-                Some(sheet) => opened.push(sheet),
-                None => rejected += 1,
+    // The next batch is read while the last one is opened.
+    std::thread::scope(|scope| -> diesel::QueryResult<()> {
+        let mut pending: Option<std::thread::ScopedJoinHandle<'_, Vec<Option<Opened>>>> = None;
+        let mut collect = |handle: std::thread::ScopedJoinHandle<'_, Vec<Option<Opened>>>| {
+            for result in handle.join().expect("a sheet opener panicked") {
+                match result {
+                    Some(sheet) => opened.push(sheet),
+                    None => rejected += 1,
+                }
             }
+        };
+        let (key, survey, units) = (&key, &survey, &units);
+        sealed::for_each_batch(conn, id, 4096, |batch| {
+            if let Some(handle) = pending.take() {
+                collect(handle);
+            }
+            pending = Some(scope.spawn(move || open_batch(key, id, survey, units, &batch)));
+        })?;
+        if let Some(handle) = pending.take() {
+            collect(handle);
         }
+        Ok(())
     })?;
     drop(key);
     opened.shuffle(&mut rand::rng());
     let mut receipts: Vec<String> = opened.iter().map(|o| o.receipt.clone()).collect();
     receipts.sort();
     receipts.dedup();
-    let rows: Vec<Response> = opened
+    let mut rows: Vec<Response> = opened
         .into_iter()
         .map(|o| Response {
             id: token::random_id(),
@@ -350,9 +365,14 @@ pub fn unseal(
             is_test: wave.is_test,
         })
         .collect();
+    // In the order of their fresh random ids: as random an order as the shuffle's, and the
+    // index on `id` is appended to instead of inserted into all over (a million rows on
+    // SQLite: 7 s instead of 27 s).
+    rows.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     let sheets = rows.len();
     let holders_named: Vec<&str> = given.iter().map(|g| g.username.as_str()).collect();
     db::secure_delete(conn, true)?;
+    db::cache_size(conn, Some(128))?;
     let stored = db::write_tx(conn, |conn| -> Result<(), WaveError> {
         waves::hold_exclusive(conn, id)?;
         if waves::set_unsealed(conn, id, Utc::now().naive_utc())? != 1 {
@@ -362,9 +382,19 @@ pub fn unseal(
         }
         waves::insert_responses(conn, &rows)?;
         sealed::insert_receipts(conn, id, &receipts)?;
+        // Dropped without zeroing each freed page (gigabytes of writes for a million sheets):
+        // the scrub below rebuilds the file, so no freed page survives it, and the zeros
+        // would reach the file no sooner than the rebuilt one does (at a checkpoint).
+        db::secure_delete(conn, false)?;
         sealed::drop(conn, id)?;
+        db::secure_delete(conn, true)?;
         holders::erase_shares(conn, id)?;
-        let counts = crate::tally::store(conn, id)?;
+        // Counted from the rows in hand: they are every response of the wave.
+        let counts = crate::tally::store_sheets(
+            conn,
+            id,
+            rows.iter().map(|r| (r.unit.as_str(), r.answers.as_str())),
+        )?;
         crate::record::write(conn, id, &counts)?;
         auth::record(
             conn,
@@ -378,6 +408,7 @@ pub fn unseal(
         Ok(())
     });
     db::secure_delete(conn, false)?;
+    db::cache_size(conn, None)?;
     stored?;
     let scrubbed = db::scrub(conn)?;
     Ok(Unsealed {

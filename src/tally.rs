@@ -31,48 +31,96 @@ pub fn count_each(
     wave_id: i32,
     mut each: impl FnMut(&str, Option<&BTreeMap<&str, &str>>),
 ) -> diesel::QueryResult<Counts> {
-    // The per-respondent sums need the survey's dimensions, weights and scales; a wave whose
-    // survey no longer parses still gets its option counts.
-    let survey = waves::find(conn, wave_id)?
-        .and_then(|w| Survey::parse(&format!("wave {wave_id}"), &w.survey).ok());
+    let survey = survey_of(conn, wave_id)?;
     let plan = survey.as_ref().map(MomentPlan::new);
     let mut counts = Counts::default();
     waves::for_each_sheet(conn, wave_id, |unit, answers| {
-        let tally = counts.own.entry(unit.to_owned()).or_default();
-        // Ids are plain words, so the answers borrow from the row; a sheet that does not
-        // parse counts as a sheet without answers (`wave verify` reports it).
-        let owned;
-        let parsed = match serde_json::from_str::<BTreeMap<&str, &str>>(answers) {
-            Ok(a) => Some(a),
-            Err(_) => match serde_json::from_str::<BTreeMap<String, String>>(answers) {
-                Ok(a) => {
-                    owned = a;
-                    Some(
-                        owned
-                            .iter()
-                            .map(|(k, v)| (k.as_str(), v.as_str()))
-                            .collect(),
-                    )
-                }
-                Err(_) => None,
-            },
-        };
-        each(unit, parsed.as_ref());
-        let parsed = parsed.unwrap_or_default();
-        match &plan {
-            Some(plan) => tally.add_sheet(plan, parsed.iter().map(|(k, v)| (*k, *v))),
-            None => tally.add_pairs(parsed),
-        }
+        add_sheet(&mut counts, plan.as_ref(), unit, answers, &mut each);
     })?;
+    count_invited(conn, wave_id, &mut counts)?;
+    Ok(counts)
+}
+
+/// The per-respondent sums need the survey's dimensions, weights and scales; a wave whose
+/// survey no longer parses still gets its option counts.
+fn survey_of(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Option<Survey>> {
+    Ok(waves::find(conn, wave_id)?
+        .and_then(|w| Survey::parse(&format!("wave {wave_id}"), &w.survey).ok()))
+}
+
+/// Counts one sheet (its unit and its answers as stored, a JSON object), with its
+/// per-respondent sums when the survey's `plan` is known.
+fn add_sheet(
+    counts: &mut Counts,
+    plan: Option<&MomentPlan<'_>>,
+    unit: &str,
+    answers: &str,
+    each: &mut impl FnMut(&str, Option<&BTreeMap<&str, &str>>),
+) {
+    let tally = match counts.own.get_mut(unit) {
+        Some(t) => t,
+        None => counts.own.entry(unit.to_owned()).or_default(),
+    };
+    // Ids are plain words, so the answers borrow from the row; a sheet that does not
+    // parse counts as a sheet without answers (`wave verify` reports it).
+    let owned;
+    let parsed = match serde_json::from_str::<BTreeMap<&str, &str>>(answers) {
+        Ok(a) => Some(a),
+        Err(_) => match serde_json::from_str::<BTreeMap<String, String>>(answers) {
+            Ok(a) => {
+                owned = a;
+                Some(
+                    owned
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect(),
+                )
+            }
+            Err(_) => None,
+        },
+    };
+    each(unit, parsed.as_ref());
+    let parsed = parsed.unwrap_or_default();
+    match plan {
+        Some(plan) => tally.add_sheet(plan, parsed.iter().map(|(k, v)| (*k, *v))),
+        None => tally.add_pairs(parsed),
+    }
+}
+
+fn count_invited(conn: &mut DbConn, wave_id: i32, counts: &mut Counts) -> diesel::QueryResult<()> {
     for (unit, _, n) in waves::invitation_counts(conn, wave_id)? {
         *counts.invited.entry(unit).or_default() += u64::try_from(n).unwrap_or(0);
     }
-    Ok(counts)
+    Ok(())
 }
 
 /// Counts a wave and stores the counts (in the caller's transaction: the one that closes it).
 pub fn store(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Counts> {
     let counts = count(conn, wave_id)?;
+    write(conn, wave_id, &counts)?;
+    Ok(counts)
+}
+
+/// What [`store`] does, for a wave whose sheets are all in hand as (unit, answers) — every
+/// response of the wave, as unsealing has just written them — so they are not read back.
+pub fn store_sheets<'a>(
+    conn: &mut DbConn,
+    wave_id: i32,
+    sheets: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> diesel::QueryResult<Counts> {
+    let survey = survey_of(conn, wave_id)?;
+    let plan = survey.as_ref().map(MomentPlan::new);
+    let mut counts = Counts::default();
+    for (unit, answers) in sheets {
+        add_sheet(&mut counts, plan.as_ref(), unit, answers, &mut |_, _| {});
+    }
+    count_invited(conn, wave_id, &mut counts)?;
+    write(conn, wave_id, &counts)?;
+    Ok(counts)
+}
+
+/// Replaces a wave's stored counts with `counts`.
+fn write(conn: &mut DbConn, wave_id: i32, counts: &Counts) -> diesel::QueryResult<()> {
     let rows: Vec<TallyRow> = counts
         .own
         .iter()
@@ -123,8 +171,7 @@ pub fn store(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Counts> {
             })
         })
         .collect();
-    tallies::store(conn, wave_id, &rows, &totals, &sums)?;
-    Ok(counts)
+    tallies::store(conn, wave_id, &rows, &totals, &sums)
 }
 
 /// The stored counts of a closed wave; counted from the raw rows when none are stored (a

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use crate::app::{self, AppState};
+use crate::app::AppState;
 use crate::config::{Config, ConfigArgs};
 use crate::db;
 
@@ -226,7 +226,7 @@ pub(crate) fn serve(config: Config) -> anyhow::Result<()> {
         crate::mail::Mailer::from_config(&state.config)?,
     );
     crate::deadline::spawn(state.pool.clone(), crate::deadline::TICK);
-    let (server, addr) = app::server(state.clone())?;
+    let (server, addr) = crate::web::server::server(state.clone())?;
     tracing::info!(%addr, base_url = %state.config.base_url, database = state.config.database.backend(), "sanping is listening");
     println!("三评 sanping: http://{addr}/");
     let served = actix_web::rt::System::new()

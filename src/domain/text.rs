@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// The languages the UI speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 pub enum Lang {
     /// 简体中文, the default.
     #[default]

@@ -26,17 +26,22 @@ pub struct Layout {
 impl Layout {
     /// The layout of a page at `path` in `lang`.
     pub fn new(lang: Lang, title: impl Into<String>, path: &str) -> Self {
-        let other = if lang == Lang::En { "zh" } else { "en" };
         Self {
             lang: lang.tag(),
             title: title.into(),
             t: strings(lang),
-            switch_href: format!(
-                "/lang/{other}?back={}",
-                percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC)
-            ),
+            switch_href: switch_href(lang, path),
         }
     }
+}
+
+/// The link from the page at `path` in `lang` to the same page in the other language.
+pub fn switch_href(lang: Lang, path: &str) -> String {
+    let other = if lang == Lang::En { "zh" } else { "en" };
+    format!(
+        "/lang/{other}?back={}",
+        percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC)
+    )
 }
 
 /// The cookie that remembers the chosen language.

@@ -2,10 +2,12 @@
 
 pub mod admin;
 pub mod assess;
+pub mod form_cache;
 pub mod home;
 pub mod i18n;
 pub mod log;
 pub mod respond;
+pub mod server;
 pub mod session;
 pub mod templates;
 

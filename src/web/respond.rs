@@ -1,11 +1,14 @@
 //! The respondent pages: `GET /s/{token}` shows the questionnaire, `POST /s/{token}`
 //! submits it. No JavaScript, phone first, every input labelled.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
 use serde::Serialize;
 
-use super::home::{Layout, lang_of};
+use super::form_cache::{Cached, Hole, Prerendered};
+use super::home::{Layout, lang_of, switch_href};
 use super::templates::page;
 use crate::app::AppState;
 use crate::db::units;
@@ -173,7 +176,7 @@ fn form_page(
     let t = super::i18n::strings(lang);
     let path = format!("/s/{token}");
     FormPage {
-        action: format!("{path}?lang={}", if lang == Lang::En { "en" } else { "zh" }),
+        action: action_of(lang, &path),
         layout: Layout::new(lang, ctx.wave.title.clone(), &path),
         wave_title: ctx.wave.title.clone(),
         unit_name: ctx.unit_name.clone(),
@@ -196,6 +199,62 @@ fn form_page(
             .replace("{min_comments}", &survey.anonymity.min_comments.to_string()),
         fingerprint: ctx.wave.fingerprint.clone(),
     }
+}
+
+/// Where the questionnaire at `path` in `lang` posts to.
+fn action_of(lang: Lang, path: &str) -> String {
+    format!("{path}?lang={}", if lang == Lang::En { "en" } else { "zh" })
+}
+
+/// The questionnaire for `token`, rendered afresh (as a clean `GET` shows it).
+pub fn render_form(
+    state: &AppState,
+    lang: Lang,
+    token: &str,
+    ctx: &Ctx,
+) -> Result<String, AppError> {
+    let form = form_page(lang, token, ctx, &[], &Submission::default());
+    Ok(state.templates.render("pages/respond/form", &form)?)
+}
+
+/// The questionnaire for `token` as [`render_form`] makes it, from the page kept for the
+/// wave and language (rendered on first use): only the unit's name and the two links that
+/// carry the token are filled in.
+pub fn cached_form(
+    state: &AppState,
+    lang: Lang,
+    token: &str,
+    ctx: &Ctx,
+) -> Result<String, AppError> {
+    let page = match state.forms.get(&ctx.wave, lang) {
+        Cached::Page(page) => page,
+        Cached::Uncachable => return render_form(state, lang, token, ctx),
+        Cached::Missing => {
+            let mut form = form_page(lang, "", ctx, &[], &Submission::default());
+            Hole::UnitName.marker().clone_into(&mut form.unit_name);
+            Hole::Action.marker().clone_into(&mut form.action);
+            Hole::SwitchHref
+                .marker()
+                .clone_into(&mut form.layout.switch_href);
+            let rendered = state.templates.render("pages/respond/form", &form)?;
+            let page = Prerendered::parse(&rendered).map(Arc::new);
+            state.forms.put(&ctx.wave, lang, page.clone());
+            match page {
+                Some(page) => page,
+                None => return render_form(state, lang, token, ctx),
+            }
+        }
+    };
+    let escape = state.templates.get_escape_fn();
+    let path = format!("/s/{token}");
+    let unit_name = escape(&ctx.unit_name);
+    let action = escape(&action_of(lang, &path));
+    let switch = escape(&switch_href(lang, &path));
+    Ok(page.fill(|hole| match hole {
+        Hole::UnitName => &unit_name,
+        Hole::Action => &action,
+        Hole::SwitchHref => &switch,
+    }))
 }
 
 /// The page for a token that leads nowhere answerable.
@@ -319,15 +378,9 @@ pub async fn show(
         Ok(ctx) if ctx.invitation.step == StepKind::Org.as_str() => {
             super::assess::org_index(&state, lang, &raw, &ctx).await
         }
-        Ok(ctx) => {
-            let form = form_page(lang, &raw, &ctx, &[], &Submission::default());
-            page(
-                &state.templates,
-                StatusCode::OK,
-                "pages/respond/form",
-                &form,
-            )
-        }
+        Ok(ctx) => Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(cached_form(&state, lang, &raw, &ctx)?)),
         Err(refused) => message(&state, lang, &path, &refused),
     }
 }

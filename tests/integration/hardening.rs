@@ -63,7 +63,7 @@ fn pages_are_never_cached_and_https_installations_send_hsts() {
     config.bind = format!("127.0.0.1:{}", support::free_port());
     config.base_url = "https://pj.example.edu".into();
     https.config = std::sync::Arc::new(config);
-    let (addr, handle) = sanping::app::spawn(https).unwrap();
+    let (addr, handle) = sanping::web::server::spawn(https).unwrap();
     let res = support::client()
         .get(&format!("http://{addr}/"))
         .call()

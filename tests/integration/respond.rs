@@ -493,3 +493,41 @@ fn a_token_retired_between_lookup_and_store_stores_nothing() {
     assert_eq!(f.count("responses"), 0);
     assert_eq!(f.count("used"), 0);
 }
+
+#[test]
+fn the_kept_questionnaire_is_byte_identical_to_a_fresh_render() -> anyhow::Result<()> {
+    use sanping::domain::Lang;
+    use sanping::web::form_cache::Cached;
+    use sanping::web::respond::{load, render_form};
+
+    let f = fixture("liuhao.toml", false);
+    let state = &f.server.state;
+    let first = &f.links[0];
+    let other = f
+        .links
+        .iter()
+        .position(|l| l.unit != first.unit)
+        .expect("links to two units");
+    // A name that HTML escapes: the filled-in name must be escaped as the template does.
+    diesel::update(sanping::db::schema::units::table.find(&first.unit))
+        .set(sanping::db::schema::units::name.eq("A&B <\"第一\"> '支部'=`"))
+        .execute(&mut *state.pool.get()?)?;
+    for i in [0, other] {
+        let path = support::path_of(&f.links[i].url);
+        let token = path.trim_start_matches("/s/");
+        for (lang, query) in [(Lang::Zh, ""), (Lang::En, "?lang=en")] {
+            // The first GET renders the page for the cache and fills it; the second only fills.
+            let (status, served) = support::get(&format!("{}{query}", f.url_of(i)));
+            let (_, again) = support::get(&format!("{}{query}", f.url_of(i)));
+            assert_eq!(status, 200);
+            let mut conn = state.pool.get()?;
+            let ctx = load(state, &mut conn, token)?.expect("a ready token");
+            assert!(matches!(state.forms.get(&ctx.wave, lang), Cached::Page(_)));
+            let fresh = render_form(state, lang, token, &ctx)?;
+            assert!(fresh.contains(&format!("action=\"/s/{token}?lang")));
+            assert_eq!(served, fresh, "token {i}, {lang:?}");
+            assert_eq!(again, fresh, "token {i}, {lang:?}");
+        }
+    }
+    Ok(())
+}

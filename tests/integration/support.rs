@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use diesel::connection::SimpleConnection as _;
 use diesel::{Connection as _, PgConnection};
-use sanping::app::{self, AppState};
+use sanping::app::AppState;
 use sanping::config::Config;
 
 /// The environment variable that names the PostgreSQL to test against.
@@ -124,7 +124,7 @@ impl Server {
         config.bind = format!("127.0.0.1:{port}");
         config.base_url = format!("http://127.0.0.1:{port}");
         state.config = std::sync::Arc::new(config);
-        let (addr, handle) = app::spawn(state.clone()).expect("start server");
+        let (addr, handle) = sanping::web::server::spawn(state.clone()).expect("start server");
         Self {
             addr,
             state,

@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo bench --bench load -- [--db sqlite|postgres] [--n N] [--c C] [--only NAME[,NAME…]]
-//!                              [--people N] [--responses N] [--mails N]
+//!                              [--people N] [--responses N] [--mails N] [--respondents N]
 //! ```
 //!
 //! Parts (all by default, each on a fresh database — a SQLite file in a temporary folder, or
@@ -13,11 +13,15 @@
 //!   `sanping serve` as a separate process, `--c` client threads (default 64, keep-alive)
 //!   `POST`ing a complete valid form for every token; submissions/s, latency percentiles,
 //!   errors, the server's peak RSS, and a count of what was stored.
+//! - `respondent-cpu`: the whole respondent with one client: `GET` the questionnaire, `POST`
+//!   a valid sheet, for `--respondents` tokens (default 5,000); the server's CPU time per
+//!   respondent, and apart per `GET` and per `POST` (see `respondent.rs`).
 //! - `open-100k`: importing a roster of `--people` (default 100,000) and opening a wave for
 //!   it, with links (`wave::open`) and by email (`wave::open_by_email`).
-//! - `report-1m` / `verify-1m`: `--responses` (default 1,000,000) responses and as many used
-//!   invitations inserted raw into a closed wave; `report::build`, and what `sanping wave
-//!   verify` does (`report::build` + `report::verify::audit`).
+//! - `unseal-1m` / `report-1m` / `verify-1m`: `--responses` (default 1,000,000) sealed
+//!   answer sheets and as many used invitations inserted raw into an open wave; `wave::close`
+//!   and `sealing::unseal`, then on the unsealed wave `report::build` and what `sanping wave
+//!   verify` does (`report::build` + `report::verify::audit`); see `unseal.rs`.
 //! - `smtp`: `--mails` (default 5,000) queued invitations delivered by
 //!   `mail::worker::deliver_due` to an in-process SMTP server, no rate limit.
 //!
@@ -33,14 +37,24 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection as _;
-use diesel::{Connection as _, PgConnection, RunQueryDsl as _};
+use diesel::{Connection as _, PgConnection};
 use sanping::app::AppState;
 use sanping::config::Config;
-use sanping::db::DbConn;
 use sanping::domain::survey::{StepKind, Survey};
 use sanping::domain::token;
 
-const PARTS: [&str; 5] = ["submissions", "open-100k", "report-1m", "verify-1m", "smtp"];
+mod respondent;
+mod unseal;
+
+const PARTS: [&str; 7] = [
+    "submissions",
+    "respondent-cpu",
+    "open-100k",
+    "unseal-1m",
+    "report-1m",
+    "verify-1m",
+    "smtp",
+];
 const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
 const SURVEY: &str = "liuhao.toml";
 /// The generated unit tree: this many colleges (党总支), each with this many branches.
@@ -74,6 +88,7 @@ struct Args {
     people: usize,
     responses: usize,
     mails: usize,
+    respondents: usize,
 }
 
 impl Args {
@@ -91,6 +106,7 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
         people: 100_000,
         responses: 1_000_000,
         mails: 5_000,
+        respondents: 5_000,
     };
     let mut it = raw.iter();
     while let Some(flag) = it.next() {
@@ -123,6 +139,7 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
             "--people" => args.people = count(value()?)?,
             "--responses" => args.responses = count(value()?)?,
             "--mails" => args.mails = count(value()?)?,
+            "--respondents" => args.respondents = count(value()?)?,
             "--only" => {
                 for part in value()?.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                     if !PARTS.contains(&part) {
@@ -138,7 +155,7 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
                 return Err(format!(
                     "unknown argument \"{other}\"; usage: cargo bench --bench load -- \
                      [--db sqlite|postgres] [--n N] [--c C] [--only {}] \
-                     [--people N] [--responses N] [--mails N]",
+                     [--people N] [--responses N] [--mails N] [--respondents N]",
                     PARTS.join("|")
                 ));
             }
@@ -930,204 +947,6 @@ fn open_100k(args: &Args, figures: &mut Figures) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Part 3: report and verify of 1,000,000 responses
-
-fn sql_text(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-fn exec_raw(conn: &mut DbConn, sql: &str) -> diesel::QueryResult<usize> {
-    match conn {
-        DbConn::Sqlite(c) => diesel::sql_query(sql).execute(c),
-        DbConn::Postgresql(c) => diesel::sql_query(sql).execute(c),
-    }
-}
-
-/// Inserts `count` used mass invitations and `count` responses into `wave`, spread over
-/// the branches, in one transaction of multi-row `INSERT`s.
-fn insert_mass(state: &AppState, wave: i32, count: usize, branches: &[String]) {
-    const BATCH: usize = 500;
-    let items = mass_items();
-    let day = chrono::Local::now()
-        .date_naive()
-        .format("%Y-%m-%d")
-        .to_string();
-    let mut rng = Rng(2026);
-    let mut conn = state.pool.get().expect("a connection");
-    sanping::db::write_tx(&mut conn, |conn| -> diesel::QueryResult<()> {
-        let mut done = 0;
-        while done < count {
-            let rows = BATCH.min(count - done);
-            let mut inv = String::from(
-                "INSERT INTO invitations (id, wave_id, person, unit, step, token_hash, used, reminders) VALUES ",
-            );
-            let mut resp = String::from(
-                "INSERT INTO responses (id, wave_id, unit, day, answers, comment, is_test) VALUES ",
-            );
-            for k in 0..rows {
-                let i = done + k;
-                let unit_index = i % branches.len();
-                let unit = sql_text(&branches[unit_index]);
-                let bias = (unit_index % 21) as u64;
-                let answers: BTreeMap<&str, &str> = items
-                    .iter()
-                    .map(|(id, options)| {
-                        (
-                            id.as_str(),
-                            options[pick(&mut rng, options.len(), bias)].as_str(),
-                        )
-                    })
-                    .collect();
-                let answers = serde_json::to_string(&answers).expect("answers as JSON");
-                let comment = if rng.below(100) < 5 {
-                    sql_text(&format!("第{i}条意见：希望多开展主题党日活动"))
-                } else {
-                    "NULL".to_owned()
-                };
-                let sep = if k == 0 { "" } else { "," };
-                let _ = write!(
-                    inv,
-                    "{sep}('{}', {wave}, NULL, {unit}, 'mass', NULL, TRUE, 0)",
-                    token::random_id()
-                );
-                let _ = write!(
-                    resp,
-                    "{sep}('{}', {wave}, {unit}, '{day}', {}, {comment}, FALSE)",
-                    token::random_id(),
-                    sql_text(&answers)
-                );
-            }
-            exec_raw(conn, &inv)?;
-            exec_raw(conn, &resp)?;
-            done += rows;
-        }
-        Ok(())
-    })
-    .expect("insert the responses");
-}
-
-fn report_1m(args: &Args, figures: &mut Figures) {
-    let (want_report, want_verify) = (args.wants("report-1m"), args.wants("verify-1m"));
-    println!(
-        "\n== report-1m / verify-1m ({}, {} responses)",
-        args.backend.name(),
-        args.responses
-    );
-    let db = BenchDb::new(args.backend);
-    let state = AppState::open(db.config()).expect("open the database");
-    let (units, branches) = units_csv();
-    sanping::import::units(
-        &mut state.pool.get().expect("a connection"),
-        units.as_bytes(),
-    )
-    .expect("import the units");
-    let wave = create_wave(&state, "百万答卷（基准）");
-    // Nobody on the roster: the wave opens with no invitations; the answered ones are
-    // inserted below, as if slips had been used.
-    sanping::wave::open(
-        &mut state.pool.get().expect("a connection"),
-        wave,
-        &state.config.base_url,
-        |_| Ok(()),
-    )
-    .expect("open the wave");
-    let ((), t_insert) = timed(|| insert_mass(&state, wave, args.responses, &branches));
-    println!(
-        "  setup: {n} invitations + {n} responses inserted in {:.1} s ({:.0} rows/s)",
-        secs(t_insert),
-        per_sec(2 * args.responses, t_insert),
-        n = args.responses
-    );
-    let mut conn = state.pool.get().expect("a connection");
-    let ((), t_close) = timed(|| sanping::wave::close(&mut conn, wave).expect("close the wave"));
-    println!(
-        "  wave::close: {:.2} s{}",
-        secs(t_close),
-        if args.backend == Backend::Postgres {
-            " (rewrites the responses in random order)"
-        } else {
-            ""
-        }
-    );
-    if let Some(size) = db.sqlite_mib() {
-        println!("  SQLite file + WAL: {size:.0} MiB");
-    }
-    figures.add(
-        "report-1m",
-        "setup insert, wave::close",
-        format!("{:.1} s, {:.2} s", secs(t_insert), secs(t_close)),
-    );
-
-    // What the close spent most of its time on, and what the report no longer does.
-    let (counts, t_count) =
-        timed(|| sanping::tally::count(&mut conn, wave).expect("count the responses"));
-    drop(counts);
-    println!(
-        "  breakdown: tally::count (stream + JSON parse + count, done once by wave::close) \
-         {:.2} s",
-        secs(t_count)
-    );
-    let (report, t_build) =
-        timed(|| sanping::report::build(&mut conn, wave, None).expect("build the report"));
-    let shown = report.units.iter().filter(|u| !u.suppressed).count();
-    println!(
-        "  report::build: {:.2} s ({} units, {shown} shown, {} comments)",
-        secs(t_build),
-        report.units.len(),
-        report.comments.len()
-    );
-    if want_report {
-        figures.add(
-            "report-1m",
-            "tally::count (in wave::close)",
-            format!("{:.2} s", secs(t_count)),
-        );
-        figures.check(
-            "report-1m",
-            &format!("report::build ({} responses)", args.responses),
-            format!("{:.2} s", secs(t_build)),
-            "≤ 1 s",
-            secs(t_build) <= 1.0,
-        );
-    }
-    if want_verify {
-        drop(report);
-        // What `sanping wave verify` does: build the report, then audit against it.
-        let ((audit, t_audit), t_verify) = timed(|| {
-            let report = sanping::report::build(&mut conn, wave, None).expect("build the report");
-            timed(|| {
-                sanping::report::verify::audit(&mut conn, wave, Some(&report))
-                    .expect("audit the wave")
-            })
-        });
-        println!(
-            "  wave verify = report::build + verify::audit: {:.2} s (audit alone {:.2} s): \
-             {} checked, {} bad, {} mismatches, balanced: {}",
-            secs(t_verify),
-            secs(t_audit),
-            audit.checked,
-            audit.bad_responses,
-            audit.mismatches.len(),
-            audit.ok()
-        );
-        figures.add(
-            "verify-1m",
-            "verify::audit alone",
-            format!("{:.2} s", secs(t_audit)),
-        );
-        figures.check(
-            "verify-1m",
-            &format!("wave verify ({} responses)", args.responses),
-            format!("{:.2} s", secs(t_verify)),
-            "≤ 30 s",
-            secs(t_verify) <= 30.0,
-        );
-    }
-    let (hwm, _) = memory_kib("self");
-    println!("  this process's peak RSS so far: {:.0} MiB", mib(hwm));
-}
-
-// ---------------------------------------------------------------------------------------
 // Part 4: SMTP delivery
 
 /// An SMTP handler that only counts what it accepts.
@@ -1346,11 +1165,14 @@ fn main() {
     if args.wants("submissions") {
         submissions(&args, &mut figures);
     }
+    if args.wants("respondent-cpu") {
+        respondent::respondent_cpu(&args, &mut figures);
+    }
     if args.wants("open-100k") {
         open_100k(&args, &mut figures);
     }
-    if args.wants("report-1m") || args.wants("verify-1m") {
-        report_1m(&args, &mut figures);
+    if args.wants("unseal-1m") || args.wants("report-1m") || args.wants("verify-1m") {
+        unseal::report_1m(&args, &mut figures);
     }
     if args.wants("smtp") {
         smtp(&args, &mut figures);
