@@ -4,6 +4,7 @@ pub mod admin;
 pub mod assess;
 pub mod home;
 pub mod i18n;
+pub mod limits;
 pub mod log;
 pub mod respond;
 pub mod session;
