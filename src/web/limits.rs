@@ -164,6 +164,7 @@ fn timed(
     flag: Rc<Cell<bool>>,
 ) -> impl futures_util::Stream<Item = Result<actix_web::web::Bytes, PayloadError>> {
     let deadline = Instant::now() + total;
+    // Fused: a reader may ask again after the end (multipart does).
     futures_util::stream::unfold(
         (payload, flag, false),
         move |(mut payload, flag, done)| async move {
@@ -185,4 +186,5 @@ fn timed(
             }
         },
     )
+    .fuse()
 }
