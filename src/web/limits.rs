@@ -96,7 +96,8 @@ fn refusal(status: StatusCode, zh: &str, en: &str) -> HttpResponse {
     let mut res = HttpResponse::build(status)
         .content_type(ContentType::html())
         .body(format!(
-            "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>{zh}</title>\
+            "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\">\
+             <link rel=\"stylesheet\" href=\"/static/style.css\"><title>{zh}</title>\
              <main class=\"page\"><h1>{zh}</h1><p lang=\"en\">{en}</p></main></html>"
         ));
     res.head_mut().set_connection_type(ConnectionType::Close);
@@ -111,11 +112,13 @@ pub async fn guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let mut _in_flight = None;
-    if let Some(ip) = req.peer_addr().map(|a| a.ip())
-        && limits.per_address > 0
+    let ip = req.peer_addr().map(|a| a.ip());
+    // Held until the handler is done, however it ends.
+    let _in_flight = match ip
+        .filter(|_| limits.per_address > 0)
+        .map(|ip| limits.enter(ip))
     {
-        let Some(counted) = limits.enter(ip) else {
+        Some(None) => {
             let res = refusal(
                 StatusCode::TOO_MANY_REQUESTS,
                 "请求过多，请稍后再试",
@@ -125,9 +128,9 @@ pub async fn guard(
             res.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
             return Ok(res);
-        };
-        _in_flight = Some(counted);
-    }
+        }
+        counted => counted.flatten(),
+    };
     let timed_out = Rc::new(Cell::new(false));
     if has_body(&req) {
         let payload = req.take_payload();
