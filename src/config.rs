@@ -82,6 +82,35 @@ pub struct ConfigArgs {
     /// statements (a statement prepared on one server connection is unknown on the next).
     #[arg(long, env = "SANPING_PGBOUNCER", global = true)]
     pub pgbouncer: bool,
+    /// Largest number of open client connections (unset: 4096, or half the process's limit
+    /// of open files when that is lower); further clients wait in the listen queue.
+    #[arg(long, env = "SANPING_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<usize>,
+    /// Largest number of requests one client address may have in progress at once; more get
+    /// 429 (0: no limit, e.g. when a reverse proxy limits clients itself).
+    #[arg(
+        long,
+        env = "SANPING_PER_ADDRESS_LIMIT",
+        global = true,
+        default_value_t = 64
+    )]
+    pub per_address_limit: usize,
+    /// Seconds a request body may go without sending a byte before it is cut with 408.
+    #[arg(
+        long,
+        env = "SANPING_BODY_IDLE_TIMEOUT",
+        global = true,
+        default_value_t = 10
+    )]
+    pub body_idle_timeout: u64,
+    /// Seconds a request body may take in all before it is cut with 408.
+    #[arg(
+        long,
+        env = "SANPING_BODY_TIMEOUT",
+        global = true,
+        default_value_t = 120
+    )]
+    pub body_timeout: u64,
 }
 
 /// The checked configuration.
@@ -113,6 +142,14 @@ pub struct Config {
     pub db_timeout: Duration,
     /// No prepared statements (PostgreSQL behind pgbouncer in transaction mode).
     pub pgbouncer: bool,
+    /// Open client connections at most, over all worker threads.
+    pub max_connections: usize,
+    /// Requests in progress per client address at most; 0 is no limit.
+    pub per_address_limit: usize,
+    /// Longest pause inside a request body.
+    pub body_idle_timeout: Duration,
+    /// Longest time to receive a whole request body.
+    pub body_timeout: Duration,
 }
 
 impl Config {
@@ -159,6 +196,13 @@ impl Config {
             db_pool: args.db_pool.unwrap_or(default_pool).max(1),
             db_timeout: Duration::from_secs(args.db_timeout.max(1)),
             pgbouncer: args.pgbouncer,
+            max_connections: args
+                .max_connections
+                .unwrap_or_else(default_max_connections)
+                .max(1),
+            per_address_limit: args.per_address_limit,
+            body_idle_timeout: Duration::from_secs(args.body_idle_timeout.max(1)),
+            body_timeout: Duration::from_secs(args.body_timeout.max(1)),
         })
     }
 
@@ -178,6 +222,10 @@ impl Config {
             db_pool: 8,
             db_timeout: Duration::from_secs(5),
             pgbouncer: false,
+            max_connections: 4096,
+            per_address_limit: 64,
+            body_idle_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_mins(2),
         }
     }
 
@@ -229,8 +277,42 @@ impl Config {
                 "SANPING_DB_TIMEOUT",
                 format!("{}s", self.db_timeout.as_secs()),
             ),
+            ("SANPING_MAX_CONNECTIONS", self.max_connections.to_string()),
+            (
+                "SANPING_PER_ADDRESS_LIMIT",
+                if self.per_address_limit == 0 {
+                    "(unlimited)".to_owned()
+                } else {
+                    self.per_address_limit.to_string()
+                },
+            ),
+            (
+                "SANPING_BODY_IDLE_TIMEOUT",
+                format!("{}s", self.body_idle_timeout.as_secs()),
+            ),
+            (
+                "SANPING_BODY_TIMEOUT",
+                format!("{}s", self.body_timeout.as_secs()),
+            ),
         ]
     }
+}
+
+/// 4096 connections, or half the process's limit of open files when that is lower: the
+/// other half stays for database connections, mail, log and survey files. Past the limit
+/// the server stops accepting (clients wait in the listen queue) instead of failing
+/// `accept` with "too many open files".
+fn default_max_connections() -> usize {
+    // `/proc/self/limits`: "Max open files   1024   524288   files" (soft, hard).
+    let soft = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            limits
+                .lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3)?.parse::<usize>().ok())
+        });
+    soft.map_or(4096, |n| (n / 2).clamp(64, 4096))
 }
 
 /// Hides the password of `scheme://user:password@host/…`.

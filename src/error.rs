@@ -3,7 +3,8 @@
 //! - What a person can fix (a bad answer, a used link) is not an error here: handlers render
 //!   their own page with the right 4xx status and a message in the page's language.
 //! - [`AppError`] covers the rest: `NotFound` 404, `BadRequest` 400, `Unavailable` 503 when no
-//!   database connection could be had in time, `Internal` 500 — logged with detail, shown as
+//!   database connection could be had in time, `TooLarge` 413 for a body or field past its
+//!   limit (reading stops there), `Internal` 500 — logged with detail, shown as
 //!   a generic page that leaks nothing.
 //! - CLI and start-up use `anyhow` with context naming the file, line and field at fault.
 
@@ -33,6 +34,9 @@ pub enum AppError {
     /// message says what.
     #[error("unprocessable: {0}")]
     Unprocessable(String),
+    /// A body or one of its fields is larger than the route accepts; the message says what.
+    #[error("too large: {0}")]
+    TooLarge(String),
     /// No database connection in time, or the database is down.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -83,6 +87,7 @@ impl ResponseError for AppError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -108,6 +113,7 @@ impl ResponseError for AppError {
             Self::Forbidden => ("没有权限", "Your role does not allow this"),
             Self::Conflict(_) => ("无法执行", "This cannot be done now"),
             Self::Unprocessable(_) => ("无法接受的输入", "This input cannot be accepted"),
+            Self::TooLarge(_) => ("提交的内容过大", "What was sent is too large"),
             Self::Unavailable(_) => (
                 // The database may have gone away just after storing an answer sheet and
                 // before saying so: then the link says "already submitted" on the retry.
@@ -125,7 +131,10 @@ impl ResponseError for AppError {
         }
         // Our own explanations (never a database's) are shown to the person.
         let detail = match self {
-            Self::BadRequest(d) | Self::Conflict(d) | Self::Unprocessable(d) => {
+            Self::BadRequest(d)
+            | Self::Conflict(d)
+            | Self::Unprocessable(d)
+            | Self::TooLarge(d) => {
                 format!("<p class=\"notice\">{}</p>", handlebars::html_escape(d))
             }
             _ => String::new(),

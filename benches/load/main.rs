@@ -552,6 +552,8 @@ impl ServerProcess {
             .env("SANPING_BASE_URL", format!("http://127.0.0.1:{port}"))
             .env("SANPING_MAIL_DIR", db.dir.path().join("mail"))
             .env("SANPING_SURVEY_DIR", manifest_path("surveys"))
+            // Every client thread comes from 127.0.0.1: one address, not one person.
+            .env("SANPING_PER_ADDRESS_LIMIT", "0")
             .env("RUST_LOG", "warn")
             .env_remove("SMTP_URL")
             .stdin(Stdio::null())

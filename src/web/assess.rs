@@ -103,13 +103,33 @@ fn lang_param(lang: Lang) -> &'static str {
     if lang == Lang::En { "en" } else { "zh" }
 }
 
-fn form_errors(errors: &[FieldError], lang: Lang) -> Vec<String> {
-    errors
-        .iter()
-        .filter(|e| e.field == "form")
-        .map(|e| e.message.get(lang).to_owned())
-        .collect()
+/// The messages about the form as a whole, at most [`MAX_FORM_ERRORS`] of them and no
+/// repeats: a forged form with thousands of unknown fields must not make a page thousands of
+/// lines long.
+pub(super) fn form_errors(errors: &[FieldError], lang: Lang) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut more = 0;
+    for e in errors.iter().filter(|e| e.field == "form") {
+        let message = e.message.get(lang);
+        if out.iter().any(|m| m == message) {
+        } else if out.len() < MAX_FORM_ERRORS {
+            out.push(message.to_owned());
+        } else {
+            more += 1;
+        }
+    }
+    if more > 0 {
+        out.push(if lang == Lang::En {
+            format!("… and {more} more")
+        } else {
+            format!("……另有 {more} 处")
+        });
+    }
+    out
 }
+
+/// How many messages about the form as a whole a page lists.
+const MAX_FORM_ERRORS: usize = 10;
 
 /// Renders the self-assessment of the token's unit.
 pub fn self_page(

@@ -5,6 +5,7 @@ pub mod assess;
 pub mod form_cache;
 pub mod home;
 pub mod i18n;
+pub mod limits;
 pub mod log;
 pub mod respond;
 pub mod server;

@@ -184,15 +184,18 @@ fn form_page(
         is_test: ctx.wave.is_test,
         dimensions,
         comment: step.comment.then(|| CommentView {
-            value: kept.comment.clone().unwrap_or_default(),
+            // An overlong comment comes back cut to the limit, never larger than the form.
+            value: kept
+                .comment
+                .as_deref()
+                .unwrap_or_default()
+                .chars()
+                .take(MAX_COMMENT_CHARS)
+                .collect(),
             max: MAX_COMMENT_CHARS,
             error: error_of("comment"),
         }),
-        errors: errors
-            .iter()
-            .filter(|e| e.field == "form")
-            .map(|e| e.message.get(lang).to_owned())
-            .collect(),
+        errors: super::assess::form_errors(errors, lang),
         privacy_threshold: t
             .privacy_threshold
             .replace("{min}", &survey.anonymity.min_responses.to_string())
@@ -476,6 +479,12 @@ enum Posted {
     Stored { receipt: String, wave_id: i32 },
 }
 
+/// The largest mass answer sheet accepted: a questionnaire has at most about 100 items
+/// (`q.ID=OPTION`, well under 100 bytes each) and a comment of [`MAX_COMMENT_CHARS`]
+/// characters (at most 12 bytes each once percent-encoded), so 64 KB leaves room to spare.
+/// The route itself takes more, for self-assessments with evidence per item.
+const MAX_MASS_BODY: usize = 64 * 1024;
+
 /// Handles a submission on one blocking thread with one connection: look the token up, check
 /// the answers against the cached survey, store them. The unit's name is read only when a
 /// page needs it.
@@ -488,6 +497,11 @@ fn post(state: &AppState, token: &str, body: &aw::Bytes) -> Result<Posted, AppEr
     if invitation.step != StepKind::Mass.as_str() {
         let ctx = ready(state, &mut conn, wave, invitation)?;
         return Ok(Posted::Sheet(Box::new(ctx), body.clone()));
+    }
+    if body.len() > MAX_MASS_BODY {
+        return Err(AppError::TooLarge(
+            "答卷过大。The answer sheet is larger than any the questionnaire can produce.".into(),
+        ));
     }
     let survey = state.survey(&mut conn, wave.id)?;
     let fields = parse_form(body).unwrap_or_else(|| vec![("\u{fffd}".to_owned(), String::new())]);

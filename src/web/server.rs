@@ -13,14 +13,24 @@ use crate::web;
 pub fn server(state: AppState) -> anyhow::Result<(actix_web::dev::Server, SocketAddr)> {
     let bind = state.config.bind.clone();
     let https = state.config.base_url.starts_with("https://");
+    let limits = web::limits::Limits::new(&state.config);
+    // actix-web caps connections per worker thread; the setting is for the whole server.
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let per_worker = state.config.max_connections.div_ceil(workers).max(1);
     let data = aw::Data::new(state);
     let server = HttpServer::new(move || {
+        let limits = limits.clone();
         App::new()
             .app_data(data.clone())
+            .wrap(actix_web::middleware::from_fn(move |req, next| {
+                web::limits::guard(limits.clone(), req, next)
+            }))
             .wrap(web::security_headers(https))
             .wrap(actix_web::middleware::from_fn(web::log::request_log))
             .configure(web::routes)
     })
+    .workers(workers)
+    .max_connections(per_worker)
     .bind(&bind)
     .with_context(|| format!("cannot listen on {bind}"))?;
     let addr = server

@@ -13,6 +13,7 @@ mod foundation;
 mod fuzz;
 mod hardening;
 mod keys_console;
+mod limits;
 mod mail;
 mod pgbouncer;
 mod record;

@@ -351,26 +351,42 @@ pub async fn people_page(
 }
 
 /// Reads a multipart upload: the form's text fields and the bytes of its `file` field.
+/// Every field is bounded before it is buffered — the file at 8 MB, any other field at
+/// 4 KB (the form sends only its CSRF token), and at most 8 of them: reading stops at the
+/// first field past its limit, before the CSRF check would have a chance to refuse it.
 async fn read_upload(
     mut payload: actix_multipart::Multipart,
 ) -> Result<(Vec<(String, String)>, Vec<u8>), AppError> {
-    const MAX: usize = 8 * 1024 * 1024;
+    const MAX_FILE: usize = 8 * 1024 * 1024;
+    const MAX_FIELD: usize = 4 * 1024;
+    const MAX_FIELDS: usize = 8;
     let mut fields = Vec::new();
     let mut file = Vec::new();
     while let Some(field) = payload.next().await {
         let mut field =
             field.map_err(|e| AppError::BadRequest(format!("cannot read the upload: {e}")))?;
         let name = field.name().unwrap_or_default().to_owned();
+        let is_file = name == "file";
+        if !is_file && fields.len() >= MAX_FIELDS {
+            return Err(AppError::TooLarge(
+                "the upload has too many form fields".into(),
+            ));
+        }
+        let max = if is_file { MAX_FILE } else { MAX_FIELD };
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk =
                 chunk.map_err(|e| AppError::BadRequest(format!("cannot read the upload: {e}")))?;
-            if bytes.len() + chunk.len() > MAX {
-                return Err(AppError::BadRequest("the file is larger than 8 MB".into()));
+            if bytes.len() + chunk.len() > max {
+                return Err(AppError::TooLarge(if is_file {
+                    "the file is larger than 8 MB".into()
+                } else {
+                    "a form field of the upload is larger than 4 KB".into()
+                }));
             }
             bytes.extend_from_slice(&chunk);
         }
-        if name == "file" {
+        if is_file {
             file = bytes;
         } else {
             fields.push((name, String::from_utf8_lossy(&bytes).into_owned()));
