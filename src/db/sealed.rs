@@ -13,14 +13,17 @@ fn table(wave_id: i32) -> String {
     format!("sealed_{wave_id}")
 }
 
-/// Makes the wave's table of sealed sheets. Keyed by a random id (on SQLite `WITHOUT
-/// ROWID`, so its pages are in random order, not submission order).
+/// Makes the wave's table of sealed sheets, keyed by a random id. On SQLite it is an
+/// ordinary (rowid) table: a padded sheet of 2 KiB fits in its page there, where a `WITHOUT
+/// ROWID` table would move it to an overflow page of its own (twice the file for a million
+/// sheets). Its rows are in submission order, as PostgreSQL's are; they are ciphertexts,
+/// and the table is dropped when the wave is unsealed.
 pub fn create(conn: &mut DbConn, wave_id: i32) -> QueryResult<()> {
     let t = table(wave_id);
     let sql = match conn {
-        DbConn::Sqlite(_) => format!(
-            "CREATE TABLE {t} (id TEXT PRIMARY KEY NOT NULL, sheet BLOB NOT NULL) WITHOUT ROWID"
-        ),
+        DbConn::Sqlite(_) => {
+            format!("CREATE TABLE {t} (id TEXT PRIMARY KEY NOT NULL, sheet BLOB NOT NULL)")
+        }
         DbConn::Postgresql(_) => {
             format!("CREATE TABLE {t} (id TEXT PRIMARY KEY NOT NULL, sheet BYTEA NOT NULL)")
         }
