@@ -509,3 +509,37 @@ fn times_are_shown_in_the_time_zone_tz_names() {
     assert!(list("UTC").contains("2030-01-01 00:00"));
     assert!(list("Asia/Shanghai").contains("2030-01-01 08:00"));
 }
+
+#[test]
+fn a_login_costs_the_same_argon2_work_whether_the_name_exists_or_not() {
+    // Timing is the property here: an unknown name answered at once would tell a stranger
+    // which names exist. Medians of a few tries; the gap this guards against was 70×.
+    let db = TestDb::new();
+    let state = db.state();
+    let mut conn = state.pool.get().unwrap();
+    sanping::auth::add_user(
+        &mut conn,
+        "org",
+        sanping::auth::Role::Organizer,
+        "organizer-pass",
+    )
+    .unwrap();
+    drop(conn);
+    let median = |user: &str, address: &str| {
+        let mut times: Vec<std::time::Duration> = (0..5)
+            .map(|_| {
+                let started = std::time::Instant::now();
+                assert_eq!(attempt(&state, user, "guess", address), "wrong");
+                started.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[2]
+    };
+    let known = median("org", "10.1.0.1");
+    let unknown = median("no-such-user", "10.1.0.2");
+    assert!(
+        unknown * 3 >= known,
+        "an unknown name took {unknown:?}, a known one {known:?}"
+    );
+}
