@@ -31,8 +31,10 @@ pub const KEY_LEN: usize = 32;
 pub const OVERHEAD: usize = 32 + 16;
 /// Bytes of the length prefix that padding adds.
 const LEN_PREFIX: usize = 4;
-/// The size every padded sheet is rounded to.
-const PAD_UNIT: usize = 1024;
+/// The size every padded sheet is rounded to: small enough that a sheet without a long
+/// comment (about 1.8 KB sealed for an 18-item survey) shares a 4 KiB database page with
+/// another, which halves what a million sheets take on disk.
+const PAD_UNIT: usize = 256;
 
 /// Why something could not be sealed or opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
