@@ -433,14 +433,16 @@ fn rebuild_key(
         if !seen.insert(g.username.as_str()) {
             return Err(WaveError::Invalid(format!("{} is named twice", g.username)));
         }
-        let Some(sealed_share) = stored
-            .iter()
-            .find(|h| h.username == g.username)
-            .and_then(|h| h.share.as_deref())
-        else {
+        let Some(holder) = stored.iter().find(|h| h.username == g.username) else {
             return Err(WaveError::Invalid(format!(
                 "{} is not a key holder of wave {id}",
                 g.username
+            )));
+        };
+        let Some(sealed_share) = holder.share.as_deref() else {
+            // Another process unsealed the wave a moment ago and erased the shares.
+            return Err(WaveError::Invalid(format!(
+                "the key shares of wave {id} are erased: it was unsealed meanwhile"
             )));
         };
         let key = auth::unlock(conn, &g.username, &g.password).map_err(|e| key_error(e, id))?;

@@ -543,3 +543,71 @@ fn a_login_costs_the_same_argon2_work_whether_the_name_exists_or_not() {
         "an unknown name took {unknown:?}, a known one {known:?}"
     );
 }
+
+#[test]
+fn two_processes_unsealing_one_wave_at_once_store_its_sheets_once() {
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let (wave, _) = support::open_wave(&state, "liuhao.toml", None, false);
+    let mut conn = state.pool.get().unwrap();
+    let tokens = sanping::wave::slips(&mut conn, wave, "CS-T", 12).unwrap().2;
+    let survey = sanping::wave::survey_of(&sanping::wave::get(&mut conn, wave).unwrap()).unwrap();
+    for t in &tokens {
+        let sanping::respond::Lookup::Ready(head, invitation) =
+            sanping::respond::lookup(&mut conn, t).unwrap()
+        else {
+            panic!("a ready slip");
+        };
+        let submission = sanping::domain::answers::Submission {
+            answers: support::answers_for("liuhao.toml", 1)
+                .into_iter()
+                .map(|(k, v)| (k.trim_start_matches("q.").to_owned(), v))
+                .collect(),
+            comment: None,
+        };
+        sanping::respond::store(&mut conn, &head, &invitation, &survey, &submission).unwrap();
+    }
+    sanping::wave::close(&mut conn, wave).unwrap();
+    drop(conn);
+    let id = wave.to_string();
+    let password = format!("{}\n", support::HOLDER_PASSWORD);
+    let children: Vec<std::process::Child> = (0..2)
+        .map(|_| {
+            let mut child = support::bin()
+                .env("DATABASE_URL", db.url())
+                .args(["wave", "unseal", &id, "--holder", support::HOLDER])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(&mut child.stdin.take().unwrap(), password.as_bytes())
+                .unwrap();
+            child
+        })
+        .collect();
+    let outcomes: Vec<(bool, String)> = children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned()
+                    + &String::from_utf8_lossy(&out.stderr),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|(ok, _)| *ok).count(),
+        1,
+        "{outcomes:?}"
+    );
+    let refused = &outcomes.iter().find(|(ok, _)| !*ok).unwrap().1;
+    assert!(
+        refused.contains("unsealed") || refused.contains("sealed"),
+        "a clear refusal: {refused}"
+    );
+    let mut conn = state.pool.get().unwrap();
+    assert_eq!(support::stored_sheets(&mut conn, wave), 12, "stored once");
+}
