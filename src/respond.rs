@@ -16,6 +16,9 @@ use crate::wave::{self, State};
 pub enum Lookup {
     /// Not a token of ours.
     Invalid,
+    /// A token of ours that a newer link (a reminder, a retried delivery) replaced at this
+    /// time (UTC), in a wave that still takes answers.
+    Replaced(NaiveDateTime),
     /// Already used.
     Used(WaveHead),
     /// The wave has not opened yet.
@@ -28,17 +31,33 @@ pub enum Lookup {
 
 /// Looks a raw token up without changing anything.
 pub fn lookup(conn: &mut DbConn, raw_token: &str) -> diesel::QueryResult<Lookup> {
-    let Some(invitation) = invitation_of(conn, raw_token)? else {
+    let Some(token) = token::normalize(raw_token) else {
         return Ok(Lookup::Invalid);
     };
-    classify_stored(conn, invitation)
+    let hash = token::hash(&token);
+    match waves::find_invitation_by_hash(conn, &hash)? {
+        Some(invitation) => classify_stored(conn, invitation),
+        None => retired(conn, &hash),
+    }
 }
 
-fn invitation_of(conn: &mut DbConn, raw_token: &str) -> diesel::QueryResult<Option<Invitation>> {
-    let Some(token) = token::normalize(raw_token) else {
-        return Ok(None);
+/// What a token hash no invitation holds leads to: [`Lookup::Replaced`] when a newer link
+/// replaced it; the wave's own refusal when the wave no longer takes answers (the newer link
+/// would not help); else [`Lookup::Invalid`].
+fn retired(conn: &mut DbConn, hash: &str) -> diesel::QueryResult<Lookup> {
+    let Some((wave_id, at)) = db::retired::find(conn, hash)? else {
+        return Ok(Lookup::Invalid);
     };
-    waves::find_invitation_by_hash(conn, &token::hash(&token))
+    let Some(wave) = waves::find_head(conn, wave_id)? else {
+        return Ok(Lookup::Invalid);
+    };
+    Ok(if wave::accepts_answers(&wave, Utc::now().naive_utc()) {
+        Lookup::Replaced(at)
+    } else if State::parse(&wave.state) == State::Draft {
+        Lookup::NotOpen(wave)
+    } else {
+        Lookup::Closed(wave)
+    })
 }
 
 fn classify_stored(conn: &mut DbConn, invitation: Invitation) -> diesel::QueryResult<Lookup> {
@@ -138,10 +157,10 @@ pub fn store(
         if waves::burn_token(conn, &invitation.id, token_hash)? != 1 {
             // Used meanwhile, or its token retired by a reminder.
             let stored = waves::find_invitation(conn, &invitation.id)?;
-            return refused(match stored {
-                Some(i) if i.used => Lookup::Used(wave),
-                _ => Lookup::Invalid,
-            });
+            return match stored {
+                Some(i) if i.used => refused(Lookup::Used(wave)),
+                _ => refused(retired(conn, token_hash)?),
+            };
         }
         if let Some((ciphertext, receipt)) = &sealed {
             crate::db::sealed::insert(conn, wave.id, &token::random_id(), ciphertext)?;

@@ -9,6 +9,7 @@ pub mod frames;
 pub mod holders;
 pub mod outbox;
 pub mod people;
+pub mod retired;
 pub mod schema;
 pub mod sealed;
 pub mod settings;

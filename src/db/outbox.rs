@@ -124,8 +124,20 @@ pub fn invitation_with_names(
         .optional()
 }
 
-/// Replaces an invitation's token hash (a fresh token per delivery attempt).
+/// Replaces an invitation's token hash (a fresh token per delivery attempt) and records the
+/// hash it replaces as retired, now, so the old link can say when it was replaced. Call it
+/// inside the transaction that mints the token: both writes happen or neither.
 pub fn set_token_hash(conn: &mut DbConn, invitation_id: &str, hash: &str) -> QueryResult<usize> {
+    let current: Option<(i32, Option<String>)> = invitations::table
+        .find(invitation_id)
+        .select((invitations::wave_id, invitations::token_hash))
+        .first(conn)
+        .optional()?;
+    if let Some((wave_id, Some(old))) = current
+        && old != hash
+    {
+        super::retired::insert(conn, &old, wave_id, chrono::Utc::now().naive_utc())?;
+    }
     diesel::update(invitations::table.find(invitation_id))
         .set(invitations::token_hash.eq(hash))
         .execute(conn)

@@ -110,6 +110,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     wave_records,
     moments,
     mail_pace,
+    retired_tokens,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(invitations::unit, outbox::state);
@@ -233,5 +234,13 @@ diesel::table! {
     mail_pace (id) {
         id -> Integer,
         next_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    retired_tokens (token_hash) {
+        token_hash -> Text,
+        wave_id -> Integer,
+        retired_at -> Timestamp,
     }
 }

@@ -373,6 +373,7 @@ pub fn purge(conn: &mut DbConn, wave_id: i32) -> QueryResult<(usize, usize)> {
     .execute(conn)?;
     diesel::delete(super::schema::outbox::table.filter(super::schema::outbox::wave_id.eq(wave_id)))
         .execute(conn)?;
+    super::retired::delete_of_wave(conn, wave_id)?;
     let r =
         diesel::delete(responses::table.filter(responses::wave_id.eq(wave_id))).execute(conn)?;
     let i = diesel::delete(invitations::table.filter(invitations::wave_id.eq(wave_id)))

@@ -7,6 +7,7 @@ pub mod home;
 pub mod i18n;
 pub mod limits;
 pub mod log;
+pub mod receipts;
 pub mod respond;
 pub mod server;
 pub mod session;
@@ -89,7 +90,7 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
                 .route(aw::get().to(assess::org_unit_show))
                 .route(aw::post().to(assess::org_unit_save)),
         )
-        .route("/w/{wave}/receipts", aw::get().to(respond::receipts))
+        .route("/w/{wave}/receipts", aw::get().to(receipts::receipts))
         .default_service(aw::to(home::not_found));
 }
 

@@ -73,6 +73,14 @@ struct CommentView {
     error: Option<String>,
 }
 
+/// One line of the error summary at the top of a refused form: what is wrong, and a link
+/// to the item's anchor (`#item-7`) when it concerns one field.
+#[derive(Serialize)]
+struct SummaryLine {
+    href: Option<String>,
+    text: String,
+}
+
 /// The questionnaire page.
 #[derive(Serialize)]
 struct FormPage {
@@ -82,11 +90,23 @@ struct FormPage {
     unit_name: String,
     closes: Option<String>,
     is_test: bool,
+    /// How many items, and about how long they take; shown before the first.
+    intro: String,
+    /// The number of items, for the "7/18" of each.
+    total: usize,
     dimensions: Vec<DimensionView>,
     comment: Option<CommentView>,
-    errors: Vec<String>,
+    /// Every problem of a refused submission, in the order of the page.
+    summary: Vec<SummaryLine>,
+    summary_title: String,
+    privacy_short: String,
     privacy_threshold: String,
     fingerprint: String,
+}
+
+/// About how many minutes `items` questions take: six seconds each, at least a minute.
+fn minutes_for(items: usize) -> usize {
+    (items * 6).div_ceil(60).max(1)
 }
 
 /// A page with a title and a message (invalid link, already used, closed …).
@@ -148,6 +168,8 @@ fn form_page(
             .find(|e| e.field == field)
             .map(|e| e.message.get(lang).to_owned())
     };
+    let t = super::i18n::strings(lang);
+    let mut summary = Vec::new();
     let mut number = 0;
     let dimensions = step
         .dimensions
@@ -161,11 +183,21 @@ fn form_page(
                     number += 1;
                     let field = answers::field_name(&item.id);
                     let chosen = kept.answers.get(&item.id);
+                    let error = error_of(&item.id);
+                    if let Some(message) = &error {
+                        summary.push(SummaryLine {
+                            href: Some(format!("#item-{number}")),
+                            text: t
+                                .error_item
+                                .replace("{number}", &number.to_string())
+                                .replace("{message}", message),
+                        });
+                    }
                     ItemView {
                         number,
                         text: item.text.get(lang).to_owned(),
                         required: item.required,
-                        error: error_of(&item.id),
+                        error,
                         options: option_views(survey.scale_of(item), &field, chosen, lang),
                         field,
                     }
@@ -173,15 +205,37 @@ fn form_page(
                 .collect(),
         })
         .collect();
-    let t = super::i18n::strings(lang);
+    let comment_error = error_of("comment").filter(|_| step.comment);
+    if let Some(message) = &comment_error {
+        summary.push(SummaryLine {
+            href: Some("#comment".into()),
+            text: message.clone(),
+        });
+    }
+    summary.extend(
+        super::assess::form_errors(errors, lang)
+            .into_iter()
+            .map(|text| SummaryLine { href: None, text }),
+    );
     let path = format!("/s/{token}");
+    let title = if summary.is_empty() {
+        ctx.wave.title.clone()
+    } else {
+        format!("{}{}", t.error_prefix, ctx.wave.title)
+    };
+    let total = number;
     FormPage {
         action: action_of(lang, &path),
-        layout: Layout::new(lang, ctx.wave.title.clone(), &path),
+        layout: Layout::new(lang, title, &path),
         wave_title: ctx.wave.title.clone(),
         unit_name: ctx.unit_name.clone(),
         closes: ctx.wave.closes_at.map(local_time),
         is_test: ctx.wave.is_test,
+        intro: t
+            .form_intro
+            .replace("{items}", &total.to_string())
+            .replace("{minutes}", &minutes_for(total).to_string()),
+        total,
         dimensions,
         comment: step.comment.then(|| CommentView {
             // An overlong comment comes back cut to the limit, never larger than the form.
@@ -193,9 +247,15 @@ fn form_page(
                 .take(MAX_COMMENT_CHARS)
                 .collect(),
             max: MAX_COMMENT_CHARS,
-            error: error_of("comment"),
+            error: comment_error,
         }),
-        errors: super::assess::form_errors(errors, lang),
+        summary_title: t
+            .errors_summary
+            .replace("{count}", &summary.len().to_string()),
+        summary,
+        privacy_short: t
+            .privacy_short
+            .replace("{min}", &survey.anonymity.min_responses.to_string()),
         privacy_threshold: t
             .privacy_threshold
             .replace("{min}", &survey.anonymity.min_responses.to_string())
@@ -287,24 +347,30 @@ pub fn message(
         });
         d
     };
-    let (status, heading, body, details) = match refused {
+    let (status, heading, body, details): (_, _, String, _) = match refused {
         Lookup::Invalid => (
             StatusCode::NOT_FOUND,
             t.invalid_title,
-            t.invalid_body,
+            t.invalid_body.into(),
             vec![],
         ),
-        Lookup::Used(_) => (StatusCode::GONE, t.used_title, t.used_body, vec![]),
+        Lookup::Replaced(at) => (
+            StatusCode::GONE,
+            t.replaced_title,
+            t.replaced_body.replace("{at}", &local_time(*at)),
+            vec![],
+        ),
+        Lookup::Used(_) => (StatusCode::GONE, t.used_title, t.used_body.into(), vec![]),
         Lookup::NotOpen(w) => (
             StatusCode::FORBIDDEN,
             t.not_open_title,
-            t.not_open_body,
+            t.not_open_body.into(),
             wave_details(w),
         ),
         Lookup::Closed(w) => (
             StatusCode::FORBIDDEN,
             t.closed_title,
-            t.closed_body,
+            t.closed_body.into(),
             wave_details(w),
         ),
         Lookup::Ready(..) => {
@@ -314,7 +380,7 @@ pub fn message(
     let ctx = MessagePage {
         layout: Layout::new(lang, heading, path),
         heading: heading.into(),
-        body: body.into(),
+        body,
         details,
     };
     page(&state.templates, status, "pages/respond/message", &ctx)
@@ -530,71 +596,4 @@ pub async fn enter_code(req: HttpRequest) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, target))
         .finish()
-}
-
-/// The receipts page.
-#[derive(Serialize)]
-struct ReceiptsPage {
-    layout: Layout,
-    wave_title: String,
-    published: bool,
-    count: usize,
-    codes: Vec<String>,
-    query: String,
-    found: Option<bool>,
-    record_hash: Option<String>,
-}
-
-/// `GET /w/{wave}/receipts[?code=…]`: after publication, every receipt code of the wave and
-/// a check of one; before that, when it will be available.
-pub async fn receipts(
-    req: HttpRequest,
-    state: aw::Data<AppState>,
-    id: aw::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    let lang = lang_of(&req);
-    let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
-    let query = super::query_param(&req, "code").unwrap_or_default();
-    let st = state.clone();
-    let (wave, codes, record_hash) = aw::block(move || -> Result<_, AppError> {
-        let mut conn = st.pool.get()?;
-        let wave = crate::db::waves::find(&mut conn, id)?.ok_or(AppError::NotFound)?;
-        let published = crate::wave::State::parse(&wave.state) == crate::wave::State::Published
-            && !wave.is_test;
-        let codes = if published {
-            respond::receipts(&mut conn, id)?
-        } else {
-            Vec::new()
-        };
-        let record = if published {
-            crate::record::hash_of(&mut conn, id)?
-        } else {
-            None
-        };
-        Ok((wave, codes, record))
-    })
-    .await??;
-    // Only a published, real wave shows anything: not even the title of a draft, an open
-    // wave or a rehearsal.
-    let published =
-        crate::wave::State::parse(&wave.state) == crate::wave::State::Published && !wave.is_test;
-    let found = (!query.trim().is_empty() && published)
-        .then(|| token::normalize_receipt(&query).is_some_and(|q| codes.binary_search(&q).is_ok()));
-    let t = super::i18n::strings(lang);
-    let ctx = ReceiptsPage {
-        layout: Layout::new(lang, t.receipts_title, &format!("/w/{id}/receipts")),
-        wave_title: if published { wave.title } else { String::new() },
-        published,
-        count: codes.len(),
-        codes,
-        query,
-        found,
-        record_hash,
-    };
-    let status = if published {
-        StatusCode::OK
-    } else {
-        StatusCode::NOT_FOUND
-    };
-    page(&state.templates, status, "pages/respond/receipts", &ctx)
 }

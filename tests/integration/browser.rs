@@ -1,7 +1,8 @@
 //! Headless Chromium (Debian's `chromium` and `chromium-driver`, installed by `.ci/run`),
 //! driven over `WebDriver`: an organizer logs in and opens a wave, a respondent answers on a
 //! 360×740 phone, the organizer closes and publishes, the committee reads the dashboard.
-//! Screenshots of the phone form and the desktop dashboard go to `target/screenshots/`.
+//! Screenshots of the phone form, the refused phone form and the desktop dashboard go to
+//! `target/screenshots/`.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -128,6 +129,86 @@ async fn unseal(c: &Client, server: &Server, wave: i32) {
     wait_for(c, &format!("/admin/results/{wave}")).await;
 }
 
+/// A respondent on a 360×740 phone: the form, a submission with item 7 left out (the refused
+/// page's summary links to it), then the full submission and its receipt.
+async fn answer_on_a_phone(c: &Client, server: &Server, token: &str) {
+    c.set_window_size(360, 740).await.unwrap();
+    c.goto(&server.url(&format!("/s/{token}"))).await.unwrap();
+    let form = c.screenshot().await.unwrap();
+    std::fs::write(screenshots().join("respondent-phone.png"), form).unwrap();
+    let width: serde_json::Value = c
+        .execute("return document.documentElement.scrollWidth", vec![])
+        .await
+        .unwrap();
+    assert!(
+        width.as_f64().unwrap() <= 360.0,
+        "no sideways scrolling on a phone: {width}"
+    );
+    // Item 7 left out: the page comes back with a summary at the top linking to it.
+    for i in (1..=18).filter(|&i| i != 7) {
+        let label = c
+            .find(Locator::Css(&format!("label[for='q.m{i}.satisfied']")))
+            .await
+            .unwrap();
+        label.click().await.unwrap();
+    }
+    c.find(Locator::Css(".submit button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(c, "id=\"errors\"").await;
+    let invalid = c.screenshot().await.unwrap();
+    std::fs::write(screenshots().join("respondent-invalid-phone.png"), invalid).unwrap();
+    let width: serde_json::Value = c
+        .execute("return document.documentElement.scrollWidth", vec![])
+        .await
+        .unwrap();
+    assert!(
+        width.as_f64().unwrap() <= 360.0,
+        "no sideways scrolling on the refused form: {width}"
+    );
+    let summary_top: serde_json::Value = c
+        .execute(
+            "return document.getElementById('errors').getBoundingClientRect().top",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        summary_top.as_f64().unwrap() < 740.0,
+        "the summary is seen without scrolling: {summary_top}"
+    );
+    let link = c
+        .find(Locator::Css("#errors a[href='#item-7']"))
+        .await
+        .unwrap();
+    assert_eq!(link.text().await.unwrap(), "第 7 题：请选择一项");
+    link.click().await.unwrap();
+    c.find(Locator::Css("label[for='q.m7.satisfied']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css(".submit button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(c, "id=\"receipt\"").await;
+    let thanks = c
+        .find(Locator::Id("receipt"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(thanks.len(), 11, "a receipt code: {thanks}");
+}
+
 #[test]
 fn an_evaluation_from_login_to_dashboard_in_a_real_browser() {
     let Some((driver, port)) = chromedriver() else {
@@ -194,42 +275,7 @@ fn an_evaluation_from_login_to_dashboard_in_a_real_browser() {
         let mut conn = server.state.pool.get().unwrap();
         let (_, _, tokens) = sanping::wave::slips(&mut conn, wave, "LIB", 6).unwrap();
         drop(conn);
-        c.set_window_size(360, 740).await.unwrap();
-        c.goto(&server.url(&format!("/s/{}", tokens[0])))
-            .await
-            .unwrap();
-        let form = c.screenshot().await.unwrap();
-        std::fs::write(screenshots().join("respondent-phone.png"), form).unwrap();
-        let width: serde_json::Value = c
-            .execute("return document.documentElement.scrollWidth", vec![])
-            .await
-            .unwrap();
-        assert!(
-            width.as_f64().unwrap() <= 360.0,
-            "no sideways scrolling on a phone: {width}"
-        );
-        for i in 1..=18 {
-            let label = c
-                .find(Locator::Css(&format!("label[for='q.m{i}.satisfied']")))
-                .await
-                .unwrap();
-            label.click().await.unwrap();
-        }
-        c.find(Locator::Css(".submit button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        wait_for(&c, "id=\"receipt\"").await;
-        let thanks = c
-            .find(Locator::Id("receipt"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert_eq!(thanks.len(), 11, "a receipt code: {thanks}");
+        answer_on_a_phone(&c, &server, &tokens[0]).await;
         for t in &tokens[1..] {
             let answers = support::answers_for("liuhao.toml", 0)
                 .into_iter()

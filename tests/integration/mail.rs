@@ -209,8 +209,8 @@ fn a_reminder_carries_a_new_link_retires_the_old_one_and_skips_those_who_answere
     assert_ne!(new, old);
     assert_eq!(
         support::get(&server.url(&support::path_of(&old))).0,
-        404,
-        "the old link stops working"
+        410,
+        "the old link stops working, and says it was replaced"
     );
     assert_eq!(support::get(&server.url(&support::path_of(&new))).0, 200);
     let links: Vec<String> = all.iter().map(crate::smtp::Received::link).collect();
@@ -226,6 +226,85 @@ fn a_reminder_carries_a_new_link_retires_the_old_one_and_skips_those_who_answere
         0,
         "--min-days 3: sent today"
     );
+}
+
+#[test]
+fn an_old_link_after_a_reminder_says_it_was_replaced_and_when() -> anyhow::Result<()> {
+    let smtp = SmtpServer::start();
+    let (_db, server, wave) = setup(smtp.port);
+    deliver(&server);
+    let to = "wang.li@demo.edu.cn";
+    let old = smtp
+        .messages()
+        .iter()
+        .find(|m| m.to == [to])
+        .unwrap()
+        .link();
+    let mut conn = server.state.pool.get()?;
+    assert_eq!(sanping::wave::remind(&mut conn, wave, 0, 2)?, 5);
+    drop(conn);
+    assert_eq!(deliver(&server).sent, 5);
+    let new = smtp.messages()[5..]
+        .iter()
+        .find(|m| m.to == [to])
+        .unwrap()
+        .link();
+    let old_url = server.url(&support::path_of(&old));
+    let token = old.rsplit('/').next().unwrap();
+    let mut conn = server.state.pool.get()?;
+    let (retired_wave, at) =
+        sanping::db::retired::find(&mut conn, &sanping::domain::token::hash(token))?
+            .expect("the replaced token's hash is kept");
+    assert_eq!(retired_wave, wave);
+    let tables = sanping::db::tables_and_columns(&mut conn)?;
+    assert_eq!(
+        tables["retired_tokens"],
+        ["token_hash", "wave_id", "retired_at"],
+        "a hash, its wave and a time: no raw token, no person, no invitation"
+    );
+    drop(conn);
+    let when = sanping::web::respond::local_time(at);
+    let (status, html) = support::get(&old_url);
+    assert_eq!(status, 410, "{html}");
+    assert!(
+        html.contains(&format!(
+            "此链接已于 {when} 被新链接取代，请使用最新邮件中的链接"
+        )),
+        "{html}"
+    );
+    assert!(!html.contains("该测评链接不存在"));
+    let (status, en) = support::get(&format!("{old_url}?lang=en"));
+    assert_eq!(status, 410);
+    assert!(
+        en.contains(&format!("This link was replaced by a newer one on {when}.")),
+        "{en}"
+    );
+    let (status, posted) = support::post_fields(&old_url, &support::answers_for("liuhao.toml", 0));
+    assert_eq!(status, 410, "answers sent with the old link are refused");
+    assert!(posted.contains("被新链接取代"));
+    let (status, _) = support::post_fields(
+        &server.url(&support::path_of(&new)),
+        &support::answers_for("liuhao.toml", 0),
+    );
+    assert_eq!(status, 200, "the newer link works");
+    assert_eq!(
+        support::get(&old_url).0,
+        410,
+        "still replaced after the newer one was used"
+    );
+    let links: Vec<String> = smtp
+        .messages()
+        .iter()
+        .map(crate::smtp::Received::link)
+        .collect();
+    assert_no_token_in_db(&server, &links);
+    let mut conn = server.state.pool.get()?;
+    support::close_and_unseal(&mut conn, wave)?;
+    drop(conn);
+    let (status, closed) = support::get(&old_url);
+    assert_eq!(status, 403, "once the wave closed, that is what matters");
+    assert!(closed.contains("测评已结束"));
+    Ok(())
 }
 
 #[test]

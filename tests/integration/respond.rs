@@ -53,6 +53,24 @@ impl Fixture {
     }
 }
 
+/// Whether `html` shows a run of 64 hex digits (a SHA-256) outside every `<details>`.
+fn shows_a_hash_outside_details(html: &str) -> bool {
+    let mut visible = String::new();
+    let mut rest = html;
+    while let Some(open) = rest.find("<details") {
+        visible.push_str(&rest[..open]);
+        rest = rest[open..]
+            .find("</details>")
+            .map_or("", |close| &rest[open + close..]);
+    }
+    visible.push_str(rest);
+    let mut run = 0;
+    visible.chars().any(|c| {
+        run = if c.is_ascii_hexdigit() { run + 1 } else { 0 };
+        run >= 64
+    })
+}
+
 #[test]
 fn the_questionnaire_shows_wave_unit_items_privacy_and_fingerprint() {
     let f = fixture("liuhao.toml", false);
@@ -79,12 +97,56 @@ fn the_questionnaire_shows_wave_unit_items_privacy_and_fingerprint() {
     let fp = sanping::domain::survey::fingerprint(
         &std::fs::read_to_string(support::survey_file("liuhao.toml")).unwrap(),
     );
-    assert!(html.contains(&fp));
+    assert!(html.contains(&fp), "the fingerprint is still there, folded");
+    assert!(
+        !shows_a_hash_outside_details(&html),
+        "no SHA-256 shown to respondents outside a <details>"
+    );
     assert!(html.contains("name=\"viewport\""), "phone first");
     assert!(!html.contains("<script"), "works without JavaScript");
     let (status, en) = support::get(&format!("{}?lang=en", f.url_of(0)));
     assert_eq!(status, 200);
     assert!(en.contains("lang=\"en\"") && en.contains("Privacy") && en.contains("Satisfied"));
+    assert!(!shows_a_hash_outside_details(&en));
+}
+
+#[test]
+fn the_item_count_and_the_privacy_note_come_before_the_first_question() {
+    let f = fixture("liuhao.toml", false);
+    for (query, count, privacy) in [
+        ("", "共 18 题，约 2 分钟", "匿名作答：我们不保存您的姓名"),
+        (
+            "?lang=en",
+            "18 questions, about 2 min",
+            "Anonymous: we do not store your name",
+        ),
+    ] {
+        let (status, html) = support::get(&format!("{}{query}", f.url_of(0)));
+        assert_eq!(status, 200);
+        let first_item = html
+            .find("<fieldset class=\"item\"")
+            .expect("the first item");
+        for shown in [count, privacy, "<a href=\"#privacy\">"] {
+            let at = html
+                .find(shown)
+                .unwrap_or_else(|| panic!("{shown} missing"));
+            assert!(at < first_item, "{shown} comes after the first item");
+        }
+        assert!(
+            html.contains("id=\"privacy\""),
+            "the full note has its anchor"
+        );
+        for n in 1..=18 {
+            assert!(
+                html.contains(&format!("id=\"item-{n}\"")),
+                "item {n} has an anchor"
+            );
+        }
+        assert!(
+            html.contains("7<span class=\"of\">/18</span>"),
+            "progress: 7/18"
+        );
+    }
 }
 
 #[test]
@@ -167,6 +229,61 @@ fn invalid_answers_show_the_form_again_with_answers_kept_and_the_token_unused() 
     assert_eq!(support::get(&url).0, 200, "the token still works");
     let optional_ok = support::post_fields(&url, &support::answers_for("liuhao.toml", 3));
     assert_eq!(optional_ok.0, 200, "不了解 is a valid answer to give");
+}
+
+#[test]
+fn an_invalid_submission_lists_every_problem_at_the_top_with_links_to_the_items() {
+    let f = fixture("liuhao.toml", false);
+    let url = f.url_of(0);
+    let all = support::answers_for("liuhao.toml", 0);
+    let missing = [3, 7, 12];
+    let mut fields: Vec<(String, String)> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !missing.contains(&(i + 1)))
+        .map(|(_, f)| f.clone())
+        .collect();
+    fields.push(("comment".into(), "意".repeat(2001)));
+    let (status, html) = support::post_fields(&url, &fields);
+    assert_eq!(status, 422);
+    assert!(html.contains("<title>请修改："), "the title says so too");
+    let summary_at = html.find("id=\"errors\"").expect("an error summary");
+    let first_item = html.find("<fieldset class=\"item").expect("items");
+    assert!(summary_at < first_item, "the summary is at the top");
+    let summary = &html[summary_at..first_item];
+    assert!(summary.contains("还有 4 处需要修改"), "{summary}");
+    for n in missing {
+        assert!(
+            summary.contains(&format!("<a href=\"#item-{n}\">第 {n} 题：请选择一项</a>")),
+            "item {n} is named and linked: {summary}"
+        );
+        assert!(
+            html.contains(&format!("id=\"item-{n}\"")),
+            "anchor item-{n}"
+        );
+    }
+    assert!(summary.contains("<a href=\"#comment\">意见建议不能超过 2000 字</a>"));
+    assert!(html.contains("id=\"comment\""));
+    assert_eq!(
+        summary.matches("<li>").count(),
+        4,
+        "every problem once: {summary}"
+    );
+    // Every link of the summary leads to an anchor of the page.
+    for href in summary.split("href=\"#").skip(1) {
+        let id = href.split('"').next().unwrap();
+        assert!(
+            html.contains(&format!("id=\"{id}\"")),
+            "#{id} has no target"
+        );
+    }
+    let (status, en) = support::post_fields(&format!("{url}?lang=en"), &[]);
+    assert_eq!(status, 422);
+    assert!(en.contains("Not submitted yet: 18 to fix"));
+    assert!(en.contains("<a href=\"#item-1\">Question 1: please choose an answer</a>"));
+    assert!(en.contains("<a href=\"#item-18\">Question 18: please choose an answer</a>"));
+    assert!(!en.contains("<script"), "no JavaScript");
+    assert_eq!((f.count("responses"), f.count("used")), (0, 0));
 }
 
 #[test]
@@ -358,7 +475,7 @@ fn request_logs_mask_tokens_and_never_contain_answers() -> anyhow::Result<()> {
 }
 
 #[test]
-fn receipts_are_listed_and_checkable_only_after_publication() {
+fn receipts_are_counted_and_checkable_but_not_listed_only_after_publication() {
     let f = fixture("liuhao.toml", false);
     let (_, html) = support::post_fields(&f.url_of(0), &support::answers_for("liuhao.toml", 0));
     let receipt = html.split("id=\"receipt\">").nth(1).unwrap()[..11].to_owned();
@@ -370,10 +487,22 @@ fn receipts_are_listed_and_checkable_only_after_publication() {
     let mut conn = f.server.state.pool.get().unwrap();
     support::close_and_unseal(&mut conn, f.wave).unwrap();
     sanping::wave::publish(&mut conn, f.wave).unwrap();
-    let (_, after) = support::get(&page);
-    assert!(after.contains(&receipt));
+    let (status, after) = support::get(&page);
+    assert_eq!(status, 200);
+    assert!(
+        !after.contains(&receipt) && !after.contains("<ul"),
+        "no list of codes: a search box and the count"
+    );
+    assert!(after.contains("id=\"code\"") && after.contains("<strong id=\"count\">1</strong>"));
+    assert!(
+        after.contains("id=\"record\""),
+        "the record hash line stays"
+    );
     let (_, found) = support::get(&format!("{page}?code={}", receipt.to_lowercase()));
     assert!(found.contains("已找到"));
+    assert!(found.contains(&format!("<span class=\"code\">{receipt}</span>")));
+    let (_, en) = support::get(&format!("{page}?code={receipt}&lang=en"));
+    assert!(en.contains("Found: this receipt was counted."));
     let (_, missing) = support::get(&format!("{page}?code=AAAAA-AAAAA"));
     assert!(missing.contains("未找到"));
     assert_eq!(support::get(&f.server.url("/w/999/receipts")).0, 404);
@@ -465,7 +594,7 @@ fn stored_responses_keep_no_trace_of_the_order_they_came_in() -> anyhow::Result<
 }
 
 #[test]
-fn a_token_retired_between_lookup_and_store_stores_nothing() {
+fn a_token_retired_between_lookup_and_store_stores_nothing_and_says_it_was_replaced() {
     use sanping::respond::{self, Lookup, Submitted};
     let f = fixture("liuhao.toml", false);
     let mut conn = f.server.state.pool.get().unwrap();
@@ -486,7 +615,7 @@ fn a_token_retired_between_lookup_and_store_stores_nothing() {
     let survey = sanping::wave::survey_of(&sanping::wave::get(&mut conn, f.wave).unwrap()).unwrap();
     let done = respond::store(&mut conn, &wave, &invitation, &survey, &submission).unwrap();
     assert!(
-        matches!(done, Submitted::Refused(ref l) if matches!(**l, Lookup::Invalid)),
+        matches!(done, Submitted::Refused(ref l) if matches!(**l, Lookup::Replaced(_))),
         "{done:?}"
     );
     drop(conn);
