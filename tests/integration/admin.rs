@@ -419,7 +419,7 @@ fn the_dashboard_opens_with_the_summary_of_the_json_and_explains_its_figures() {
             "{term} in {legend}"
         );
     }
-    assert!(legend.contains("好 ≥ 90 · 较好 ≥ 80 · 一般 ≥ 60 · 较差 < 60"));
+    assert!(legend.contains("好 ≥ 90 · 较好 ≥ 80 · 一般 ≥ 60 · 较差 &lt; 60"));
     assert!(legend.contains("答卷少于 5 份"));
     let (_, en) = get(
         &server,
