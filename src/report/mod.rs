@@ -131,7 +131,7 @@ pub struct UnitReport {
     pub bar_met: Option<bool>,
     /// Rank among units of the same kind.
     pub rank: Option<usize>,
-    /// How many units of the same kind have a rank: the rank reads "rank / rank_of".
+    /// How many units of the same kind have a rank: the rank reads "n / m", n = `rank` and m = this.
     pub rank_of: Option<usize>,
     /// Against the compared wave.
     pub change: Option<Change>,

@@ -129,6 +129,27 @@ async fn unseal(c: &Client, server: &Server, wave: i32) {
     wait_for(c, &format!("/admin/results/{wave}")).await;
 }
 
+/// The dashboard at 360 px: a screenshot, and no sideways scrolling (the table scrolls in
+/// its box and the charts shrink to the screen); then back to 1366 px.
+async fn dashboard_on_a_phone(c: &Client, server: &Server, wave: i32) {
+    c.set_window_size(360, 740).await.unwrap();
+    c.goto(&server.url(&format!("/admin/results/{wave}")))
+        .await
+        .unwrap();
+    wait_for(c, "id=\"summary\"").await;
+    let phone = c.screenshot().await.unwrap();
+    std::fs::write(screenshots().join("dashboard-phone.png"), phone).unwrap();
+    let width: serde_json::Value = c
+        .execute("return document.documentElement.scrollWidth", vec![])
+        .await
+        .unwrap();
+    assert!(
+        width.as_f64().unwrap() <= 360.0,
+        "the dashboard does not scroll sideways on a phone: {width}"
+    );
+    c.set_window_size(1366, 900).await.unwrap();
+}
+
 #[test]
 fn an_evaluation_from_login_to_dashboard_in_a_real_browser() {
     let Some((driver, port)) = chromedriver() else {
@@ -265,24 +286,7 @@ fn an_evaluation_from_login_to_dashboard_in_a_real_browser() {
         );
         let dashboard = c.screenshot().await.unwrap();
         std::fs::write(screenshots().join("dashboard-desktop.png"), dashboard).unwrap();
-        // On a phone the page does not scroll sideways: the table scrolls in its box and the
-        // charts shrink to the screen.
-        c.set_window_size(360, 740).await.unwrap();
-        c.goto(&server.url(&format!("/admin/results/{wave}")))
-            .await
-            .unwrap();
-        wait_for(&c, "id=\"summary\"").await;
-        let phone = c.screenshot().await.unwrap();
-        std::fs::write(screenshots().join("dashboard-phone.png"), phone).unwrap();
-        let width: serde_json::Value = c
-            .execute("return document.documentElement.scrollWidth", vec![])
-            .await
-            .unwrap();
-        assert!(
-            width.as_f64().unwrap() <= 360.0,
-            "the dashboard does not scroll sideways on a phone: {width}"
-        );
-        c.set_window_size(1366, 900).await.unwrap();
+        dashboard_on_a_phone(&c, &server, wave).await;
         c.find(Locator::Css("a.lang"))
             .await
             .unwrap()

@@ -667,7 +667,7 @@ fn the_summary_pools_only_shown_units_and_matches_a_hand_computation() {
     assert!(table.contains("1 / 1"), "ranks read n / m");
 }
 
-/// Equal JSON values, numbers within float parsing noise (serde_json's default parser may
+/// Equal JSON values, numbers within float parsing noise (`serde_json`'s default parser may
 /// be one unit in the last place off).
 pub fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     use serde_json::Value as V;
