@@ -5,6 +5,49 @@ use std::fmt::Write as _;
 
 use unicode_width::UnicodeWidthChar as _;
 
+use crate::domain::Lang;
+
+/// The words the charts draw, in one language.
+#[derive(Debug)]
+pub struct Words {
+    /// The heatmap's accessible name.
+    pub heatmap: &'static str,
+    /// The bar chart's accessible name.
+    pub bars: &'static str,
+    /// The heatmap scale's name.
+    pub index: &'static str,
+    /// A hidden cell.
+    pub hidden: &'static str,
+    /// The bar line, before its percentage.
+    pub bar_line: &'static str,
+}
+
+/// 简体中文.
+pub static ZH: Words = Words {
+    heatmap: "分维度满意度指数热力图",
+    bars: "分维度满意率",
+    index: "满意度指数",
+    hidden: "样本不足",
+    bar_line: "满意率",
+};
+
+/// English.
+pub static EN: Words = Words {
+    heatmap: "Heatmap of the satisfaction index by dimension",
+    bars: "Satisfaction rate by dimension",
+    index: "Index",
+    hidden: "too few",
+    bar_line: "rate bar",
+};
+
+/// The charts' words in a language.
+pub fn words(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::Zh => &ZH,
+        Lang::En => &EN,
+    }
+}
+
 /// Colours of the bands, best first; the last is always the worst band's.
 const PALETTE: [&str; 7] = [
     "#004d40", "#2e7d32", "#558b2f", "#827717", "#e65100", "#c62828", "#7f0000",
@@ -131,7 +174,12 @@ fn label(full: &str, lines: &[String], x: f64, y: f64, anchor: &str, step: f64) 
 /// `bands`; hidden cells (样本不足) grey. Long names wrap onto two lines; every name and
 /// every cell carries its full text in a `<title>` (shown on hover). `rows`: (unit name,
 /// per-dimension index or None).
-pub fn heatmap(columns: &[String], rows: &[(String, Vec<Option<f64>>)], bands: &Bands) -> String {
+pub fn heatmap(
+    columns: &[String],
+    rows: &[(String, Vec<Option<f64>>)],
+    bands: &Bands,
+    words: &Words,
+) -> String {
     let (label_w, cell_w, head_h) = (190.0, 74.0, 46.0);
     let names: Vec<Vec<String>> = rows.iter().map(|(n, _)| wrap(n, 28, 2)).collect();
     let cell_h = if names.iter().any(|l| l.len() > 1) {
@@ -143,7 +191,8 @@ pub fn heatmap(columns: &[String], rows: &[(String, Vec<Option<f64>>)], bands: &
     let width = f64::max(label_w + cell_w * columns.len() as f64, legend_w);
     let height = head_h + cell_h * rows.len() as f64 + 44.0;
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" width=\"100%\" role=\"img\" aria-label=\"分维度满意度指数热力图\" font-size=\"12\" font-family=\"sans-serif\">"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" width=\"100%\" role=\"img\" aria-label=\"{}\" font-size=\"12\" font-family=\"sans-serif\">",
+        words.heatmap
     );
     for (c, name) in columns.iter().enumerate() {
         let x = label_w + cell_w * c as f64 + cell_w / 2.0;
@@ -163,7 +212,7 @@ pub fn heatmap(columns: &[String], rows: &[(String, Vec<Option<f64>>)], bands: &
             let x = label_w + cell_w * c as f64;
             let (fill, text) = match v {
                 Some(v) => (bands.fill(*v), format!("{v:.1}")),
-                None => ("#e0e0e0", "样本不足".to_owned()),
+                None => ("#e0e0e0", words.hidden.to_owned()),
             };
             let ink = if v.is_some() { "#fff" } else { "#555" };
             let column = columns.get(c).map_or("", String::as_str);
@@ -180,7 +229,12 @@ pub fn heatmap(columns: &[String], rows: &[(String, Vec<Option<f64>>)], bands: &
         }
     }
     let ly = head_h + cell_h * rows.len() as f64 + 14.0;
-    let _ = write!(svg, "<text x=\"0\" y=\"{}\">满意度指数</text>", ly + 12.0);
+    let _ = write!(
+        svg,
+        "<text x=\"0\" y=\"{}\">{}</text>",
+        ly + 12.0,
+        words.index
+    );
     // Worst band on the left, as on a number line.
     for (i, b) in bands.0.iter().rev().enumerate() {
         let x = 80.0 + i as f64 * 52.0;
@@ -203,12 +257,13 @@ pub fn heatmap(columns: &[String], rows: &[(String, Vec<Option<f64>>)], bands: &
 /// A horizontal bar chart of satisfaction rates (0..1, drawn on a 0–100% scale) with the
 /// satisfaction bar as a labelled dashed line on the same scale: a bar reaching the line
 /// meets the bar. Bars below it are drawn in the warning colour.
-pub fn bars(rows: &[(String, Option<f64>)], bar: f64) -> String {
+pub fn bars(rows: &[(String, Option<f64>)], bar: f64, words: &Words) -> String {
     let (label_w, bar_w, row_h, top) = (150.0, 320.0, 26.0, 18.0);
     let height = top + row_h * rows.len() as f64 + 10.0;
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {height}\" width=\"100%\" role=\"img\" aria-label=\"分维度满意率\" font-size=\"12\" font-family=\"sans-serif\">",
-        label_w + bar_w + 60.0
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {height}\" width=\"100%\" role=\"img\" aria-label=\"{}\" font-size=\"12\" font-family=\"sans-serif\">",
+        label_w + bar_w + 60.0,
+        words.bars
     );
     for (i, (name, v)) in rows.iter().enumerate() {
         let y = top + row_h * i as f64;
@@ -241,8 +296,9 @@ pub fn bars(rows: &[(String, Option<f64>)], bar: f64) -> String {
     let x = label_w + bar_w * bar.clamp(0.0, 1.0);
     let _ = write!(
         svg,
-        "<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{height}\" stroke=\"#333\" stroke-dasharray=\"4 3\"/><text x=\"{x}\" y=\"12\" text-anchor=\"middle\" font-size=\"11\">满意率 {:.0}% 线</text>",
+        "<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{height}\" stroke=\"#333\" stroke-dasharray=\"4 3\"/><text x=\"{x}\" y=\"12\" text-anchor=\"middle\" font-size=\"11\">{} {:.0}%</text>",
         top - 2.0,
+        words.bar_line,
         bar * 100.0
     );
     svg.push_str("</svg>");
@@ -281,6 +337,7 @@ mod tests {
             &["班子建设好".into(), "服务队伍好".into()],
             &rows,
             &Bands::default(),
+            &ZH,
         );
         assert!(
             svg.contains(&format!("<title>{long}</title>")),
@@ -297,9 +354,9 @@ mod tests {
 
     #[test]
     fn the_bar_line_sits_on_the_rate_scale() {
-        let svg = bars(&[("总体".into(), Some(0.914))], 0.9);
+        let svg = bars(&[("总体".into(), Some(0.914))], 0.9, &ZH);
         // 150 + 320 × 0.9 = 438: the 90% line, labelled as a rate.
         assert!(svg.contains("<line x1=\"438\""));
-        assert!(svg.contains("满意率 90% 线") && svg.contains("91.4%"));
+        assert!(svg.contains(">满意率 90%</text>") && svg.contains("91.4%"));
     }
 }

@@ -442,6 +442,10 @@ fn the_dashboard_opens_with_the_summary_of_the_json_and_explains_its_figures() {
         );
     }
     assert!(section(&en, "summary").contains("Units below the 90% bar"));
+    assert!(
+        en.contains("aria-label=\"Heatmap of the satisfaction index by dimension\""),
+        "the charts speak the page's language"
+    );
     // Ranks read "n / m".
     let cst = html
         .split("data-code=\"CS-T\"")
@@ -493,7 +497,7 @@ fn the_dashboard_opens_with_the_summary_of_the_json_and_explains_its_figures() {
         Some(&kp),
         &format!("/admin/results/{wave}/unit/LIB"),
     );
-    assert!(lib.contains("aria-label=\"分维度满意率\"") && lib.contains("满意率 90% 线"));
+    assert!(lib.contains("aria-label=\"分维度满意率\"") && lib.contains(">满意率 90%</text>"));
     assert!(
         lib.contains("80.0%</text>"),
         "LIB's overall rate on the chart"

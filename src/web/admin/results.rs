@@ -7,11 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, web as aw};
 use serde::Serialize;
 
 use super::legend::{self, SummaryView};
-use super::strings::AdminStrings;
 use super::{Admin, blocking, render, strings};
 use crate::app::AppState;
 use crate::auth::{self, Role};
 use crate::db::waves as db_waves;
+use crate::domain::Lang;
 use crate::error::AppError;
 use crate::report::export::span;
 use crate::report::{self, ReportError, UnitReport, WaveReport, charts, export, xlsx};
@@ -170,12 +170,8 @@ fn choices(
     out
 }
 
-fn results_data(
-    report: &WaveReport,
-    view: &View,
-    can_export: bool,
-    a: &AdminStrings,
-) -> ResultsData {
+fn results_data(report: &WaveReport, view: &View, can_export: bool, lang: Lang) -> ResultsData {
+    let a = strings::strings(lang);
     let id = report.wave;
     let mut units: Vec<&UnitReport> = report
         .units
@@ -294,7 +290,12 @@ fn results_data(
         rows,
         kinds,
         parents,
-        heatmap: charts::heatmap(&columns, &heat_rows, &charts::Bands::at(&minima)),
+        heatmap: charts::heatmap(
+            &columns,
+            &heat_rows,
+            &charts::Bands::at(&minima),
+            charts::words(lang),
+        ),
         summary: Some(legend::summary(report, a)),
         legend: legend::legend(report, a),
         csv: format!("/admin/results/{id}/export/csv"),
@@ -326,7 +327,7 @@ pub async fn show(
         &report,
         &View::of(&req),
         session.role >= Role::Committee,
-        admin.a,
+        lang_of(&req),
     );
     render(&state, StatusCode::OK, "pages/admin/results", admin, data)
 }
@@ -406,8 +407,9 @@ fn unit_data(
     u: &UnitReport,
     self_sheet: &crate::assess::Stored,
     survey: &crate::domain::survey::Survey,
-    a: &AdminStrings,
+    lang: Lang,
 ) -> UnitData {
+    let a = strings::strings(lang);
     let id = report.wave;
     let pct = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{:.1}%", v * 100.0));
     let num = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.1}"));
@@ -418,7 +420,7 @@ fn unit_data(
         .collect();
     // Rates, not indices: the bar line drawn with them is a bar on the rate.
     let overall = (
-        "总体".to_owned(),
+        a.overall.to_owned(),
         u.mass.as_ref().and_then(|m| m.satisfaction_rate),
     );
     let chart_rows: Vec<(String, Option<f64>)> = std::iter::once(overall)
@@ -542,7 +544,7 @@ fn unit_data(
         title: u.name.clone(),
         cells,
         suppressed: u.suppressed,
-        chart: charts::bars(&chart_rows, report.satisfaction_bar),
+        chart: charts::bars(&chart_rows, report.satisfaction_bar, charts::words(lang)),
         items,
         self_items,
         org,
@@ -593,7 +595,7 @@ pub async fn unit(
     .await?;
     let survey = crate::wave::survey_of(&w).map_err(|e| AppError::Internal(e.to_string()))?;
     let admin = Admin::new(&req, &session, u.name.clone());
-    let data = unit_data(&report, &u, &self_sheet, &survey, admin.a);
+    let data = unit_data(&report, &u, &self_sheet, &survey, lang_of(&req));
     render(&state, StatusCode::OK, "pages/admin/unit", admin, data)
 }
 

@@ -105,6 +105,7 @@ pub struct AdminStrings {
     pub summary_pooled: &'static str,
     pub summary_none: &'static str,
     pub legend_title: &'static str,
+    pub overall: &'static str,
     /// (term, paragraph) pairs; `{bar}`, `{k}` and `{grades}` are filled in per wave.
     pub legend: [(&'static str, &'static str); 7],
 }
@@ -209,6 +210,7 @@ pub static ZH: AdminStrings = AdminStrings {
     summary_pooled: "满意率和指数依据 {units} 个单位的 {responses} 份答卷",
     summary_none: "没有单位的答卷数达到显示门槛，不显示全校满意率和指数。",
     legend_title: "怎么读这些数字",
+    overall: "总体",
     legend: [
         (
             "满意率",
@@ -341,6 +343,7 @@ pub static EN: AdminStrings = AdminStrings {
     summary_pooled: "The rate and index rest on {responses} responses from {units} units",
     summary_none: "No unit has enough responses: no university-wide rate or index is shown.",
     legend_title: "How to read these figures",
+    overall: "Overall",
     legend: [
         (
             "Satisfaction rate (满意率)",
