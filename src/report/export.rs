@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use serde::Serialize;
 use unicode_width::UnicodeWidthStr as _;
 
 use super::{UnitReport, WaveReport, kind_label};
@@ -35,6 +36,114 @@ fn pct(v: Option<f64>) -> String {
 
 fn num(v: Option<f64>) -> String {
     v.map_or_else(|| "—".to_owned(), |v| format!("{v:.1}"))
+}
+
+/// An interval of rates as "[a%, b%]".
+pub fn span(v: Option<(f64, f64)>) -> String {
+    v.map_or_else(
+        || "—".to_owned(),
+        |(lo, hi)| format!("[{:.1}%, {:.1}%]", lo * 100.0, hi * 100.0),
+    )
+}
+
+/// A rank as "n / m": n-th of the m units of the same kind that have a rank.
+pub fn rank(r: &UnitReport) -> String {
+    match (r.rank, r.rank_of) {
+        (Some(k), Some(m)) => format!("{k} / {m}"),
+        (Some(k), None) => k.to_string(),
+        _ => "—".to_owned(),
+    }
+}
+
+/// The institution-wide summary as text: what the table's head line and the dashboard's
+/// summary both show.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryText {
+    /// Pooled satisfaction rate of the shown units (or 样本不足).
+    pub rate: String,
+    /// Its 95% interval.
+    pub interval: String,
+    /// Pooled satisfaction index.
+    pub index: String,
+    /// Responses the pooled figures rest on.
+    pub pooled_responses: u64,
+    /// Units pooled.
+    pub pooled_units: usize,
+    /// Hidden units with responses left out of the pooled figures.
+    pub left_out: usize,
+    /// Response rate of every unit.
+    pub response_rate: String,
+    /// Responses of every unit.
+    pub responses: u64,
+    /// Invitations of every unit.
+    pub invited: u64,
+    /// (grade label, units), best first.
+    pub grades: Vec<(String, usize)>,
+    /// Units without a grade.
+    pub ungraded: usize,
+    /// Units below the bar.
+    pub below_bar: usize,
+    /// Units whose rate is unknown.
+    pub bar_unknown: usize,
+    /// The bar, as "90%".
+    pub bar: String,
+}
+
+/// The summary of a report as text.
+pub fn summary_text(report: &WaveReport) -> SummaryText {
+    let s = &report.summary;
+    let m = s.mass.as_ref();
+    let or_hidden = |v: Option<String>| v.unwrap_or_else(|| SUPPRESSED.to_owned());
+    SummaryText {
+        rate: or_hidden(m.map(|m| pct(m.satisfaction_rate))),
+        interval: span(m.and_then(|m| m.satisfaction_interval)),
+        index: or_hidden(m.map(|m| num(m.satisfaction_index))),
+        pooled_responses: m.map_or(0, |m| m.responses),
+        pooled_units: s.pooled_units,
+        left_out: s.left_out.len(),
+        response_rate: pct(s.response_rate),
+        responses: s.responses,
+        invited: s.invited,
+        grades: s
+            .grades
+            .iter()
+            .map(|g| (g.label.clone(), g.units))
+            .collect(),
+        ungraded: s.ungraded,
+        below_bar: s.below_bar,
+        bar_unknown: s.bar_unknown,
+        bar: format!("{:.0}%", report.satisfaction_bar * 100.0),
+    }
+}
+
+/// The summary as one line of the terminal table.
+pub fn summary_line(report: &WaveReport) -> String {
+    let t = summary_text(report);
+    let grades: Vec<String> = t
+        .grades
+        .iter()
+        .map(|(g, n)| format!("{g} {n}"))
+        .chain(std::iter::once(format!("未定级 {}", t.ungraded)))
+        .collect();
+    let mut line = format!(
+        "全校：满意率 {} {} · 满意度指数 {} · 参与率 {}（{}/{}）· 等级 {} · 未达{}线 {} 个单位",
+        t.rate,
+        t.interval,
+        t.index,
+        t.response_rate,
+        t.responses,
+        t.invited,
+        grades.join(" / "),
+        t.bar,
+        t.below_bar
+    );
+    if t.bar_unknown > 0 {
+        let _ = write!(line, "（{} 个单位满意率未知）", t.bar_unknown);
+    }
+    if t.left_out > 0 {
+        let _ = write!(line, " · 满意率和指数不含样本不足单位（{} 个）", t.left_out);
+    }
+    line
 }
 
 fn signed(v: Option<f64>, scale: f64, unit: &str) -> String {
@@ -72,7 +181,7 @@ pub fn cells(r: &UnitReport, bar: f64, compared: bool) -> Vec<String> {
             Some(false) => format!("✗ <{:.0}%", bar * 100.0),
             None => "—".to_owned(),
         },
-        r.rank.map_or_else(|| "—".to_owned(), |k| k.to_string()),
+        rank(r),
     ];
     if compared {
         let c = r.change.clone().unwrap_or_default();
@@ -113,6 +222,7 @@ pub fn table(report: &WaveReport) -> String {
         "wave {} · {} · {} · 问卷 {} · 样本不足阈值 {}\n",
         report.wave, report.title, report.state, report.survey, report.min_responses
     );
+    let _ = writeln!(out, "{}", summary_line(report));
     for row in rows {
         for (c, cell) in row.iter().enumerate() {
             let pad = widths[c].saturating_sub(cell.width());

@@ -7,6 +7,7 @@
 
 pub mod charts;
 pub mod export;
+pub mod summary;
 pub mod verify;
 pub mod xlsx;
 
@@ -26,6 +27,8 @@ use crate::domain::scoring::{
 use crate::domain::survey::{StepKind, Survey};
 use crate::tally;
 use crate::wave::{self as wave_mod, State, WaveError};
+
+pub use summary::{GradeCount, Summary};
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +131,8 @@ pub struct UnitReport {
     pub bar_met: Option<bool>,
     /// Rank among units of the same kind.
     pub rank: Option<usize>,
+    /// How many units of the same kind have a rank: the rank reads "n / m", n = `rank` and m = this.
+    pub rank_of: Option<usize>,
     /// Against the compared wave.
     pub change: Option<Change>,
 }
@@ -157,6 +162,8 @@ pub struct WaveReport {
     pub dimensions: Vec<Label>,
     /// Items of the mass step, in order.
     pub items: Vec<Label>,
+    /// The whole wave at a glance, pooling only the units whose figures are shown.
+    pub summary: Summary,
     /// One row per target unit, in unit-code order.
     pub units: Vec<UnitReport>,
     /// Comments of units at or above the comment threshold, shuffled: (unit code, text).
@@ -335,6 +342,7 @@ fn row(survey: &Survey, u: &units::Unit, inp: &Inputs) -> UnitReport {
         composite,
         bar_met: scoring::bar_met(survey, rate),
         rank: None,
+        rank_of: None,
         change: None,
     }
 }
@@ -357,9 +365,15 @@ fn compute(conn: &mut DbConn, wave: &Wave, survey: &Survey) -> Result<WaveReport
         .map(|r| (r.code.clone(), r.kind.clone(), r.composite.score))
         .collect();
     let ranks = scoring::rank(&entries);
+    let mut ranked: HashMap<String, usize> = HashMap::new();
+    for r in rows.iter().filter(|r| ranks.contains_key(&r.code)) {
+        *ranked.entry(r.kind.clone()).or_default() += 1;
+    }
     for r in &mut rows {
         r.rank = ranks.get(&r.code).copied();
+        r.rank_of = r.rank.and(ranked.get(&r.kind).copied());
     }
+    let summary = summary::summarize(survey, &inputs, &rows);
     let min_comments = u64::from(survey.anonymity.min_comments);
     let mut shown: Vec<(String, String)> = rows
         .iter()
@@ -394,6 +408,7 @@ fn compute(conn: &mut DbConn, wave: &Wave, survey: &Survey) -> Result<WaveReport
             .map(|d| label(&d.id, &d.name.zh))
             .collect(),
         items: mass.items().map(|i| label(&i.id, &i.text.zh)).collect(),
+        summary,
         units: rows,
         comments: shown,
         record_hash: crate::record::hash_of(conn, wave.id)?,

@@ -116,6 +116,20 @@ proptest! {
                 prop_assert_eq!((cells[7].as_str(), cells[8].as_str()), (export::SUPPRESSED, export::SUPPRESSED));
             }
         }
+        // The institution-wide summary pools the shown units only: one more figure set
+        // for the attacker.
+        let summary = summary::summarize(&survey, &inputs, &rows);
+        let shown: u64 = rows.iter().filter(|r| r.mass.is_some()).map(|r| r.responses).sum();
+        prop_assert_eq!(summary.mass.as_ref().map_or(0, |m| m.responses), shown);
+        prop_assert!(summary.left_out.iter().all(|c| rows.iter().any(|r| &r.code == c && r.suppressed)));
+        let sj = serde_json::to_value(&summary).unwrap();
+        if !sj["mass"].is_null() {
+            let v = json_vector(&sj["mass"]);
+            prop_assert!(v[0] >= i64::try_from(k).unwrap(), "the summary rests on {}", v[0]);
+            if !seen.contains(&v) {
+                seen.push(v);
+            }
+        }
         // Against another wave (here: the same rows), a change exists only where both
         // sides show the figure: a hidden unit's change reveals nothing.
         for r in &rows {

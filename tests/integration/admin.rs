@@ -354,6 +354,157 @@ fn the_dashboard_shows_the_numbers_of_sanping_report_and_escapes_comments() {
     assert!(lib.contains("去掉一个最高分和一个最低分") && lib.contains("72.0"));
 }
 
+/// The part of `html` from the element with `id` to the end of its `</section>`.
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    html.split(&format!("id=\"{id}\""))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no #{id}"))
+        .split("</section>")
+        .next()
+        .unwrap()
+}
+
+#[test]
+fn the_dashboard_opens_with_the_summary_of_the_json_and_explains_its_figures() {
+    let (db, server, wave) = setup();
+    let (_, kp) = login(&server, "kp", "committee-pass");
+    let kp = kp.unwrap();
+    let report = sanping::report::build(&mut db.state().pool.get().unwrap(), wave, None).unwrap();
+    let text = sanping::report::export::summary_text(&report);
+    let (status, html) = get(&server, Some(&kp), &format!("/admin/results/{wave}"));
+    assert_eq!(status, 200);
+    let summary = section(&html, "summary");
+    assert!(
+        html.find("id=\"summary\"").unwrap() < html.find("id=\"results\"").unwrap(),
+        "the summary comes first"
+    );
+    for (figure, value) in [
+        ("rate", text.rate.clone()),
+        ("interval", format!("95%区间 {}", text.interval)),
+        ("index", text.index.clone()),
+        ("response_rate", text.response_rate.clone()),
+        (
+            "responses",
+            format!("{} / {}", text.responses, text.invited),
+        ),
+        ("below_bar", text.below_bar.to_string()),
+    ] {
+        assert!(
+            summary.contains(&format!("data-figure=\"{figure}\">{value}<")),
+            "{figure} = {value} missing in {summary}"
+        );
+    }
+    assert_eq!((text.rate.as_str(), text.index.as_str()), ("96.0%", "92.8"));
+    for (grade, n) in &text.grades {
+        assert!(summary.contains(&format!("{grade} {n}<")), "{grade} {n}");
+    }
+    assert!(summary.contains("未定级 1<") && summary.contains("满意率未达90%的单位"));
+    assert!(
+        summary.contains("3 个单位的 26 份答卷") && summary.contains("不含样本不足单位"),
+        "hidden units are left out, and the page says so: {summary}"
+    );
+    // The legend: one paragraph per term, in Chinese and in English.
+    let legend = section(&html, "legend");
+    for term in [
+        "满意率",
+        "满意度指数",
+        "90%线",
+        "等级",
+        "样本不足",
+        "95%区间",
+        "同类排名",
+    ] {
+        assert!(
+            legend.contains(&format!("<dt>{term}</dt><dd>")),
+            "{term} in {legend}"
+        );
+    }
+    assert!(legend.contains("好 ≥ 90 · 较好 ≥ 80 · 一般 ≥ 60 · 较差 &lt; 60"));
+    assert!(legend.contains("答卷少于 5 份"));
+    let (_, en) = get(
+        &server,
+        Some(&kp),
+        &format!("/admin/results/{wave}?lang=en"),
+    );
+    let en_legend = section(&en, "legend");
+    for term in [
+        "Satisfaction rate (满意率)",
+        "Satisfaction index (满意度指数)",
+        "The 90% bar",
+        "Grades",
+        "Too few responses (样本不足)",
+        "95% interval",
+        "Rank",
+    ] {
+        assert!(
+            en_legend.contains(&format!("<dt>{term}</dt><dd>")),
+            "{term} in {en_legend}"
+        );
+    }
+    assert!(section(&en, "summary").contains("Units below the 90% bar"));
+    assert!(
+        en.contains("aria-label=\"Heatmap of the satisfaction index by dimension\""),
+        "the charts speak the page's language"
+    );
+    // Ranks read "n / m".
+    let cst = html
+        .split("data-code=\"CS-T\"")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap();
+    assert!(cst.contains("<td>1 / 1</td>"), "{cst}");
+    // The heatmap: every cell and every row names its unit in full (shown on hover), and
+    // its scale has distinct colours between 80 and 100.
+    let heat = html
+        .split("aria-label=\"分维度满意度指数热力图\"")
+        .nth(1)
+        .unwrap();
+    for u in &report.units {
+        assert!(
+            heat.contains(&format!("<title>{}</title>", u.name)),
+            "{}",
+            u.name
+        );
+        assert_eq!(
+            heat.matches(&format!("<title>{} · ", u.name)).count(),
+            report.dimensions.len(),
+            "{}",
+            u.name
+        );
+    }
+    let fill_of = |range: &str| {
+        heat.split(&format!("><title>{range}</title>"))
+            .next()
+            .unwrap()
+            .rsplit("fill=\"")
+            .next()
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let fills: std::collections::BTreeSet<String> = ["80–85", "85–90", "90–95", "95–100"]
+        .into_iter()
+        .map(fill_of)
+        .collect();
+    assert_eq!(fills.len(), 4, "{fills:?}");
+    // The unit page draws the bar on the rate: the chart is of rates, its line says so.
+    let (_, lib) = get(
+        &server,
+        Some(&kp),
+        &format!("/admin/results/{wave}/unit/LIB"),
+    );
+    assert!(lib.contains("aria-label=\"分维度满意率\"") && lib.contains(">满意率 90%</text>"));
+    assert!(
+        lib.contains("80.0%</text>"),
+        "LIB's overall rate on the chart"
+    );
+    assert!(section(&lib, "legend").contains("<dt>满意度指数</dt>"));
+}
+
 #[test]
 fn a_script_in_a_comment_is_text_on_the_respondent_page_too() {
     let (_db, server, wave) = setup();

@@ -1,7 +1,7 @@
 //! Headless Chromium (Debian's `chromium` and `chromium-driver`, installed by `.ci/run`),
 //! driven over `WebDriver`: an organizer logs in and opens a wave, a respondent answers on a
 //! 360×740 phone, the organizer closes and publishes, the committee reads the dashboard.
-//! Screenshots of the phone form, the refused phone form and the desktop dashboard go to
+//! Screenshots of the phone form, the refused phone form and the dashboard at 1366 and 360 px go to
 //! `target/screenshots/`.
 
 use std::path::PathBuf;
@@ -129,6 +129,27 @@ async fn unseal(c: &Client, server: &Server, wave: i32) {
     wait_for(c, &format!("/admin/results/{wave}")).await;
 }
 
+/// The dashboard at 360 px: a screenshot, and no sideways scrolling (the table scrolls in
+/// its box and the charts shrink to the screen); then back to 1366 px.
+async fn dashboard_on_a_phone(c: &Client, server: &Server, wave: i32) {
+    c.set_window_size(360, 740).await.unwrap();
+    c.goto(&server.url(&format!("/admin/results/{wave}")))
+        .await
+        .unwrap();
+    wait_for(c, "id=\"summary\"").await;
+    let phone = c.screenshot().await.unwrap();
+    std::fs::write(screenshots().join("dashboard-phone.png"), phone).unwrap();
+    let width: serde_json::Value = c
+        .execute("return document.documentElement.scrollWidth", vec![])
+        .await
+        .unwrap();
+    assert!(
+        width.as_f64().unwrap() <= 360.0,
+        "the dashboard does not scroll sideways on a phone: {width}"
+    );
+    c.set_window_size(1366, 900).await.unwrap();
+}
+
 /// A respondent on a 360×740 phone: the form, a submission with item 7 left out (the refused
 /// page's summary links to it), then the full submission and its receipt.
 async fn answer_on_a_phone(c: &Client, server: &Server, token: &str) {
@@ -248,7 +269,7 @@ fn an_evaluation_from_login_to_dashboard_in_a_real_browser() {
         .unwrap();
     rt.block_on(async {
         let c = browser(port, driver.1.path()).await;
-        c.set_window_size(1280, 900).await.unwrap();
+        c.set_window_size(1366, 900).await.unwrap();
         c.goto(&server.url("/admin/login")).await.unwrap();
         c.find(Locator::Id("username"))
             .await
@@ -288,7 +309,7 @@ fn an_evaluation_from_login_to_dashboard_in_a_real_browser() {
             sanping::respond::submit(&mut server.state.pool.get().unwrap(), t, &s).unwrap();
         }
 
-        c.set_window_size(1280, 900).await.unwrap();
+        c.set_window_size(1366, 900).await.unwrap();
         confirm(&c, &server, wave, "close").await;
         unseal(&c, &server, wave).await;
         confirm(&c, &server, wave, "publish").await;
@@ -304,8 +325,13 @@ fn an_evaluation_from_login_to_dashboard_in_a_real_browser() {
             html.contains("样本不足"),
             "units without enough responses are marked"
         );
+        assert!(
+            html.contains("id=\"summary\"") && html.contains("id=\"legend\""),
+            "the summary and the legend are on the dashboard"
+        );
         let dashboard = c.screenshot().await.unwrap();
         std::fs::write(screenshots().join("dashboard-desktop.png"), dashboard).unwrap();
+        dashboard_on_a_phone(&c, &server, wave).await;
         c.find(Locator::Css("a.lang"))
             .await
             .unwrap()

@@ -134,6 +134,19 @@ fn no_small_group_can_be_isolated_from_the_json_report() {
             }
         }
     }
+    // The institution-wide summary pools the shown units only: P, P-A, P-B and T.
+    let summary = &json["summary"];
+    assert_eq!(summary["left_out"], serde_json::json!(["P-C"]));
+    assert_eq!(summary["mass"]["responses"], 6 + 20 + 20 + 7);
+    assert_eq!(
+        summary["responses"],
+        6 + 20 + 20 + 1 + 7,
+        "counts are shown per row"
+    );
+    let pooled = vector(&summary["mass"]);
+    if !seen.contains(&pooled) {
+        seen.push(pooled);
+    }
     let k = json["min_responses"].as_u64().unwrap();
     let mut conn = state.pool.get().unwrap();
     let counts = sanping::tally::count(&mut conn, wave).unwrap();
@@ -152,7 +165,18 @@ fn no_small_group_can_be_isolated_from_the_json_report() {
             "{code} can be isolated"
         );
     }
-    // The attack works: with the whole roll-up of P (what used to be shown) it finds P-C.
+    // The attack works: a summary of every unit, P-C included, gives P-C away.
+    let mut everyone = counts.own["T"].clone();
+    for c in ["P", "P-A", "P-B", "P-C"] {
+        everyone.merge(&counts.own[c]);
+    }
+    let mut with_total = seen.clone();
+    with_total.push(of_tally(&json, &everyone));
+    assert!(isolates(
+        &with_total,
+        &of_tally(&json, small[&"P-C".to_owned()])
+    ));
+    // So does the whole roll-up of P (what used to be shown).
     let mut whole = counts.own["P"].clone();
     for c in ["P-A", "P-B", "P-C"] {
         whole.merge(&counts.own[c]);

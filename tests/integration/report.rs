@@ -583,3 +583,104 @@ fn submissions_racing_the_close_are_counted_or_refused() {
     // 60 tokens were taken before the close and at most one per worker was in flight.
     assert!(stored.own["LIB"].responses >= 54);
 }
+
+/// The summary of the fixed wave, by hand (see the module doc): the shown units LIB, CS and
+/// CS-T pool 6 + 10 + 10 = 26 sheets; per item 25 valid votes (LIB's 不了解 is not one),
+/// 22 满意 + 2 基本满意 + 1 不满意 → rate 24 / 25 = 0.96, index (22·100 + 2·60) / 25 =
+/// 92.8. CS-S1 (3 sheets, hidden) is left out. Responses 6 + 10 + 10 + 3 = 29 of every
+/// unit (each row shows its count anyway). Grades: CS 好, CS-T 较好, LIB 一般, CS-S1 none;
+/// LIB is the one unit below the bar, CS-S1's rate is unknown.
+#[test]
+fn the_summary_pools_only_shown_units_and_matches_a_hand_computation() {
+    let db = TestDb::new();
+    let state = db.state();
+    let wave = fixed_wave(&state);
+    let r = report::build(&mut state.pool.get().unwrap(), wave, None).unwrap();
+    let s = &r.summary;
+    assert_eq!((s.units, s.pooled_units), (4, 3));
+    assert_eq!(s.left_out, vec!["CS-S1".to_owned()]);
+    let invited: u64 = r.units.iter().map(|u| u.invited).sum();
+    assert_eq!((s.responses, s.invited), (29, invited));
+    assert!(close_to(s.response_rate, 29.0 / invited as f64));
+    let m = s.mass.as_ref().expect("pooled figures of the shown units");
+    assert_eq!(m.responses, 26, "CS-S1's 3 sheets are not in the pool");
+    assert!(
+        close_to(m.satisfaction_rate, 0.96),
+        "{:?}",
+        m.satisfaction_rate
+    );
+    assert!(
+        close_to(m.satisfaction_index, 92.8),
+        "{:?}",
+        m.satisfaction_index
+    );
+    assert_eq!(
+        m.items[0].counts,
+        vec![
+            ("satisfied".into(), 22),
+            ("basic".into(), 2),
+            ("dissatisfied".into(), 1),
+            ("unknown".into(), 1)
+        ]
+    );
+    let (lo, hi) = m.satisfaction_interval.expect("a clustered interval");
+    assert!(lo < 0.96 && 0.96 < hi && hi <= 1.0, "({lo}, {hi})");
+    let grades: Vec<(&str, usize)> = s
+        .grades
+        .iter()
+        .map(|g| (g.label.as_str(), g.units))
+        .collect();
+    assert_eq!(grades, [("好", 1), ("较好", 1), ("一般", 1), ("较差", 0)]);
+    assert_eq!(s.ungraded, 1, "CS-S1 rests on no step");
+    assert_eq!((s.below_bar, s.bar_met, s.bar_unknown), (1, 2, 1));
+    // The rank says out of how many units of the same kind.
+    let unit = |code: &str| r.units.iter().find(|u| u.code == code).unwrap();
+    assert_eq!(
+        (unit("CS-T").rank, unit("CS-T").rank_of),
+        (Some(1), Some(1))
+    );
+    assert_eq!(report::export::rank(unit("CS-T")), "1 / 1");
+    assert_eq!(report::export::rank(unit("CS-S1")), "—");
+    // `sanping report --format json` carries the same summary, and the table says it.
+    let run = |args: &[&str]| {
+        let out = support::bin()
+            .env("DATABASE_URL", db.url())
+            .arg("report")
+            .arg(wave.to_string())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&run(&["--format", "json"])).unwrap();
+    assert!(
+        same_json(&json["summary"], &serde_json::to_value(s).unwrap()),
+        "{}",
+        json["summary"]
+    );
+    assert_eq!(json["summary"]["left_out"], serde_json::json!(["CS-S1"]));
+    let table = run(&[]);
+    let line = report::export::summary_line(&r);
+    assert!(table.contains(&line), "{line} not in\n{table}");
+    assert!(line.contains("96.0%") && line.contains("92.8") && line.contains("不含样本不足单位"));
+    assert!(table.contains("1 / 1"), "ranks read n / m");
+}
+
+/// Equal JSON values, numbers within float parsing noise (`serde_json`'s default parser may
+/// be one unit in the last place off).
+pub fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value as V;
+    match (a, b) {
+        (V::Number(x), V::Number(y)) => (x.as_f64().unwrap() - y.as_f64().unwrap()).abs() <= 1e-12,
+        (V::Array(x), V::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
+        }
+        (V::Object(x), V::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}

@@ -3,6 +3,7 @@
 //! carries the session's CSRF token; every change or export is written to the audit log.
 
 pub mod keys;
+pub mod legend;
 pub mod results;
 pub mod strings;
 pub mod wave_new;

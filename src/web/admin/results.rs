@@ -6,11 +6,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
 use serde::Serialize;
 
+use super::legend::{self, SummaryView};
 use super::{Admin, blocking, render, strings};
 use crate::app::AppState;
 use crate::auth::{self, Role};
 use crate::db::waves as db_waves;
+use crate::domain::Lang;
 use crate::error::AppError;
+use crate::report::export::span;
 use crate::report::{self, ReportError, UnitReport, WaveReport, charts, export, xlsx};
 use crate::wave::State;
 use crate::web::home::lang_of;
@@ -78,6 +81,10 @@ struct ResultsData {
     kinds: Vec<(String, String, bool)>,
     parents: Vec<(String, String, bool)>,
     heatmap: String,
+    /// The institution-wide summary (absent while the wave is open).
+    summary: Option<SummaryView>,
+    /// The legend: (term, paragraph).
+    legend: Vec<(String, String)>,
     csv: String,
     xlsx: String,
     can_export: bool,
@@ -138,6 +145,8 @@ fn open_data(id: i32) -> ResultsData {
         kinds: vec![],
         parents: vec![],
         heatmap: String::new(),
+        summary: None,
+        legend: Vec::new(),
         csv: String::new(),
         xlsx: String::new(),
         can_export: false,
@@ -161,7 +170,8 @@ fn choices(
     out
 }
 
-fn results_data(report: &WaveReport, view: &View, can_export: bool) -> ResultsData {
+fn results_data(report: &WaveReport, view: &View, can_export: bool, lang: Lang) -> ResultsData {
+    let a = strings::strings(lang);
     let id = report.wave;
     let mut units: Vec<&UnitReport> = report
         .units
@@ -271,6 +281,7 @@ fn results_data(report: &WaveReport, view: &View, can_export: bool) -> ResultsDa
         })
         .collect();
     let columns: Vec<String> = report.dimensions.iter().map(|d| d.text.clone()).collect();
+    let minima: Vec<f64> = report.summary.grades.iter().map(|g| g.min).collect();
     ResultsData {
         id,
         title: report.title.clone(),
@@ -279,7 +290,14 @@ fn results_data(report: &WaveReport, view: &View, can_export: bool) -> ResultsDa
         rows,
         kinds,
         parents,
-        heatmap: charts::heatmap(&columns, &heat_rows),
+        heatmap: charts::heatmap(
+            &columns,
+            &heat_rows,
+            &charts::Bands::at(&minima),
+            charts::words(lang),
+        ),
+        summary: Some(legend::summary(report, a)),
+        legend: legend::legend(report, a),
         csv: format!("/admin/results/{id}/export/csv"),
         xlsx: format!("/admin/results/{id}/export/xlsx"),
         can_export,
@@ -305,7 +323,12 @@ pub async fn show(
             open_data(id),
         );
     };
-    let data = results_data(&report, &View::of(&req), session.role >= Role::Committee);
+    let data = results_data(
+        &report,
+        &View::of(&req),
+        session.role >= Role::Committee,
+        lang_of(&req),
+    );
     render(&state, StatusCode::OK, "pages/admin/results", admin, data)
 }
 
@@ -344,13 +367,15 @@ struct UnitData {
     rollup: Option<(String, String, u64, bool)>,
     /// The overall rate's clustered 95% interval.
     interval: String,
-    /// Per dimension: name, rate and its clustered 95% interval.
-    dimensions: Vec<(String, String, String)>,
+    /// Per dimension: name, rate, its clustered 95% interval and the index.
+    dimensions: Vec<DimensionRow>,
     missing: Vec<&'static str>,
+    /// The legend: (term, paragraph).
+    legend: Vec<(String, String)>,
 }
 
 /// The overall rate's interval and each dimension's (name, rate, interval) of a shown unit.
-fn intervals(report: &WaveReport, u: &UnitReport) -> (String, Vec<(String, String, String)>) {
+fn intervals(report: &WaveReport, u: &UnitReport) -> (String, Vec<DimensionRow>) {
     let pct = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{:.1}%", v * 100.0));
     let Some(m) = u.mass.as_ref() else {
         return ("—".to_owned(), Vec::new());
@@ -364,26 +389,27 @@ fn intervals(report: &WaveReport, u: &UnitReport) -> (String, Vec<(String, Strin
                 .iter()
                 .find(|x| x.id == d.dimension)
                 .map_or_else(|| d.dimension.clone(), |x| x.text.clone());
-            (name, pct(d.figures.rate), span(d.figures.interval))
+            let index = d
+                .figures
+                .index
+                .map_or_else(|| "—".to_owned(), |v| format!("{v:.1}"));
+            (name, pct(d.figures.rate), span(d.figures.interval), index)
         })
         .collect();
     (span(m.satisfaction_interval), dimensions)
 }
 
-/// An interval as "[a%, b%]".
-fn span(v: Option<(f64, f64)>) -> String {
-    v.map_or_else(
-        || "—".to_owned(),
-        |(lo, hi)| format!("[{:.1}%, {:.1}%]", lo * 100.0, hi * 100.0),
-    )
-}
+/// A dimension of a unit: name, rate, the rate's interval and the index.
+type DimensionRow = (String, String, String, String);
 
 fn unit_data(
     report: &WaveReport,
     u: &UnitReport,
     self_sheet: &crate::assess::Stored,
     survey: &crate::domain::survey::Survey,
+    lang: Lang,
 ) -> UnitData {
+    let a = strings::strings(lang);
     let id = report.wave;
     let pct = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{:.1}%", v * 100.0));
     let num = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.1}"));
@@ -392,17 +418,20 @@ fn unit_data(
         .map(|h| (*h).to_owned())
         .zip(export::cells(u, report.satisfaction_bar, false))
         .collect();
-    let chart_rows: Vec<(String, Option<f64>)> = report
-        .dimensions
-        .iter()
-        .map(|d| {
+    // Rates, not indices: the bar line drawn with them is a bar on the rate.
+    let overall = (
+        a.overall.to_owned(),
+        u.mass.as_ref().and_then(|m| m.satisfaction_rate),
+    );
+    let chart_rows: Vec<(String, Option<f64>)> = std::iter::once(overall)
+        .chain(report.dimensions.iter().map(|d| {
             let v = u
                 .mass
                 .as_ref()
                 .and_then(|m| m.dimensions.iter().find(|x| x.dimension == d.id))
-                .and_then(|x| x.figures.index);
+                .and_then(|x| x.figures.rate);
             (d.text.clone(), v)
-        })
+        }))
         .collect();
     let items = u
         .mass
@@ -515,7 +544,7 @@ fn unit_data(
         title: u.name.clone(),
         cells,
         suppressed: u.suppressed,
-        chart: charts::bars(&chart_rows, Some(report.satisfaction_bar * 100.0)),
+        chart: charts::bars(&chart_rows, report.satisfaction_bar, charts::words(lang)),
         items,
         self_items,
         org,
@@ -526,6 +555,7 @@ fn unit_data(
         interval,
         dimensions,
         missing,
+        legend: legend::legend(report, a),
     }
 }
 
@@ -564,8 +594,8 @@ pub async fn unit(
     })
     .await?;
     let survey = crate::wave::survey_of(&w).map_err(|e| AppError::Internal(e.to_string()))?;
-    let data = unit_data(&report, &u, &self_sheet, &survey);
     let admin = Admin::new(&req, &session, u.name.clone());
+    let data = unit_data(&report, &u, &self_sheet, &survey, lang_of(&req));
     render(&state, StatusCode::OK, "pages/admin/unit", admin, data)
 }
 

@@ -94,6 +94,20 @@ pub struct AdminStrings {
     pub unchecked_refused: &'static str,
     pub extend: &'static str,
     pub extend_hint: &'static str,
+    pub summary_title: &'static str,
+    pub summary_scope: &'static str,
+    pub summary_rate: &'static str,
+    pub summary_index: &'static str,
+    pub summary_grades: &'static str,
+    pub summary_ungraded: &'static str,
+    pub summary_below_bar: &'static str,
+    pub summary_bar_unknown: &'static str,
+    pub summary_pooled: &'static str,
+    pub summary_none: &'static str,
+    pub legend_title: &'static str,
+    pub overall: &'static str,
+    /// (term, paragraph) pairs; `{bar}`, `{k}` and `{grades}` are filled in per wave.
+    pub legend: [(&'static str, &'static str); 7],
 }
 
 /// 简体中文.
@@ -185,6 +199,48 @@ pub static ZH: AdminStrings = AdminStrings {
     unchecked_refused: "开放前须有足够的密钥保管人检查密钥，或勾选“我了解此风险，仍然开放”。",
     extend: "延长截止时间",
     extend_hint: "新的截止时间（YYYY-MM-DD HH:MM），须晚于现在和原截止时间。到截止时间后测评自动结束。",
+    summary_title: "全校概况",
+    summary_scope: "本批次全部单位，不受上方筛选影响。",
+    summary_rate: "满意率",
+    summary_index: "满意度指数",
+    summary_grades: "各等级单位数",
+    summary_ungraded: "未定级",
+    summary_below_bar: "满意率未达{bar}的单位",
+    summary_bar_unknown: "另有 {n} 个单位满意率未知，不计",
+    summary_pooled: "满意率和指数依据 {units} 个单位的 {responses} 份答卷",
+    summary_none: "没有单位的答卷数达到显示门槛，不显示全校满意率和指数。",
+    legend_title: "怎么读这些数字",
+    overall: "总体",
+    legend: [
+        (
+            "满意率",
+            "有效答案中选“满意”或“基本满意”的比例。“不了解”不是有效答案，不计入分母。六好第18条“满意度达到{bar}以上”看的就是满意率。",
+        ),
+        (
+            "满意度指数",
+            "有效答案的平均分，0–100（默认满意 100、基本满意 60、不满意 0）。“基本满意”在满意率里算满意，在指数里只得 60 分，所以满意率过了{bar}线的单位，指数可能只有七八十分、等级只是一般。进入综合得分的是指数，不是满意率。",
+        ),
+        (
+            "{bar}线",
+            "满意率达到{bar}记 ✓，未达到记 ✗；满意率未知的单位不判断。单位页的条形图画的是满意率，虚线就是{bar}线。",
+        ),
+        (
+            "等级",
+            "按综合得分（基层自评、群众测评的满意度指数、组织考评加权）定级：{grades}。满意率未达{bar}的单位不能评为较高等级，被压低的等级后面标“↓”。",
+        ),
+        (
+            "样本不足",
+            "答卷少于 {k} 份的单位不显示满意率、指数和分题结果，以保护答卷人匿名；它的等级只依据自评和组织考评。上级汇总和全校概况不含这些单位（注明“不含样本不足单位”），以免用总数减去其他单位算出它的结果。",
+        ),
+        (
+            "95%区间",
+            "满意率的误差范围：答卷越少，区间越宽。两个单位的区间大部分重叠时，不宜据此排先后。",
+        ),
+        (
+            "同类排名",
+            "“n / m”表示在 m 个同类型、有综合得分的单位中排第 n 名。",
+        ),
+    ],
 };
 
 /// English.
@@ -276,6 +332,48 @@ pub static EN: AdminStrings = AdminStrings {
     unchecked_refused: "Before opening, enough key holders must check their key, or tick “I understand the risk; open anyway”.",
     extend: "Extend the closing time",
     extend_hint: "The new closing time (YYYY-MM-DD HH:MM), later than now and than the current one. The wave closes by itself when it passes.",
+    summary_title: "The whole university at a glance",
+    summary_scope: "Every unit of this wave, whatever the filters above.",
+    summary_rate: "Satisfaction rate",
+    summary_index: "Satisfaction index",
+    summary_grades: "Units per grade",
+    summary_ungraded: "no grade",
+    summary_below_bar: "Units below the {bar} bar",
+    summary_bar_unknown: "{n} more units have no known rate and are not counted",
+    summary_pooled: "The rate and index rest on {responses} responses from {units} units",
+    summary_none: "No unit has enough responses: no university-wide rate or index is shown.",
+    legend_title: "How to read these figures",
+    overall: "Overall",
+    legend: [
+        (
+            "Satisfaction rate (满意率)",
+            "The share of valid answers that are “satisfied” or “basically satisfied”. “Don’t know” is not a valid answer and is left out of the denominator. Item 18 of the standard (“satisfaction of {bar} or more”) is about this rate.",
+        ),
+        (
+            "Satisfaction index (满意度指数)",
+            "The mean score of the valid answers, 0–100 (by default satisfied 100, basically satisfied 60, dissatisfied 0). “Basically satisfied” counts as satisfied in the rate but scores only 60 in the index, so a unit above the {bar} bar may have an index near 70–80 and a middling grade. The index, not the rate, enters the composite.",
+        ),
+        (
+            "The {bar} bar",
+            "✓ when the satisfaction rate reaches {bar}, ✗ when it does not; no mark when the rate is unknown. The bar chart on a unit’s page shows rates, and its dashed line is the {bar} bar.",
+        ),
+        (
+            "Grades",
+            "Given by the composite (self-assessment, the mass step’s satisfaction index and the committee’s score, weighted): {grades}. A unit whose rate is below {bar} cannot get the higher grades; a grade lowered this way is marked “↓”.",
+        ),
+        (
+            "Too few responses (样本不足)",
+            "A unit with fewer than {k} responses shows no rate, index or item result, to keep respondents anonymous; its grade rests on the self-assessment and the committee only. Roll-ups and the summary leave such units out (and say so), so no one can subtract the other units from a total to find them.",
+        ),
+        (
+            "95% interval",
+            "The margin of error of a rate: the fewer the responses, the wider it is. When two units’ intervals largely overlap, do not rank one above the other on that basis.",
+        ),
+        (
+            "Rank",
+            "“n / m” means n-th of the m units of the same kind that have a composite.",
+        ),
+    ],
 };
 
 /// The admin strings of a language.
