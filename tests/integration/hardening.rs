@@ -270,6 +270,18 @@ fn two_processes_opening_or_reminding_one_wave_at_once_do_it_once() {
     assert_eq!(reminders, invited, "one reminder per invitation, not two");
 }
 
+/// A fresh database with one account.
+fn with_account(
+    name: &str,
+    role: sanping::auth::Role,
+    password: &str,
+) -> (TestDb, sanping::app::AppState) {
+    let db = TestDb::new();
+    let state = db.state();
+    sanping::auth::add_user(&mut state.pool.get().unwrap(), name, role, password).unwrap();
+    (db, state)
+}
+
 fn attempt(state: &sanping::app::AppState, user: &str, password: &str, addr: &str) -> &'static str {
     let mut conn = state.pool.get().unwrap();
     match sanping::auth::login(&mut conn, user, password, addr) {
@@ -282,17 +294,7 @@ fn attempt(state: &sanping::app::AppState, user: &str, password: &str, addr: &st
 
 #[test]
 fn a_strangers_guesses_never_lock_the_owner_out_from_another_address() {
-    let db = TestDb::new();
-    let state = db.state();
-    let mut conn = state.pool.get().unwrap();
-    sanping::auth::add_user(
-        &mut conn,
-        "org",
-        sanping::auth::Role::Organizer,
-        "organizer-pass",
-    )
-    .unwrap();
-    drop(conn);
+    let (_db, state) = with_account("org", sanping::auth::Role::Organizer, "organizer-pass");
     for _ in 0..5 {
         assert_eq!(attempt(&state, "org", "guess", "10.0.0.1"), "wrong");
     }
@@ -337,17 +339,7 @@ fn an_address_guessing_many_names_is_slowed_and_a_success_does_not_reset_it() {
 
 #[test]
 fn parallel_guesses_are_counted_atomically_and_only_five_are_answered() {
-    let db = TestDb::new();
-    let state = db.state();
-    let mut conn = state.pool.get().unwrap();
-    sanping::auth::add_user(
-        &mut conn,
-        "org",
-        sanping::auth::Role::Organizer,
-        "organizer-pass",
-    )
-    .unwrap();
-    drop(conn);
+    let (_db, state) = with_account("org", sanping::auth::Role::Organizer, "organizer-pass");
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(30));
     let outcomes: Vec<&str> = (0..30)
         .map(|_| {
@@ -514,17 +506,7 @@ fn times_are_shown_in_the_time_zone_tz_names() {
 fn a_login_costs_the_same_argon2_work_whether_the_name_exists_or_not() {
     // Timing is the property here: an unknown name answered at once would tell a stranger
     // which names exist. Medians of a few tries; the gap this guards against was 70×.
-    let db = TestDb::new();
-    let state = db.state();
-    let mut conn = state.pool.get().unwrap();
-    sanping::auth::add_user(
-        &mut conn,
-        "org",
-        sanping::auth::Role::Organizer,
-        "organizer-pass",
-    )
-    .unwrap();
-    drop(conn);
+    let (_db, state) = with_account("org", sanping::auth::Role::Organizer, "organizer-pass");
     let median = |user: &str, address: &str| {
         let mut times: Vec<std::time::Duration> = (0..5)
             .map(|_| {
