@@ -13,6 +13,9 @@ use crate::domain::roster::UnitKind;
 use crate::domain::survey::{StepKind, Survey, SurveyError, fingerprint};
 use crate::domain::token;
 
+mod frame;
+pub use frame::{RosterChanges, frame, invite_added, roster_changes};
+
 /// The states of a wave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -254,16 +257,6 @@ pub fn targets(all: &[Unit], scope: Option<&str>) -> Vec<Unit> {
         .collect()
 }
 
-/// The units a wave evaluates: frozen when it opened, so later imports change later waves
-/// only. A draft (or a wave opened before frames were kept) reads the live tree.
-pub fn frame(conn: &mut DbConn, wave: &Wave) -> Result<Vec<Unit>, WaveError> {
-    let frozen = db::frames::units_of(conn, wave.id)?;
-    if !frozen.is_empty() {
-        return Ok(frozen);
-    }
-    Ok(targets(&units::all(conn)?, wave.scope.as_deref()))
-}
-
 /// Who evaluates whom: each person rates their own unit, and — when the survey says so
 /// for their category — the parent of their unit too. Only target units count.
 pub fn assignments<'a>(
@@ -311,7 +304,11 @@ fn invitees(conn: &mut DbConn, id: i32) -> Result<Vec<(Person, String, StepKind)
 }
 
 /// Everyone the roster `people` invites to a wave over `targets`: (person, unit, step).
-fn plan(survey: &Survey, people: &[Person], targets: &[Unit]) -> Vec<(Person, String, StepKind)> {
+pub(crate) fn plan(
+    survey: &Survey,
+    people: &[Person],
+    targets: &[Unit],
+) -> Vec<(Person, String, StepKind)> {
     let mut out: Vec<(Person, String, StepKind)> = assignments(survey, people, targets)
         .into_iter()
         .map(|(p, u)| (p.clone(), u, StepKind::Mass))
@@ -330,82 +327,6 @@ fn plan(survey: &Survey, people: &[Person], targets: &[Unit]) -> Vec<(Person, St
     out
 }
 
-/// How the roster changed since a wave opened, against the wave's frozen frame.
-#[derive(Debug, Clone, Default)]
-pub struct RosterChanges {
-    /// Invitations the roster would make now that the wave does not have: people added
-    /// (or moved) since it opened.
-    pub added: Vec<(Person, String, StepKind)>,
-    /// Invitations the wave has that the roster would no longer make: (email, unit, step).
-    pub gone: Vec<(String, String, StepKind)>,
-}
-
-/// The roster's changes since wave `id` opened. Nothing is changed: new people are invited
-/// only by [`invite_added`], an explicit (and audited) action.
-pub fn roster_changes(conn: &mut DbConn, id: i32) -> Result<RosterChanges, WaveError> {
-    let wave = get(conn, id)?;
-    if State::parse(&wave.state) == State::Draft {
-        return Ok(RosterChanges::default());
-    }
-    let survey = survey_of(&wave)?;
-    let frame = frame(conn, &wave)?;
-    let planned = plan(&survey, &people::all(conn)?, &frame);
-    let existing: std::collections::HashSet<(String, String, String)> =
-        db::frames::invited(conn, id)?
-            .into_iter()
-            .filter(|(person, _, _)| !person.is_empty())
-            .collect();
-    let key = |p: &Person, unit: &str, step: StepKind| {
-        (p.email.clone(), unit.to_owned(), step.as_str().to_owned())
-    };
-    let wanted: std::collections::HashSet<(String, String, String)> =
-        planned.iter().map(|(p, u, s)| key(p, u, *s)).collect();
-    let mut gone: Vec<(String, String, StepKind)> = existing
-        .iter()
-        .filter(|k| !wanted.contains(*k))
-        .filter_map(|(email, unit, step)| {
-            Some((email.clone(), unit.clone(), StepKind::parse(step)?))
-        })
-        .collect();
-    gone.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-    Ok(RosterChanges {
-        added: planned
-            .into_iter()
-            .filter(|(p, u, s)| !existing.contains(&key(p, u, *s)))
-            .collect(),
-        gone,
-    })
-}
-
-/// Invites, by email, the people the roster added to an open wave since it opened (see
-/// [`roster_changes`]), in one transaction. Returns how many invitations were queued.
-pub fn invite_added(conn: &mut DbConn, id: i32) -> Result<usize, WaveError> {
-    db::write_tx(conn, |conn| {
-        waves::hold_exclusive(conn, id)?;
-        let wave = get(conn, id)?;
-        require(&wave, State::Open, "inviting people added since it opened")?;
-        let at = now();
-        let (invitations, mails): (Vec<_>, Vec<_>) = roster_changes(conn, id)?
-            .added
-            .into_iter()
-            .map(|(person, unit, step)| {
-                let invitation = new_invitation(id, Some(&person.email), &unit, step, None);
-                let mail = queued_mail(&invitation, &person.email, "invitation", at);
-                (invitation, mail)
-            })
-            .unzip();
-        waves::insert_invitations(conn, &invitations).map_err(|e| {
-            if db::is_unique_violation(&e) {
-                WaveError::Invalid(format!("wave {id} changed meanwhile; try again"))
-            } else {
-                e.into()
-            }
-        })?;
-        crate::db::outbox::insert(conn, &mails)?;
-        Ok(invitations.len())
-    })
-}
-
 /// Target units of a wave that have nobody to fill in their self-assessment.
 pub fn missing_secretaries(conn: &mut DbConn, id: i32) -> Result<Vec<Unit>, WaveError> {
     let wave = get(conn, id)?;
@@ -421,7 +342,7 @@ pub fn missing_secretaries(conn: &mut DbConn, id: i32) -> Result<Vec<Unit>, Wave
         .collect())
 }
 
-fn new_invitation(
+pub(crate) fn new_invitation(
     wave_id: i32,
     person: Option<&str>,
     unit: &str,
@@ -476,7 +397,7 @@ pub fn open_by_email(conn: &mut DbConn, id: i32) -> Result<usize, WaveError> {
     })
 }
 
-fn queued_mail(
+pub(crate) fn queued_mail(
     invitation: &Invitation,
     recipient: &str,
     kind: &str,
@@ -610,7 +531,7 @@ pub fn slips(
     })
 }
 
-fn require(wave: &Wave, needed: State, action: &'static str) -> Result<(), WaveError> {
+pub(crate) fn require(wave: &Wave, needed: State, action: &'static str) -> Result<(), WaveError> {
     let state = State::parse(&wave.state);
     if state == needed {
         Ok(())
