@@ -54,6 +54,10 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
             aw::post().to(admin::keys::unseal),
         )
         .route(
+            "/admin/waves/{id}/preview",
+            aw::get().to(admin::preview::show),
+        )
+        .route(
             "/admin/waves/{id}/{action}",
             aw::get().to(admin::waves::confirm),
         )

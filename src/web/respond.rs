@@ -102,6 +102,8 @@ struct FormPage {
     privacy_short: String,
     privacy_threshold: String,
     fingerprint: String,
+    /// An organizer's preview: a notice, and nothing to submit.
+    preview: bool,
 }
 
 /// About how many minutes `items` questions take: six seconds each, at least a minute.
@@ -261,6 +263,7 @@ fn form_page(
             .replace("{min}", &survey.anonymity.min_responses.to_string())
             .replace("{min_comments}", &survey.anonymity.min_comments.to_string()),
         fingerprint: ctx.wave.fingerprint.clone(),
+        preview: false,
     }
 }
 
@@ -277,6 +280,15 @@ pub fn render_form(
     ctx: &Ctx,
 ) -> Result<String, AppError> {
     let form = form_page(lang, token, ctx, &[], &Submission::default());
+    Ok(state.templates.render("pages/respond/form", &form)?)
+}
+
+/// The questionnaire as a respondent of `ctx`'s unit sees it, for an organizer: marked as a
+/// preview, with a button that submits nothing.
+pub fn render_preview(state: &AppState, lang: Lang, ctx: &Ctx) -> Result<String, AppError> {
+    let mut form = form_page(lang, "preview", ctx, &[], &Submission::default());
+    form.preview = true;
+    "#".clone_into(&mut form.action);
     Ok(state.templates.render("pages/respond/form", &form)?)
 }
 

@@ -416,3 +416,53 @@ fn two_holders_unseal_a_closed_wave_on_one_form_and_one_wrong_password_changes_n
     assert_eq!(status, 422, "an unsealed wave is not unsealed twice");
     Ok(())
 }
+
+#[test]
+fn an_organizer_previews_the_questionnaire_as_a_respondent_sees_it() {
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let wave = support::create_wave(&state, "liuhao.toml", None, false);
+    let mut conn = state.pool.get().unwrap();
+    sanping::auth::add_user(
+        &mut conn,
+        "org",
+        sanping::auth::Role::Organizer,
+        "organizer-pass",
+    )
+    .unwrap();
+    sanping::auth::add_user(&mut conn, "v", sanping::auth::Role::Viewer, "viewer-pass").unwrap();
+    drop(conn);
+    let server = Server::start(state);
+    let (_, org) = crate::admin::login(&server, "org", "organizer-pass");
+    let org = org.unwrap();
+    let (status, page) = crate::admin::get(
+        &server,
+        Some(&org),
+        &format!("/admin/waves/{wave}/preview?unit=LIB"),
+    );
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"preview\"") && page.contains("图书馆直属党支部"));
+    assert_eq!(
+        page.matches("type=\"radio\"").count(),
+        18 * 4,
+        "every item, as a draft"
+    );
+    assert!(
+        page.contains("action=\"#\"") && page.contains(" disabled>"),
+        "nothing to submit"
+    );
+    let (status, _) = crate::admin::get(
+        &server,
+        Some(&org),
+        &format!("/admin/waves/{wave}/preview?unit=NOPE"),
+    );
+    assert_eq!(status, 404);
+    let (_, viewer) = crate::admin::login(&server, "v", "viewer-pass");
+    let (status, _) = crate::admin::get(
+        &server,
+        viewer.as_ref(),
+        &format!("/admin/waves/{wave}/preview"),
+    );
+    assert_eq!(status, 403);
+}

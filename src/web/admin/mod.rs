@@ -4,6 +4,7 @@
 
 pub mod keys;
 pub mod legend;
+pub mod preview;
 pub mod results;
 pub mod strings;
 pub mod wave_new;
