@@ -111,6 +111,8 @@ struct WavePageData {
     title: String,
     state: &'static str,
     state_label: &'static str,
+    /// One line on what this state means (scores hidden while open, sealed, …).
+    hint: &'static str,
     is_test: bool,
     closes: Option<String>,
     fingerprint: String,
@@ -249,6 +251,13 @@ pub(super) async fn wave_page(
         title: w.title.clone(),
         state: st.as_str(),
         state_label: wave::state_label(&w),
+        hint: match st {
+            State::Draft => a.hint_draft,
+            State::Open => a.no_scores_open,
+            State::Closed if sealed => a.hint_sealed,
+            State::Closed => a.hint_closed,
+            State::Published => a.hint_published,
+        },
         is_test: w.is_test,
         closes: w.closes_at.map(local_time),
         fingerprint: w.fingerprint.clone(),
