@@ -168,3 +168,228 @@ fn each_wave_state_has_its_own_hint() {
     assert!(hint(&published).contains("结果已公布"), "{published}");
     assert!(!published.contains("测评进行中"), "{published}");
 }
+
+/// The first number right after `prefix` in `page`.
+fn number_after(page: &str, prefix: &str) -> usize {
+    let rest = page
+        .split(prefix)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {prefix:?} in {page}"));
+    rest.trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+fn outbox_of(db: &TestDb, id: i32, kind: &str) -> i64 {
+    use diesel::prelude::*;
+    use sanping::db::schema::outbox;
+    outbox::table
+        .filter(outbox::wave_id.eq(id))
+        .filter(outbox::kind.eq(kind))
+        .count()
+        .get_result(&mut db.state().pool.get().unwrap())
+        .unwrap()
+}
+
+#[test]
+fn the_draft_and_the_open_confirmation_say_how_many_mails_go_to_whom() {
+    let (db, server, org) = setup();
+    let state = db.state();
+    let id = support::create_wave(&state, "liuhao.toml", None, false);
+    let plan = sanping::forecast::open_plan(
+        &mut state.pool.get().unwrap(),
+        &sanping::wave::get(&mut state.pool.get().unwrap(), id).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        plan.mass > 0 && plan.self_assessment > 0 && plan.org > 0,
+        "{plan:?}"
+    );
+    let expected = format!(
+        "开放时将向 {} 人发送 {} 封邀请邮件，涉及 {} 个单位：群众测评 {} 份，自评表 {} 份，党委评分表 {} 份。",
+        plan.people, plan.mails, plan.units, plan.mass, plan.self_assessment, plan.org
+    );
+    let (_, draft) = get(&server, Some(&org), &format!("/admin/waves/{id}"));
+    assert!(draft.contains(&expected), "{draft}");
+    let (status, confirm) = get(&server, Some(&org), &format!("/admin/waves/{id}/open"));
+    assert_eq!(status, 200);
+    assert!(confirm.contains(&expected), "{confirm}");
+    let mails = number_after(&confirm, "人发送");
+    // Opening does what the page said.
+    let status = crate::admin::post(
+        &server,
+        Some(&org),
+        &format!("/admin/waves/{id}/open"),
+        &[("csrf", &org.csrf), ("unchecked_ok", "on")],
+    );
+    assert_eq!(status, 303);
+    let stored = support::stored_invitations(&mut state.pool.get().unwrap(), id);
+    assert_eq!(usize::try_from(stored).unwrap(), mails);
+    assert_eq!(outbox_of(&db, id, "invitation"), stored);
+    let (_, open) = get(&server, Some(&org), &format!("/admin/waves/{id}"));
+    assert!(!open.contains("开放时将向"), "only on drafts: {open}");
+}
+
+#[test]
+fn the_console_reminder_keeps_three_days_from_the_last_mail_unless_told_otherwise() {
+    use diesel::prelude::*;
+    use sanping::db::schema::outbox;
+    let (db, server, org) = setup();
+    let state = db.state();
+    let id = support::create_wave(&state, "liuhao.toml", None, false);
+    let mut conn = state.pool.get().unwrap();
+    sanping::wave::open_by_email(&mut conn, id).unwrap();
+    // Every invitation went out a minute ago.
+    let just_now = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
+    diesel::update(outbox::table.filter(outbox::wave_id.eq(id)))
+        .set((outbox::state.eq("sent"), outbox::sent_at.eq(Some(just_now))))
+        .execute(&mut conn)
+        .unwrap();
+    drop(conn);
+    let path = format!("/admin/waves/{id}/remind");
+
+    let (status, page) = get(&server, Some(&org), &path);
+    assert_eq!(status, 200);
+    assert!(page.contains("现在将排队发送 0 封提醒"), "{page}");
+    assert!(page.contains("至少 3 天"), "{page}");
+    assert!(page.contains("name=\"min_days\" value=\"3\""), "{page}");
+    let status = crate::admin::post(&server, Some(&org), &path, &[("csrf", &org.csrf)]);
+    assert_eq!(status, 303);
+    assert_eq!(
+        outbox_of(&db, id, "reminder"),
+        0,
+        "the guard holds by default"
+    );
+
+    let (_, page) = get(&server, Some(&org), &format!("{path}?min_days=0"));
+    let due = number_after(&page, "现在将排队发送");
+    assert!(due > 0, "{page}");
+    let status = crate::admin::post(
+        &server,
+        Some(&org),
+        &path,
+        &[("csrf", &org.csrf), ("min_days", "0")],
+    );
+    assert_eq!(status, 303);
+    assert_eq!(
+        usize::try_from(outbox_of(&db, id, "reminder")).unwrap(),
+        due
+    );
+}
+
+#[test]
+fn closing_before_the_deadline_warns_and_closing_after_it_does_not() {
+    use diesel::prelude::*;
+    use sanping::db::schema::waves;
+    let (db, server, org) = setup();
+    let state = db.state();
+    let id = support::create_wave(&state, "liuhao.toml", None, false);
+    let mut conn = state.pool.get().unwrap();
+    let later = chrono::Utc::now().naive_utc() + chrono::Duration::days(2);
+    diesel::update(waves::table.filter(waves::id.eq(id)))
+        .set(waves::closes_at.eq(Some(later)))
+        .execute(&mut conn)
+        .unwrap();
+    sanping::wave::open_by_email(&mut conn, id).unwrap();
+    let invited = support::stored_invitations(&mut conn, id);
+    let progress = sanping::wave::progress(&mut conn, id).unwrap();
+    let mass: i64 = progress.iter().map(|p| p.invited).sum();
+    assert!(mass > 0 && mass <= invited);
+    let path = format!("/admin/waves/{id}/close");
+    let (_, page) = get(&server, Some(&org), &path);
+    assert!(
+        page.contains(&format!("目前已收到 0 份答卷，共邀请 {mass} 人（0.0%）")),
+        "{page}"
+    );
+    assert!(page.contains("尚未到"), "{page}");
+
+    // The closing time has passed: no warning.
+    let earlier = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(5);
+    diesel::update(waves::table.filter(waves::id.eq(id)))
+        .set(waves::closes_at.eq(Some(earlier)))
+        .execute(&mut conn)
+        .unwrap();
+    let (_, page) = get(&server, Some(&org), &path);
+    assert!(page.contains("目前已收到 0 份答卷"), "{page}");
+    assert!(!page.contains("尚未到"), "{page}");
+}
+
+#[test]
+fn publishing_thin_results_warns_and_complete_ones_do_not() {
+    use sanping::db::assessments::{self, Assessment};
+    let db = TestDb::new();
+    let state = db.state();
+    let id = crate::report::fixed_wave(&state);
+    auth::add_user(
+        &mut state.pool.get().unwrap(),
+        "org",
+        Role::Organizer,
+        "organizer-pass",
+    )
+    .unwrap();
+    let server = Server::start(state.clone());
+    let org = login(&server, "org", "organizer-pass").1.unwrap();
+    let mut conn = state.pool.get().unwrap();
+    let wave = sanping::wave::get(&mut conn, id).unwrap();
+    let standing = sanping::forecast::standing(&mut conn, &wave).unwrap();
+    assert!(
+        standing.missing_self > 0 && standing.missing_org > 0,
+        "{standing:?}"
+    );
+    let path = format!("/admin/waves/{id}/publish");
+    let (status, page) = get(&server, Some(&org), &path);
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!(
+            "{} 个单位没有提交自评，{} 个单位没有党委评分",
+            standing.missing_self, standing.missing_org
+        )),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "（{} / {}）",
+            standing.responses, standing.invited
+        )),
+        "{page}"
+    );
+    let low = standing.rate() < 0.3;
+    assert_eq!(page.contains("参与率低于 30%"), low, "{page}");
+
+    // Every unit's sheets submitted: no warning about them.
+    let units = sanping::wave::targets(
+        &sanping::wave::frame(&mut conn, &wave).unwrap(),
+        wave.scope.as_deref(),
+    );
+    for u in &units {
+        for (step, scorer) in [("self", ""), ("org", "k9@demo.edu.cn")] {
+            let done = assessments::of_wave(&mut conn, id, step)
+                .unwrap()
+                .iter()
+                .any(|a| a.unit == u.code && a.submitted);
+            if !done {
+                assessments::insert(
+                    &mut conn,
+                    &Assessment {
+                        id: format!("{step}-{}", u.code),
+                        wave_id: id,
+                        unit: u.code.clone(),
+                        step: step.to_owned(),
+                        scorer: scorer.to_owned(),
+                        answers: "{}".to_owned(),
+                        evidence: "{}".to_owned(),
+                        submitted: true,
+                        updated_at: chrono::Utc::now().naive_utc(),
+                    },
+                )
+                .unwrap();
+            }
+        }
+    }
+    let (_, page) = get(&server, Some(&org), &path);
+    assert!(!page.contains("没有提交自评"), "{page}");
+    assert_eq!(page.contains("参与率低于 30%"), low, "{page}");
+}

@@ -14,6 +14,7 @@ use crate::auth::{self, Role};
 use crate::db::holders::{self, Holder};
 use crate::db::{outbox, waves as db_waves};
 use crate::error::AppError;
+use crate::forecast::{self, OpenPlan};
 use crate::sealing::KeyReadiness;
 use crate::wave::{self, State};
 use crate::web::home::lang_of;
@@ -113,6 +114,8 @@ struct WavePageData {
     state_label: &'static str,
     /// One line on what this state means (scores hidden while open, sealed, …).
     hint: &'static str,
+    /// A draft: whom opening it would invite.
+    plan: Option<String>,
     is_test: bool,
     closes: Option<String>,
     fingerprint: String,
@@ -200,8 +203,13 @@ pub(super) async fn wave_page(
     status: StatusCode,
     key_error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (w, progress, mails, all, (holders, changes)) = blocking(state, move |conn| {
+    let (w, progress, mails, all, (holders, changes, plan)) = blocking(state, move |conn| {
         let w = db_waves::find(conn, id)?.ok_or(AppError::NotFound)?;
+        let plan = if State::parse(&w.state) == State::Draft {
+            Some(forecast::open_plan(conn, &w).map_err(wave_error)?)
+        } else {
+            None
+        };
         let progress = wave::progress(conn, id).map_err(|e| AppError::Internal(e.to_string()))?;
         // The wave's own frame: frozen when it opened, the live tree for a draft.
         let frame = wave::frame(conn, &w).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -212,7 +220,7 @@ pub(super) async fn wave_page(
             progress,
             outbox::unit_counts(conn, id)?,
             frame,
-            (holders::of_wave(conn, id)?, changes),
+            (holders::of_wave(conn, id)?, changes, plan),
         ))
     })
     .await?;
@@ -258,6 +266,7 @@ pub(super) async fn wave_page(
             State::Closed => a.hint_closed,
             State::Published => a.hint_published,
         },
+        plan: plan.map(|p| plan_text(a, p)),
         is_test: w.is_test,
         closes: w.closes_at.map(local_time),
         fingerprint: w.fingerprint.clone(),
@@ -311,6 +320,139 @@ struct ConfirmData {
     key_warning: Option<String>,
     /// Opening: fewer holders checked their key than it takes to unseal (names who has not).
     unchecked_warning: Option<String>,
+    /// What the action will do, with its numbers.
+    summary: Option<String>,
+    /// Reasons to think twice (closing early, publishing thin results).
+    warnings: Vec<String>,
+    /// Reminding: the minimum days since the last mail, editable.
+    remind: bool,
+    min_days: u32,
+}
+
+/// The guard of the console's reminder, as the CLI's `remind`: days since the last mail.
+pub const MIN_DAYS: u32 = 3;
+/// At most this many reminders per invitation.
+pub const MAX_REMINDERS: u32 = 2;
+
+/// The reminder's minimum days from a form or query field; [`MIN_DAYS`] when absent.
+fn min_days_of(value: Option<&str>) -> Result<u32, AppError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(MIN_DAYS),
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|d| *d <= 365)
+            .ok_or_else(|| AppError::BadRequest("min_days must be a number of days".into())),
+    }
+}
+
+fn plan_text(a: &AdminStrings, p: OpenPlan) -> String {
+    strings::fill(
+        a.plan_summary,
+        &[
+            ("people", &p.people.to_string()),
+            ("mails", &p.mails.to_string()),
+            ("units", &p.units.to_string()),
+            ("mass", &p.mass.to_string()),
+            ("self", &p.self_assessment.to_string()),
+            ("org", &p.org.to_string()),
+        ],
+    )
+}
+
+fn percent(rate: f64) -> String {
+    format!("{:.1}%", rate * 100.0)
+}
+
+/// The numbers of the confirmation page of `action` on `w`.
+enum Numbers {
+    None,
+    Open(OpenPlan),
+    Remind(usize),
+    Standing(forecast::Standing),
+}
+
+fn numbers(
+    conn: &mut crate::db::DbConn,
+    w: &crate::db::waves::Wave,
+    action: &str,
+    min_days: u32,
+) -> Result<Numbers, AppError> {
+    Ok(match action {
+        "open" => Numbers::Open(forecast::open_plan(conn, w).map_err(wave_error)?),
+        "remind" => Numbers::Remind(
+            wave::due_reminders(conn, w.id, min_days, MAX_REMINDERS)
+                .map_err(wave_error)?
+                .len(),
+        ),
+        "close" | "publish" => Numbers::Standing(forecast::standing(conn, w).map_err(wave_error)?),
+        _ => Numbers::None,
+    })
+}
+
+/// The summary and warnings of a confirmation page.
+fn explain(
+    a: &AdminStrings,
+    w: &crate::db::waves::Wave,
+    action: &str,
+    numbers: Numbers,
+    min_days: u32,
+) -> (Option<String>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let summary = match numbers {
+        Numbers::None => None,
+        Numbers::Open(p) => Some(plan_text(a, p)),
+        Numbers::Remind(n) => Some(strings::fill(
+            a.remind_summary,
+            &[
+                ("n", &n.to_string()),
+                ("days", &min_days.to_string()),
+                ("max", &MAX_REMINDERS.to_string()),
+            ],
+        )),
+        Numbers::Standing(s) if action == "close" => {
+            if let Some(closes) = w.closes_at
+                && closes > chrono::Utc::now().naive_utc()
+            {
+                warnings.push(strings::fill(
+                    a.close_early_warning,
+                    &[("closes", &local_time(closes))],
+                ));
+            }
+            Some(strings::fill(
+                a.close_summary,
+                &[
+                    ("responses", &s.responses.to_string()),
+                    ("invited", &s.invited.to_string()),
+                    ("rate", &percent(s.rate())),
+                ],
+            ))
+        }
+        Numbers::Standing(s) => {
+            if s.rate() < 0.3 {
+                warnings.push(a.publish_low_warning.to_owned());
+            }
+            if s.missing_self > 0 || s.missing_org > 0 {
+                warnings.push(strings::fill(
+                    a.publish_missing_warning,
+                    &[
+                        ("self", &s.missing_self.to_string()),
+                        ("org", &s.missing_org.to_string()),
+                    ],
+                ));
+            }
+            Some(strings::fill(
+                a.publish_summary,
+                &[
+                    ("rate", &percent(s.rate())),
+                    ("responses", &s.responses.to_string()),
+                    ("invited", &s.invited.to_string()),
+                    ("units", &s.units.to_string()),
+                ],
+            ))
+        }
+    };
+    (summary, warnings)
 }
 
 /// `GET /admin/waves/{id}/{action}`: the confirmation step.
@@ -321,21 +463,33 @@ pub async fn confirm(
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer).await?;
     let (id, action) = path.into_inner();
-    confirm_page(&req, &state, &session, id, action, StatusCode::OK, None).await
+    let min_days = min_days_of(crate::web::query_param(&req, "min_days").as_deref())?;
+    let status = StatusCode::OK;
+    confirm_page(&req, &state, &session, (id, action, min_days), status, None).await
 }
 
 async fn confirm_page(
     req: &HttpRequest,
     state: &aw::Data<AppState>,
     session: &Session,
-    id: i32,
-    action: String,
+    (id, action, min_days): (i32, String, u32),
     status: StatusCode,
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (w, holders) = blocking(state, move |conn| {
+    let act = action.clone();
+    let (w, holders, numbers) = blocking(state, move |conn| {
         let w = db_waves::find(conn, id)?.ok_or(AppError::NotFound)?;
-        Ok((w, holders::of_wave(conn, id)?))
+        let holders = holders::of_wave(conn, id)?;
+        // Only for an action the wave's state allows; anything else is refused below.
+        let allowed = actions(State::parse(&w.state), w.is_test, w.is_sealed())
+            .iter()
+            .any(|(a, _)| *a == act);
+        let numbers = if allowed {
+            numbers(conn, &w, &act, min_days)?
+        } else {
+            Numbers::None
+        };
+        Ok((w, holders, numbers))
     })
     .await?;
     let label = actions(State::parse(&w.state), w.is_test, w.is_sealed())
@@ -361,6 +515,8 @@ async fn confirm_page(
             ));
         }
     }
+    let (summary, warnings) = explain(a, &w, &action, numbers, min_days);
+    let remind = action == "remind";
     let admin = Admin::new(req, session, w.title.clone());
     render(
         state,
@@ -373,8 +529,12 @@ async fn confirm_page(
             action,
             label,
             error,
+            remind,
+            min_days,
             key_warning,
             unchecked_warning,
+            summary,
+            warnings,
         },
     )
 }
@@ -405,7 +565,8 @@ pub async fn act(
                 let a = strings::strings(lang_of(&req));
                 let error = Some(a.unchecked_refused.to_owned());
                 let status = StatusCode::UNPROCESSABLE_ENTITY;
-                return confirm_page(&req, &state, &session, id, action, status, error).await;
+                let what = (id, action, MIN_DAYS);
+                return confirm_page(&req, &state, &session, what, status, error).await;
             }
             note = format!(
                 "; opened with {} of {} needed key holders checked ({} not)",
@@ -415,13 +576,16 @@ pub async fn act(
             );
         }
     }
+    let min_days = min_days_of(Some(&crate::web::form_field(&fields, "min_days")))?;
     let user = session.user.clone();
     // The change and its audit entry in one transaction (a nested `write_tx` is a savepoint).
     let done = blocking(&state, move |conn| {
         crate::db::write_tx(conn, |conn| {
             let result = match action.as_str() {
                 "open" => wave::open_by_email(conn, id).map(|n| format!("{n} invitations queued")),
-                "remind" => wave::remind(conn, id, 0, 2).map(|n| format!("{n} reminders queued")),
+                "remind" => wave::remind(conn, id, min_days, MAX_REMINDERS).map(|n| {
+                    format!("{n} reminders queued (at least {min_days} days since the last mail)")
+                }),
                 "invite-added" => wave::invite_added(conn, id)
                     .map(|n| format!("{n} invitations queued for people added since it opened")),
                 "close" => wave::close(conn, id).map(|()| String::new()),
