@@ -356,8 +356,8 @@ fn publishing_thin_results_warns_and_complete_ones_do_not() {
         )),
         "{page}"
     );
-    let low = standing.rate() < 0.3;
-    assert_eq!(page.contains("参与率低于 30%"), low, "{page}");
+    assert!(standing.rate() >= 0.3, "{standing:?}");
+    assert!(!page.contains("参与率低于 30%"), "{page}");
 
     // Every unit's sheets submitted: no warning about them.
     let units = sanping::wave::targets(
@@ -391,5 +391,23 @@ fn publishing_thin_results_warns_and_complete_ones_do_not() {
     }
     let (_, page) = get(&server, Some(&org), &path);
     assert!(!page.contains("没有提交自评"), "{page}");
-    assert_eq!(page.contains("参与率低于 30%"), low, "{page}");
+    assert!(
+        !page.contains("role=\"alert\""),
+        "no warning at all: {page}"
+    );
+}
+
+#[test]
+fn publishing_with_no_answers_warns_of_the_low_rate() {
+    let (db, server, org) = setup();
+    let state = db.state();
+    let id = support::create_wave(&state, "liuhao.toml", None, false);
+    let mut conn = state.pool.get().unwrap();
+    sanping::wave::open_by_email(&mut conn, id).unwrap();
+    support::close_and_unseal(&mut conn, id).unwrap();
+    let (status, page) = get(&server, Some(&org), &format!("/admin/waves/{id}/publish"));
+    assert_eq!(status, 200);
+    assert!(page.contains("参与率 0.0%"), "{page}");
+    assert!(page.contains("参与率低于 30%"), "{page}");
+    assert!(page.contains("个单位没有提交自评"), "{page}");
 }
