@@ -2,6 +2,7 @@
 //! files, waves, results and the audit log. Every page checks the session's role; every form
 //! carries the session's CSRF token; every change or export is written to the audit log.
 
+mod explain;
 pub mod keys;
 pub mod legend;
 pub mod results;
