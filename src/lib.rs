@@ -16,6 +16,7 @@ pub mod deadline;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod forecast;
 pub mod import;
 pub mod mail;
 pub mod record;

@@ -297,7 +297,15 @@ fn invitees(conn: &mut DbConn, id: i32) -> Result<Vec<(Person, String, StepKind)
             "wave {id} was set to close at {closes} (UTC), which has passed; create a new wave"
         )));
     }
-    let survey = survey_of(&wave)?;
+    planned(conn, &wave)
+}
+
+/// Who opening `wave` now would invite, by the same plan as opening; reads only.
+pub fn planned(
+    conn: &mut DbConn,
+    wave: &Wave,
+) -> Result<Vec<(Person, String, StepKind)>, WaveError> {
+    let survey = survey_of(wave)?;
     let all_units = units::all(conn)?;
     let targets = targets(&all_units, wave.scope.as_deref());
     Ok(plan(&survey, &people::all(conn)?, &targets))
@@ -451,6 +459,38 @@ pub fn open(
     })
 }
 
+/// The invitations a reminder would go to now: unused personal mass invitations with fewer
+/// than `max` reminders, no mail waiting, and a last mail sent at least `min_days` days ago.
+/// Reads only: the console's confirmation page counts them, [`remind`] queues them.
+pub fn due_reminders(
+    conn: &mut DbConn,
+    id: i32,
+    min_days: u32,
+    max: u32,
+) -> Result<Vec<Invitation>, WaveError> {
+    let cutoff = now() - chrono::Duration::days(i64::from(min_days));
+    // Per invitation: a mail still waiting, and when one was last sent. One read of the
+    // wave's outbox instead of one per invitation.
+    let mut sends: HashMap<String, (bool, Option<NaiveDateTime>)> = HashMap::new();
+    for (invitation, state, sent_at) in crate::db::outbox::deliveries(conn, id)? {
+        let entry = sends.entry(invitation).or_default();
+        entry.0 |= state == "queued" || state == "sending";
+        entry.1 = entry.1.max(sent_at);
+    }
+    Ok(
+        waves::unanswered(conn, id, i32::try_from(max).unwrap_or(i32::MAX))?
+            .into_iter()
+            .filter(|invitation| {
+                sends
+                    .get(&invitation.id)
+                    .is_some_and(|&(pending, last_sent)| {
+                        !pending && last_sent.is_some_and(|t| t <= cutoff)
+                    })
+            })
+            .collect(),
+    )
+}
+
 /// Queues a reminder for every unused personal invitation of an open wave whose last mail
 /// was sent at least `min_days` days ago and that has had fewer than `max` reminders. The
 /// worker mints a new token for it, which retires the old link. Returns how many.
@@ -461,25 +501,9 @@ pub fn remind(conn: &mut DbConn, id: i32, min_days: u32, max: u32) -> Result<usi
         waves::hold_exclusive(conn, id)?;
         let wave = get(conn, id)?;
         require(&wave, State::Open, "reminding")?;
-        let cutoff = now() - chrono::Duration::days(i64::from(min_days));
         let at = now();
-        // Per invitation: a mail still waiting, and when one was last sent. One read of
-        // the wave's outbox instead of one per invitation.
-        let mut sends: HashMap<String, (bool, Option<NaiveDateTime>)> = HashMap::new();
-        for (invitation, state, sent_at) in crate::db::outbox::deliveries(conn, id)? {
-            let entry = sends.entry(invitation).or_default();
-            entry.0 |= state == "queued" || state == "sending";
-            entry.1 = entry.1.max(sent_at);
-        }
-        let mails: Vec<_> = waves::unanswered(conn, id, i32::try_from(max).unwrap_or(i32::MAX))?
+        let mails: Vec<_> = due_reminders(conn, id, min_days, max)?
             .into_iter()
-            .filter(|invitation| {
-                sends
-                    .get(&invitation.id)
-                    .is_some_and(|&(pending, last_sent)| {
-                        !pending && last_sent.is_some_and(|t| t <= cutoff)
-                    })
-            })
             .filter_map(|invitation| {
                 let recipient = invitation.person.clone()?;
                 Some(queued_mail(&invitation, &recipient, "reminder", at))

@@ -15,6 +15,7 @@ mod hardening;
 mod keys_console;
 mod limits;
 mod mail;
+mod organizer;
 mod pgbouncer;
 mod record;
 mod report;

@@ -2,6 +2,7 @@
 //! files, waves, results and the audit log. Every page checks the session's role; every form
 //! carries the session's CSRF token; every change or export is written to the audit log.
 
+mod explain;
 pub mod keys;
 pub mod legend;
 pub mod preview;
@@ -312,24 +313,84 @@ fn walk(all: &[units::Unit], parent: Option<&str>, depth: usize, out: &mut Vec<T
     }
 }
 
+/// How many units and people the roster holds.
+#[derive(Serialize, Clone, Copy, Default)]
+struct Counts {
+    units: usize,
+    people: usize,
+}
+
+fn counts(conn: &mut db::DbConn) -> Result<Counts, AppError> {
+    Ok(Counts {
+        units: units::all(conn)?.len(),
+        people: db::people::all(conn)?.len(),
+    })
+}
+
+/// The units and people pages: the current counts (always the real ones, also after a
+/// refused upload), and after an upload the counts before it and its result or bad rows.
+#[derive(Serialize, Default)]
+struct RosterData {
+    tree: Vec<TreeRow>,
+    now: Counts,
+    before: Option<Counts>,
+    /// `now` and `before` in words.
+    now_text: String,
+    before_text: Option<String>,
+    result: Option<String>,
+    errors: Vec<String>,
+}
+
+/// The units page (`units`) or the people page with `data`.
+fn roster_page(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &Session,
+    units_file: bool,
+    status: StatusCode,
+    mut data: RosterData,
+) -> Result<HttpResponse, AppError> {
+    let a = strings::strings(lang_of(req));
+    data.now_text = counts_text(a, data.now);
+    data.before_text = data.before.map(|c| counts_text(a, c));
+    let (title, name) = if units_file {
+        (a.units, "pages/admin/units")
+    } else {
+        (a.people, "pages/admin/people")
+    };
+    render(state, status, name, Admin::new(req, session, title), data)
+}
+
+/// "{units} 个单位，{people} 人".
+fn counts_text(a: &AdminStrings, c: Counts) -> String {
+    strings::fill(
+        a.roster_counts,
+        &[
+            ("units", &c.units.to_string()),
+            ("people", &c.people.to_string()),
+        ],
+    )
+}
+
+fn tree_of(all: &[units::Unit]) -> Vec<TreeRow> {
+    let mut rows = Vec::new();
+    walk(all, None, 0, &mut rows);
+    rows
+}
+
 /// `GET /admin/units`: the unit tree.
 pub async fn units_page(
     req: HttpRequest,
     state: aw::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer).await?;
-    let all = blocking(&state, |conn| Ok(units::all(conn)?)).await?;
-    let mut rows = Vec::new();
-    walk(&all, None, 0, &mut rows);
-    let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).units);
-    render(&state, StatusCode::OK, "pages/admin/units", admin, rows)
-}
-
-#[derive(Serialize, Default)]
-struct PeopleData {
-    people: usize,
-    result: Option<String>,
-    errors: Vec<String>,
+    let (all, now) = blocking(&state, |conn| Ok((units::all(conn)?, counts(conn)?))).await?;
+    let data = RosterData {
+        tree: tree_of(&all),
+        now,
+        ..RosterData::default()
+    };
+    roster_page(&req, &state, &session, true, StatusCode::OK, data)
 }
 
 /// `GET /admin/people`.
@@ -338,18 +399,12 @@ pub async fn people_page(
     state: aw::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer).await?;
-    let people = blocking(&state, |conn| Ok(db::people::all(conn)?.len())).await?;
-    let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).people);
-    render(
-        &state,
-        StatusCode::OK,
-        "pages/admin/people",
-        admin,
-        PeopleData {
-            people,
-            ..PeopleData::default()
-        },
-    )
+    let now = blocking(&state, counts).await?;
+    let data = RosterData {
+        now,
+        ..RosterData::default()
+    };
+    roster_page(&req, &state, &session, false, StatusCode::OK, data)
 }
 
 /// Reads a multipart upload: the form's text fields and the bytes of its `file` field.
@@ -408,13 +463,14 @@ pub async fn upload(
     check_csrf(&session, &fields)?;
     let units_file = req.path().ends_with("/units");
     let user = session.user.clone();
-    let outcome = blocking(&state, move |conn| {
+    let (before, outcome, now, all) = blocking(&state, move |conn| {
+        let before = counts(conn)?;
         let result = if units_file {
             import::units(conn, &file)
         } else {
             import::people(conn, &file)
         };
-        match result {
+        let outcome = match result {
             Ok(report) => {
                 auth::record(
                     conn,
@@ -426,42 +482,34 @@ pub async fn upload(
                     },
                     &report.to_string(),
                 )?;
-                Ok(Ok((report.to_string(), db::people::all(conn)?.len())))
+                Ok(report.to_string())
             }
-            Err(ImportError::Rows(rows)) => Ok(Err(rows
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>())),
-            Err(ImportError::Db(e)) => Err(e.into()),
-        }
+            Err(ImportError::Rows(rows)) => {
+                Err(rows.iter().map(ToString::to_string).collect::<Vec<_>>())
+            }
+            Err(ImportError::Db(e)) => return Err(e.into()),
+        };
+        Ok((before, outcome, counts(conn)?, units::all(conn)?))
     })
     .await?;
-    let a = strings::strings(lang_of(&req));
-    let admin = Admin::new(&req, &session, a.people);
-    match outcome {
-        Ok((result, people)) => render(
-            &state,
-            StatusCode::OK,
-            "pages/admin/people",
-            admin,
-            PeopleData {
-                people,
-                result: Some(result),
-                errors: Vec::new(),
-            },
-        ),
-        Err(errors) => render(
-            &state,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "pages/admin/people",
-            admin,
-            PeopleData {
-                people: 0,
-                result: None,
-                errors,
-            },
-        ),
-    }
+    let tree = if units_file {
+        tree_of(&all)
+    } else {
+        Vec::new()
+    };
+    let (status, result, errors) = match outcome {
+        Ok(result) => (StatusCode::OK, Some(result), Vec::new()),
+        Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, None, errors),
+    };
+    let data = RosterData {
+        tree,
+        now,
+        before: Some(before),
+        result,
+        errors,
+        ..RosterData::default()
+    };
+    roster_page(&req, &state, &session, units_file, status, data)
 }
 
 #[derive(Serialize)]

@@ -45,6 +45,40 @@ pub struct AdminStrings {
     pub valid: &'static str,
     pub invalid: &'static str,
     pub no_scores_open: &'static str,
+    /// Roster pages: the counts now, and before / after an upload.
+    pub roster_now: &'static str,
+    /// Before an upload.
+    pub roster_before: &'static str,
+    /// After an upload.
+    pub roster_after: &'static str,
+    /// "{units} 个单位，{people} 人".
+    pub roster_counts: &'static str,
+    /// The wave page's hint on a draft.
+    pub hint_draft: &'static str,
+    /// On a closed wave whose answers are readable.
+    pub hint_closed: &'static str,
+    /// On a closed wave still sealed (待开箱).
+    pub hint_sealed: &'static str,
+    /// On a published wave.
+    pub hint_published: &'static str,
+    /// Draft page and open confirmation: whom opening invites.
+    pub plan_summary: &'static str,
+    /// Remind confirmation: how many reminders would be queued now.
+    pub remind_summary: &'static str,
+    /// The remind form's minimum-days field.
+    pub min_days_label: &'static str,
+    /// Recount with another minimum.
+    pub recount: &'static str,
+    /// Close confirmation: responses so far.
+    pub close_summary: &'static str,
+    /// Closing before the closing time.
+    pub close_early_warning: &'static str,
+    /// Publish confirmation: the response rate.
+    pub publish_summary: &'static str,
+    /// Publishing below 30 %.
+    pub publish_low_warning: &'static str,
+    /// Publishing with units lacking self-assessment or committee scores.
+    pub publish_missing_warning: &'static str,
     pub roster_added: &'static str,
     pub roster_gone: &'static str,
     pub roster_frozen: &'static str,
@@ -151,6 +185,23 @@ pub static ZH: AdminStrings = AdminStrings {
     valid: "有效",
     invalid: "无效",
     no_scores_open: "测评进行中，只显示参与率；结束后才显示得分。",
+    roster_now: "名册现有",
+    roster_before: "导入前",
+    roster_after: "导入后",
+    roster_counts: "{units} 个单位，{people} 人",
+    hint_draft: "草稿：尚未发出任何邀请；开放时按当前名册发送邀请。",
+    hint_closed: "测评已结束，不再接受答卷；可查看结果，确认后公布。",
+    hint_sealed: "测评已结束，答卷仍加密（待开箱）：足够的密钥保管人开箱后才能计分。",
+    hint_published: "结果已公布；参与者可凭回执核对自己的答卷。",
+    plan_summary: "开放时将向 {people} 人发送 {mails} 封邀请邮件，涉及 {units} 个单位：群众测评 {mass} 份，自评表 {self} 份，党委评分表 {org} 份。",
+    remind_summary: "现在将排队发送 {n} 封提醒（只提醒距上一封邮件至少 {days} 天、提醒不足 {max} 次的未作答邀请；每封提醒会使旧链接失效）。",
+    min_days_label: "距上一封邮件至少（天）",
+    recount: "重新计算",
+    close_summary: "目前已收到 {responses} 份答卷，共邀请 {invited} 人（{rate}）。结束后不再接受答卷。",
+    close_early_warning: "截止时间 {closes} 尚未到：现在结束，尚未作答的人将无法再作答。",
+    publish_summary: "参与率 {rate}（{responses} / {invited}）；{units} 个被测评单位。",
+    publish_low_warning: "参与率低于 30%：结果的代表性不足。",
+    publish_missing_warning: "{self} 个单位没有提交自评，{org} 个单位没有党委评分：这些单位的综合得分不完整。",
     roster_added: "开放后名册新增的人员（尚未邀请）",
     roster_gone: "开放后已不在名册中的受邀人员（邀请仍有效）",
     roster_frozen: "本批次的组织和受邀名单在开放时已固定；之后的导入只影响以后的批次。新增人员只有在您明确邀请后才会收到邀请。",
@@ -285,6 +336,23 @@ pub static EN: AdminStrings = AdminStrings {
     valid: "valid",
     invalid: "invalid",
     no_scores_open: "The wave is open: response rates only; scores appear when it closes.",
+    roster_now: "The roster holds",
+    roster_before: "Before the upload",
+    roster_after: "After the upload",
+    roster_counts: "{units} units, {people} people",
+    hint_draft: "Draft: no invitation has been sent; opening invites the roster as it is then.",
+    hint_closed: "The wave is closed and takes no more answers; check the results, then publish.",
+    hint_sealed: "The wave is closed and its answers are still sealed: they are counted once enough key holders unseal them.",
+    hint_published: "The results are published; participants can check their receipts.",
+    plan_summary: "Opening sends {mails} invitation mails to {people} people, about {units} units: {mass} mass evaluations, {self} self-assessment sheets, {org} committee scoring sheets.",
+    remind_summary: "{n} reminders would be queued now (unanswered invitations whose last mail is at least {days} days old and with fewer than {max} reminders; each reminder retires the old link).",
+    min_days_label: "At least this many days since the last mail",
+    recount: "Recount",
+    close_summary: "{responses} responses so far, {invited} invited ({rate}). Closing takes no more answers.",
+    close_early_warning: "The closing time {closes} has not come yet: closing now shuts out everyone who has not answered.",
+    publish_summary: "Response rate {rate} ({responses} / {invited}); {units} units evaluated.",
+    publish_low_warning: "The response rate is below 30 %: the results may not be representative.",
+    publish_missing_warning: "{self} units have no self-assessment and {org} units no committee score: their composite scores are incomplete.",
     roster_added: "Added to the roster since the wave opened (not invited)",
     roster_gone: "Invited but no longer on the roster (their invitations stay valid)",
     roster_frozen: "This wave's units and invitations were fixed when it opened; later imports change later waves only. New people are invited only when you say so.",

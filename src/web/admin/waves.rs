@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
 use serde::Serialize;
 
+use super::explain::{MAX_REMINDERS, MIN_DAYS, Numbers, explain, min_days_of, numbers, plan_text};
 use super::strings::{self, AdminStrings};
 use super::{Admin, blocking, render, see_other};
 use crate::app::AppState;
@@ -14,6 +15,7 @@ use crate::auth::{self, Role};
 use crate::db::holders::{self, Holder};
 use crate::db::{outbox, waves as db_waves};
 use crate::error::AppError;
+use crate::forecast;
 use crate::sealing::KeyReadiness;
 use crate::wave::{self, State};
 use crate::web::home::lang_of;
@@ -111,6 +113,10 @@ struct WavePageData {
     title: String,
     state: &'static str,
     state_label: &'static str,
+    /// One line on what this state means (scores hidden while open, sealed, …).
+    hint: &'static str,
+    /// A draft: whom opening it would invite.
+    plan: Option<String>,
     is_test: bool,
     closes: Option<String>,
     fingerprint: String,
@@ -198,8 +204,13 @@ pub(super) async fn wave_page(
     status: StatusCode,
     key_error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (w, progress, mails, all, (holders, changes)) = blocking(state, move |conn| {
+    let (w, progress, mails, all, (holders, changes, plan)) = blocking(state, move |conn| {
         let w = db_waves::find(conn, id)?.ok_or(AppError::NotFound)?;
+        let plan = if State::parse(&w.state) == State::Draft {
+            Some(forecast::open_plan(conn, &w).map_err(wave_error)?)
+        } else {
+            None
+        };
         let progress = wave::progress(conn, id).map_err(|e| AppError::Internal(e.to_string()))?;
         // The wave's own frame: frozen when it opened, the live tree for a draft.
         let frame = wave::frame(conn, &w).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -210,7 +221,7 @@ pub(super) async fn wave_page(
             progress,
             outbox::unit_counts(conn, id)?,
             frame,
-            (holders::of_wave(conn, id)?, changes),
+            (holders::of_wave(conn, id)?, changes, plan),
         ))
     })
     .await?;
@@ -249,6 +260,14 @@ pub(super) async fn wave_page(
         title: w.title.clone(),
         state: st.as_str(),
         state_label: wave::state_label(&w),
+        hint: match st {
+            State::Draft => a.hint_draft,
+            State::Open => a.no_scores_open,
+            State::Closed if sealed => a.hint_sealed,
+            State::Closed => a.hint_closed,
+            State::Published => a.hint_published,
+        },
+        plan: plan.map(|p| plan_text(a, p)),
         is_test: w.is_test,
         closes: w.closes_at.map(local_time),
         fingerprint: w.fingerprint.clone(),
@@ -302,6 +321,13 @@ struct ConfirmData {
     key_warning: Option<String>,
     /// Opening: fewer holders checked their key than it takes to unseal (names who has not).
     unchecked_warning: Option<String>,
+    /// What the action will do, with its numbers.
+    summary: Option<String>,
+    /// Reasons to think twice (closing early, publishing thin results).
+    warnings: Vec<String>,
+    /// Reminding: the minimum days since the last mail, editable.
+    remind: bool,
+    min_days: u32,
 }
 
 /// `GET /admin/waves/{id}/{action}`: the confirmation step.
@@ -312,21 +338,33 @@ pub async fn confirm(
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer).await?;
     let (id, action) = path.into_inner();
-    confirm_page(&req, &state, &session, id, action, StatusCode::OK, None).await
+    let min_days = min_days_of(crate::web::query_param(&req, "min_days").as_deref())?;
+    let status = StatusCode::OK;
+    confirm_page(&req, &state, &session, (id, action, min_days), status, None).await
 }
 
 async fn confirm_page(
     req: &HttpRequest,
     state: &aw::Data<AppState>,
     session: &Session,
-    id: i32,
-    action: String,
+    (id, action, min_days): (i32, String, u32),
     status: StatusCode,
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (w, holders) = blocking(state, move |conn| {
+    let act = action.clone();
+    let (w, holders, numbers) = blocking(state, move |conn| {
         let w = db_waves::find(conn, id)?.ok_or(AppError::NotFound)?;
-        Ok((w, holders::of_wave(conn, id)?))
+        let holders = holders::of_wave(conn, id)?;
+        // Only for an action the wave's state allows; anything else is refused below.
+        let allowed = actions(State::parse(&w.state), w.is_test, w.is_sealed())
+            .iter()
+            .any(|(a, _)| *a == act);
+        let numbers = if allowed {
+            numbers(conn, &w, &act, min_days)?
+        } else {
+            Numbers::None
+        };
+        Ok((w, holders, numbers))
     })
     .await?;
     let label = actions(State::parse(&w.state), w.is_test, w.is_sealed())
@@ -352,6 +390,8 @@ async fn confirm_page(
             ));
         }
     }
+    let (summary, warnings) = explain(a, &w, &action, numbers, min_days);
+    let remind = action == "remind";
     let admin = Admin::new(req, session, w.title.clone());
     render(
         state,
@@ -364,8 +404,12 @@ async fn confirm_page(
             action,
             label,
             error,
+            remind,
+            min_days,
             key_warning,
             unchecked_warning,
+            summary,
+            warnings,
         },
     )
 }
@@ -396,7 +440,8 @@ pub async fn act(
                 let a = strings::strings(lang_of(&req));
                 let error = Some(a.unchecked_refused.to_owned());
                 let status = StatusCode::UNPROCESSABLE_ENTITY;
-                return confirm_page(&req, &state, &session, id, action, status, error).await;
+                let what = (id, action, MIN_DAYS);
+                return confirm_page(&req, &state, &session, what, status, error).await;
             }
             note = format!(
                 "; opened with {} of {} needed key holders checked ({} not)",
@@ -406,13 +451,16 @@ pub async fn act(
             );
         }
     }
+    let min_days = min_days_of(Some(&crate::web::form_field(&fields, "min_days")))?;
     let user = session.user.clone();
     // The change and its audit entry in one transaction (a nested `write_tx` is a savepoint).
     let done = blocking(&state, move |conn| {
         crate::db::write_tx(conn, |conn| {
             let result = match action.as_str() {
                 "open" => wave::open_by_email(conn, id).map(|n| format!("{n} invitations queued")),
-                "remind" => wave::remind(conn, id, 0, 2).map(|n| format!("{n} reminders queued")),
+                "remind" => wave::remind(conn, id, min_days, MAX_REMINDERS).map(|n| {
+                    format!("{n} reminders queued (at least {min_days} days since the last mail)")
+                }),
                 "invite-added" => wave::invite_added(conn, id)
                     .map(|n| format!("{n} invitations queued for people added since it opened")),
                 "close" => wave::close(conn, id).map(|()| String::new()),
