@@ -77,8 +77,9 @@ pub enum WaveCommand {
     Remind {
         /// The wave id.
         wave: i32,
-        /// Only invitations whose last mail was sent at least this many days ago.
-        #[arg(long, default_value_t = 0)]
+        /// Only invitations whose last mail was sent at least this many days ago (as in the
+        /// console: a reminder minutes after the invitation would only retire its link).
+        #[arg(long, default_value_t = 3)]
         min_days: u32,
         /// At most this many reminders per invitation.
         #[arg(long, default_value_t = 2)]

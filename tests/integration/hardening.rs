@@ -250,12 +250,12 @@ fn two_processes_opening_or_reminding_one_wave_at_once_do_it_once() {
     let mut conn = state.pool.get().unwrap();
     let invited = support::stored_invitations(&mut conn, wave);
     assert!(invited > 0);
-    // As if every invitation had been mailed a day ago.
+    // As if every invitation had been mailed four days ago (reminders wait three).
     diesel::update(outbox::table)
         .set((
             outbox::state.eq("sent"),
             outbox::sent_at.eq(Some(
-                chrono::Utc::now().naive_utc() - chrono::Duration::days(1),
+                chrono::Utc::now().naive_utc() - chrono::Duration::days(4),
             )),
         ))
         .execute(&mut *conn)
