@@ -371,7 +371,6 @@ pub fn unseal(
     rows.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     let sheets = rows.len();
     let holders_named: Vec<&str> = given.iter().map(|g| g.username.as_str()).collect();
-    db::secure_delete(conn, true)?;
     db::cache_size(conn, Some(128))?;
     let stored = db::write_tx(conn, |conn| -> Result<(), WaveError> {
         waves::hold_exclusive(conn, id)?;
@@ -382,17 +381,15 @@ pub fn unseal(
         }
         waves::insert_responses(conn, &rows)?;
         sealed::insert_receipts(conn, id, &receipts)?;
-        // Dropped without zeroing each freed page (gigabytes of writes for a million sheets):
-        // the scrub below rebuilds the file, so no freed page survives it, and the zeros
-        // would reach the file no sooner than the rebuilt one does (at a checkpoint).
-        db::secure_delete(conn, false)?;
+        // Freed pages are not zeroed one by one (gigabytes of writes for a million sheets):
+        // the scrub below rebuilds the file, so no freed page survives it.
         sealed::drop(conn, id)?;
-        db::secure_delete(conn, true)?;
         holders::erase_shares(conn, id)?;
         // Counted from the rows in hand: they are every response of the wave.
         let counts = crate::tally::store_sheets(
             conn,
             id,
+            &survey,
             rows.iter().map(|r| (r.unit.as_str(), r.answers.as_str())),
         )?;
         crate::record::write(conn, id, &counts)?;
@@ -407,7 +404,6 @@ pub fn unseal(
         )?;
         Ok(())
     });
-    db::secure_delete(conn, false)?;
     db::cache_size(conn, None)?;
     stored?;
     let scrubbed = db::scrub(conn)?;

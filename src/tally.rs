@@ -44,8 +44,7 @@ pub fn count_each(
 /// The per-respondent sums need the survey's dimensions, weights and scales; a wave whose
 /// survey no longer parses still gets its option counts.
 fn survey_of(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Option<Survey>> {
-    Ok(waves::find(conn, wave_id)?
-        .and_then(|w| Survey::parse(&format!("wave {wave_id}"), &w.survey).ok()))
+    Ok(waves::find(conn, wave_id)?.and_then(|w| crate::wave::survey_of(&w).ok()))
 }
 
 /// Counts one sheet (its unit and its answers as stored, a JSON object), with its
@@ -106,13 +105,13 @@ pub fn store(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<Counts> {
 pub fn store_sheets<'a>(
     conn: &mut DbConn,
     wave_id: i32,
+    survey: &Survey,
     sheets: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> diesel::QueryResult<Counts> {
-    let survey = survey_of(conn, wave_id)?;
-    let plan = survey.as_ref().map(MomentPlan::new);
+    let plan = MomentPlan::new(survey);
     let mut counts = Counts::default();
     for (unit, answers) in sheets {
-        add_sheet(&mut counts, plan.as_ref(), unit, answers, &mut |_, _| {});
+        add_sheet(&mut counts, Some(&plan), unit, answers, &mut |_, _| {});
     }
     count_invited(conn, wave_id, &mut counts)?;
     write(conn, wave_id, &counts)?;

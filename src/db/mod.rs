@@ -265,19 +265,6 @@ pub fn cache_size(conn: &mut DbConn, mib: Option<u32>) -> QueryResult<()> {
     Ok(())
 }
 
-/// Turns SQLite's `secure_delete` on or off for this connection: when on, pages freed by a
-/// delete or a dropped table are overwritten with zeros. Nothing on PostgreSQL.
-pub fn secure_delete(conn: &mut DbConn, on: bool) -> QueryResult<()> {
-    if let DbConn::Sqlite(c) = conn {
-        c.batch_execute(if on {
-            "PRAGMA secure_delete = ON"
-        } else {
-            "PRAGMA secure_delete = OFF"
-        })?;
-    }
-    Ok(())
-}
-
 /// On SQLite, leaves no old page anywhere: copies the write-ahead log into the file and
 /// empties it, rebuilds the file (VACUUM: no free page keeps old content), and empties the
 /// log again. Returns `false` when a reader in another process kept the log from being

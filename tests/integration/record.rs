@@ -193,3 +193,55 @@ fn records_chain_and_verify_names_any_change_after_the_fact() {
     let (ok, out) = verify(&db, second);
     assert!(!ok && out.contains("changed after it was written"), "{out}");
 }
+
+#[test]
+fn two_waves_unsealed_at_once_by_two_processes_keep_one_chain() {
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let mut waves = Vec::new();
+    for _ in 0..2 {
+        let (wave, _) = support::open_wave(&state, "liuhao.toml", None, false);
+        sanping::wave::close(&mut state.pool.get().unwrap(), wave).unwrap();
+        waves.push(wave);
+    }
+    let password = format!("{}\n", support::HOLDER_PASSWORD);
+    let children: Vec<std::process::Child> = waves
+        .iter()
+        .map(|w| {
+            let mut child = support::bin()
+                .env("DATABASE_URL", db.url())
+                .args([
+                    "wave",
+                    "unseal",
+                    &w.to_string(),
+                    "--holder",
+                    support::HOLDER,
+                ])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(&mut child.stdin.take().unwrap(), password.as_bytes())
+                .unwrap();
+            child
+        })
+        .collect();
+    for c in children {
+        assert!(c.wait_with_output().unwrap().status.success());
+    }
+    let mut conn = state.pool.get().unwrap();
+    let mut records: Vec<sanping::db::frames::Record> = waves
+        .iter()
+        .map(|w| {
+            sanping::db::frames::record_of(&mut conn, *w)
+                .unwrap()
+                .unwrap()
+        })
+        .collect();
+    records.sort_by_key(|r| r.seq);
+    assert_eq!((records[0].seq, records[1].seq), (1, 2));
+    let second: sanping::record::Body = serde_json::from_str(&records[1].body).unwrap();
+    assert_eq!(second.previous.as_deref(), Some(records[0].hash.as_str()));
+}

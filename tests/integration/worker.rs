@@ -187,3 +187,27 @@ fn the_mail_rate_holds_for_the_installation_across_processes() {
         "two processes sent faster than the installation's rate: {gaps:?}"
     );
 }
+
+#[test]
+fn healthz_says_503_when_the_worker_has_shown_no_life_for_two_minutes() {
+    let db = TestDb::new();
+    let state = db.state();
+    let server = support::Server::start(state.clone());
+    // As a worker that hung three minutes ago would have left it.
+    state.mail_beat.store(
+        chrono::Utc::now().timestamp() - 180,
+        std::sync::atomic::Ordering::SeqCst,
+    );
+    let (status, body) = support::get(&server.url("/healthz"));
+    assert_eq!(status, 503, "{body}");
+    let h: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (h["status"].as_str(), h["mail_worker"].as_str()),
+        (Some("stalled"), Some("stalled"))
+    );
+    state.mail_beat.store(
+        chrono::Utc::now().timestamp(),
+        std::sync::atomic::Ordering::SeqCst,
+    );
+    assert_eq!(support::get(&server.url("/healthz")).0, 200);
+}
