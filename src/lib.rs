@@ -19,6 +19,7 @@ pub mod error;
 pub mod forecast;
 pub mod import;
 pub mod mail;
+pub mod rating;
 pub mod record;
 pub mod report;
 pub mod respond;

@@ -143,6 +143,37 @@ pub fn store(
         ),
         None => None,
     };
+    burn_with(conn, invitation, token_hash, |conn, wave| {
+        if let Some((ciphertext, receipt)) = &sealed {
+            crate::db::sealed::insert(conn, wave.id, &token::random_id(), ciphertext)?;
+            return Ok(receipt.clone());
+        }
+        // A wave opened before sealing existed keeps storing its sheets as it began.
+        let response = Response {
+            id: token::random_id(),
+            wave_id: wave.id,
+            unit: invitation.unit.clone(),
+            answers: serde_json::to_string(&submission.answers)
+                .expect("a map of strings serializes"),
+            comment: submission.comment.clone(),
+            is_test: wave.is_test,
+        };
+        waves::insert_response(conn, &response)?;
+        Ok(token::receipt(&response.id, &response.answers))
+    })
+}
+
+/// The one transaction of a submission: re-checks what may have changed since the lookup
+/// (the wave's state, the invitation's use and token), burns the token, and lets `write`
+/// store the sheet and return the receipt code. Of several racing submissions with one
+/// token exactly one writes; the others get `Refused(Used)`.
+pub(crate) fn burn_with(
+    conn: &mut DbConn,
+    invitation: &Invitation,
+    token_hash: &str,
+    write: impl FnOnce(&mut DbConn, &WaveHead) -> diesel::QueryResult<String>,
+) -> diesel::QueryResult<Submitted> {
+    let refused = |lookup| Ok(Submitted::Refused(Box::new(lookup)));
     db::write_tx(conn, |conn| {
         // Before reading the wave's state: a close waits for this submission, or this
         // submission sees the wave closed.
@@ -162,25 +193,7 @@ pub fn store(
                 _ => refused(retired(conn, token_hash)?),
             };
         }
-        if let Some((ciphertext, receipt)) = &sealed {
-            crate::db::sealed::insert(conn, wave.id, &token::random_id(), ciphertext)?;
-            return Ok(Submitted::Stored(receipt.clone()));
-        }
-        // A wave opened before sealing existed keeps storing its sheets as it began.
-        let response = Response {
-            id: token::random_id(),
-            wave_id: wave.id,
-            unit: invitation.unit.clone(),
-            answers: serde_json::to_string(&submission.answers)
-                .expect("a map of strings serializes"),
-            comment: submission.comment.clone(),
-            is_test: wave.is_test,
-        };
-        waves::insert_response(conn, &response)?;
-        Ok(Submitted::Stored(token::receipt(
-            &response.id,
-            &response.answers,
-        )))
+        Ok(Submitted::Stored(write(conn, &wave)?))
     })
 }
 

@@ -25,6 +25,8 @@ use crate::domain::survey::{StepKind, Survey};
 use crate::domain::token;
 use crate::wave::{self, State, WaveError};
 
+mod people;
+
 /// What HPKE's `info` says of a sheet: it opens only as a sheet of this wave.
 fn sheet_info(wave_id: i32) -> Vec<u8> {
     format!("sanping sheet v1 wave {wave_id}").into_bytes()
@@ -319,6 +321,9 @@ pub fn unseal(
             return Err(e);
         }
     };
+    if wave.is_people() {
+        return people::unseal(conn, &wave, key, given, actor);
+    }
     let survey = wave::survey_of(&wave)?;
     let units: HashSet<String> = waves::invitation_counts(conn, id)?
         .into_iter()

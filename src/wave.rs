@@ -14,6 +14,7 @@ use crate::domain::survey::{StepKind, Survey, SurveyError, fingerprint};
 use crate::domain::token;
 
 mod frame;
+pub mod people_wave;
 pub use frame::{RosterChanges, frame, invite_added, roster_changes};
 
 /// The states of a wave.
@@ -120,7 +121,7 @@ fn now() -> NaiveDateTime {
 
 /// Creates a draft wave, copying the survey's content and fingerprint into it.
 pub fn create(conn: &mut DbConn, spec: &NewWaveSpec) -> Result<i32, WaveError> {
-    Survey::parse(&spec.survey_name, &spec.survey_src).map_err(WaveError::Survey)?;
+    let survey = Survey::parse(&spec.survey_name, &spec.survey_src).map_err(WaveError::Survey)?;
     let title = spec.title.trim();
     if title.is_empty() {
         return Err(WaveError::Invalid("the title is empty".into()));
@@ -166,6 +167,11 @@ pub fn create(conn: &mut DbConn, spec: &NewWaveSpec) -> Result<i32, WaveError> {
                 closes_at: spec.closes_at,
                 created_at: now(),
                 threshold: Some(i32::from(spec.threshold)),
+                kind: if survey.people.is_some() {
+                    waves::PEOPLE
+                } else {
+                    "units"
+                },
             },
         )?;
         crate::db::holders::insert(conn, id, &spec.holders)?;
@@ -297,7 +303,25 @@ fn invitees(conn: &mut DbConn, id: i32) -> Result<Vec<(Person, String, StepKind)
             "wave {id} was set to close at {closes} (UTC), which has passed; create a new wave"
         )));
     }
-    planned(conn, &wave)
+    let planned = planned(conn, &wave)?;
+    if planned.is_empty()
+        && let Some(spec) = &survey_of(&wave)?.people
+    {
+        let plan = people_plan(conn, &wave, spec)?;
+        return Err(self::people_wave::nothing_to_rate(id, &plan.too_small));
+    }
+    Ok(planned)
+}
+
+/// The plan of a people wave: who rates whom, who is rated, which units are too small.
+pub fn people_plan(
+    conn: &mut DbConn,
+    wave: &Wave,
+    spec: &crate::domain::people::PeopleSpec,
+) -> Result<self::people_wave::Plan, WaveError> {
+    let all_units = units::all(conn)?;
+    let targets = targets(&all_units, wave.scope.as_deref());
+    Ok(self::people_wave::plan(spec, &people::all(conn)?, &targets))
 }
 
 /// Who opening `wave` now would invite, by the same plan as opening; reads only.
@@ -317,6 +341,9 @@ pub(crate) fn plan(
     people: &[Person],
     targets: &[Unit],
 ) -> Vec<(Person, String, StepKind)> {
+    if let Some(spec) = &survey.people {
+        return self::people_wave::plan(spec, people, targets).invitees;
+    }
     let mut out: Vec<(Person, String, StepKind)> = assignments(survey, people, targets)
         .into_iter()
         .map(|(p, u)| (p.clone(), u, StepKind::Mass))
@@ -375,6 +402,10 @@ fn mark_open(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
     crate::sealing::seal_wave(conn, &wave)?;
     let frame = targets(&units::all(conn)?, wave.scope.as_deref());
     db::frames::freeze(conn, id, &frame)?;
+    if let Some(spec) = &survey_of(&wave)?.people {
+        let plan = people_plan(conn, &wave, spec)?;
+        self::people_wave::freeze(conn, id, &plan)?;
+    }
     if waves::transition(conn, id, "draft", "open", now())? == 1 {
         Ok(())
     } else {
@@ -632,6 +663,7 @@ pub fn purge_test(conn: &mut DbConn, id: i32) -> Result<(usize, usize), WaveErro
         db::sealed::delete_receipts(conn, id)?;
         db::holders::erase_shares(conn, id)?;
         db::frames::thaw(conn, id)?;
+        db::rated::purge(conn, id)?;
         let (responses, invitations) = waves::purge(conn, id)?;
         let counts = (responses + sealed, invitations);
         waves::transition(conn, id, &wave.state, "draft", now())?;

@@ -9,6 +9,7 @@ pub mod frames;
 pub mod holders;
 pub mod outbox;
 pub mod people;
+pub mod rated;
 pub mod retired;
 pub mod schema;
 pub mod sealed;

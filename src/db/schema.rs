@@ -43,6 +43,7 @@ diesel::table! {
         threshold -> Nullable<Integer>,
         public_key -> Nullable<Binary>,
         unsealed_at -> Nullable<Timestamp>,
+        kind -> Text,
     }
 }
 
@@ -111,6 +112,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     moments,
     mail_pace,
     retired_tokens,
+    wave_people,
+    person_tallies,
+    person_reasons,
+    summaries,
+    person_grades,
+    rating_drafts,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(invitations::unit, outbox::state);
@@ -140,6 +147,7 @@ diesel::table! {
         sealed_key -> Nullable<Binary>,
         session_epoch -> Integer,
         disabled -> Bool,
+        scope -> Nullable<Text>,
     }
 }
 
@@ -242,5 +250,61 @@ diesel::table! {
         token_hash -> Text,
         wave_id -> Integer,
         retired_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    wave_people (wave_id, person) {
+        wave_id -> Integer,
+        person -> Text,
+        name -> Text,
+        unit -> Text,
+    }
+}
+
+diesel::table! {
+    person_tallies (wave_id, person, item, choice) {
+        wave_id -> Integer,
+        person -> Text,
+        item -> Text,
+        choice -> Text,
+        count -> BigInt,
+    }
+}
+
+diesel::table! {
+    person_reasons (wave_id, person, id) {
+        wave_id -> Integer,
+        person -> Text,
+        id -> Text,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
+    summaries (wave_id, person) {
+        wave_id -> Integer,
+        person -> Text,
+        body -> Text,
+        submitted -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    person_grades (wave_id, person) {
+        wave_id -> Integer,
+        person -> Text,
+        grade -> Text,
+        reason -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rating_drafts (invitation_id) {
+        invitation_id -> Text,
+        sealed -> Binary,
     }
 }

@@ -42,9 +42,19 @@ pub struct Wave {
     pub public_key: Option<Vec<u8>>,
     /// When its sheets were unsealed.
     pub unsealed_at: Option<NaiveDateTime>,
+    /// `units` (the three steps) or `people` (民主评议), from its survey.
+    pub kind: String,
 }
 
+/// The `kind` of a people wave (民主评议).
+pub const PEOPLE: &str = "people";
+
 impl Wave {
+    /// Whether a people wave (民主评议).
+    pub fn is_people(&self) -> bool {
+        self.kind == PEOPLE
+    }
+
     /// Whether its answers are still sealed: opened with a key and not unsealed yet.
     pub fn is_sealed(&self) -> bool {
         self.public_key.is_some() && self.unsealed_at.is_none()
@@ -67,6 +77,14 @@ pub struct WaveHead {
     pub closes_at: Option<NaiveDateTime>,
     pub opened_at: Option<NaiveDateTime>,
     pub public_key: Option<Vec<u8>>,
+    pub kind: String,
+}
+
+impl WaveHead {
+    /// Whether a people wave (民主评议).
+    pub fn is_people(&self) -> bool {
+        self.kind == PEOPLE
+    }
 }
 
 /// A wave to insert.
@@ -84,6 +102,7 @@ pub struct NewWave<'a> {
     pub closes_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub threshold: Option<i32>,
+    pub kind: &'a str,
 }
 
 /// A stored invitation.

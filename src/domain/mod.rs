@@ -2,6 +2,7 @@
 //! here does I/O or knows actix, diesel or lettre; this is where most unit tests live.
 
 pub mod answers;
+pub mod people;
 pub mod roster;
 pub mod scoring;
 pub mod seal;

@@ -223,6 +223,44 @@ pub fn unwrap(wrapped: &WrappedKey, password: &str) -> Result<SecretKey, SealErr
     SecretKey::from_bytes(&plain)
 }
 
+/// The key of a rater's draft: SHA-256 over a label and the raw token. The database holds
+/// only `sha256(token)` (a different input), so whoever reads it cannot derive this key;
+/// only the holder of the link can read their draft back.
+fn draft_key(token: &str) -> Zeroizing<[u8; KEY_LEN]> {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    h.update(b"sanping draft key v1\0");
+    h.update(token.as_bytes());
+    let mut out = Zeroizing::new([0u8; KEY_LEN]);
+    out.copy_from_slice(&h.finalize());
+    out
+}
+
+/// Encrypts a draft under a key derived from the raw token (see [`draft_key`]).
+pub fn lock_draft(token: &str, plain: &[u8]) -> Vec<u8> {
+    use chacha20poly1305::aead::Aead as _;
+    let mut nonce = [0u8; 12];
+    rand::rng().fill_bytes(&mut nonce);
+    let ciphertext = cipher(&draft_key(token))
+        .encrypt(&nonce.into(), plain)
+        .expect("encrypting a draft cannot fail");
+    let mut sealed = nonce.to_vec();
+    sealed.extend_from_slice(&ciphertext);
+    sealed
+}
+
+/// Decrypts a draft [`lock_draft`] made with the same token.
+pub fn unlock_draft(token: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
+    use chacha20poly1305::aead::Aead as _;
+    let (nonce, ciphertext) = sealed
+        .split_first_chunk::<12>()
+        .ok_or(SealError::Malformed("draft"))?;
+    cipher(&draft_key(token))
+        .decrypt(&(*nonce).into(), ciphertext)
+        .map(Zeroizing::new)
+        .map_err(|_| SealError::Open)
+}
+
 /// Splits a private key into `n` shares of which any `threshold` rebuild it. Each share is
 /// its x-coordinate followed by 32 bytes.
 pub fn split(key: &SecretKey, threshold: u8, n: u8) -> Vec<Zeroizing<Vec<u8>>> {

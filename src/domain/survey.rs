@@ -64,6 +64,8 @@ pub struct Survey {
     pub scales: BTreeMap<String, Scale>,
     /// The steps `self`, `mass`, `org` in this order.
     pub steps: [Step; 3],
+    /// What a people wave asks (民主评议); `None` for a survey of units.
+    pub people: Option<crate::domain::people::PeopleSpec>,
 }
 
 /// Step weights of the composite.
@@ -133,6 +135,8 @@ pub struct ScaleOption {
     pub score: Option<f64>,
     /// Counts toward the satisfaction rate.
     pub satisfied: bool,
+    /// A rater may give a reason when choosing it (people waves).
+    pub reason: bool,
 }
 
 impl ScaleOption {
@@ -485,6 +489,7 @@ impl Validator<'_> {
             gates,
             scales,
             steps,
+            people: None,
         }
     }
 
@@ -646,6 +651,7 @@ impl Validator<'_> {
                 label: text(o.label, o.label_en),
                 score: if o.valid { o.score } else { None },
                 satisfied: o.satisfied,
+                reason: false,
             });
         }
         if !options.is_empty() && !options.iter().any(ScaleOption::is_valid) {

@@ -75,6 +75,12 @@ pub fn invite_added(conn: &mut DbConn, id: i32) -> Result<usize, WaveError> {
         waves::hold_exclusive(conn, id)?;
         let wave = get(conn, id)?;
         require(&wave, State::Open, "inviting people added since it opened")?;
+        if wave.is_people() {
+            return Err(WaveError::Invalid(format!(
+                "wave {id} evaluates people: who rates whom was fixed when it opened, so people \
+                 added since then cannot join it (they take part in the next wave)"
+            )));
+        }
         let at = now();
         let (invitations, mails): (Vec<_>, Vec<_>) = roster_changes(conn, id)?
             .added

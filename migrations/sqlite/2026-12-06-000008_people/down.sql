@@ -1,0 +1,8 @@
+ALTER TABLE users DROP COLUMN scope;
+DROP TABLE rating_drafts;
+DROP TABLE person_grades;
+DROP TABLE summaries;
+DROP TABLE person_reasons;
+DROP TABLE person_tallies;
+DROP TABLE wave_people;
+ALTER TABLE waves DROP COLUMN kind;
