@@ -5,6 +5,7 @@ mod admin;
 mod assess;
 mod audit_trail;
 mod browser;
+mod deactivate;
 mod deadlines;
 mod demo;
 mod disclosure;
