@@ -17,6 +17,7 @@ mod limits;
 mod mail;
 mod organizer;
 mod pgbouncer;
+mod print;
 mod record;
 mod report;
 mod respond;

@@ -6,6 +6,7 @@ mod explain;
 pub mod keys;
 pub mod legend;
 pub mod preview;
+pub mod print;
 pub mod results;
 pub mod strings;
 pub mod wave_new;
