@@ -79,6 +79,10 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
             aw::get().to(admin::results::unit),
         )
         .route(
+            "/admin/results/{id}/print",
+            aw::get().to(admin::print::show),
+        )
+        .route(
             "/admin/results/{id}/tree",
             aw::get().to(admin::results::tree),
         )

@@ -19,6 +19,7 @@ mod mail;
 mod organizer;
 mod people;
 mod pgbouncer;
+mod print;
 mod record;
 mod report;
 mod respond;

@@ -6,6 +6,7 @@ mod explain;
 pub mod keys;
 pub mod legend;
 pub mod preview;
+pub mod print;
 pub mod results;
 pub mod roster_status;
 pub mod strings;
