@@ -94,7 +94,11 @@ fn roster_csv(branches: &[String], sizes: &[usize]) -> (String, HashMap<String, 
         let mut members = Vec::with_capacity(size);
         for k in 0..size {
             let email = format!("m{i:06}@bench.edu.cn");
-            let category = if i % 3 == 0 { "faculty" } else { "student" };
+            let category = if i.is_multiple_of(3) {
+                "faculty"
+            } else {
+                "student"
+            };
             let role = if k == 0 {
                 "member;party;secretary"
             } else {
