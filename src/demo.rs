@@ -17,7 +17,7 @@ use rand::seq::SliceRandom as _;
 use rand::{RngExt as _, SeedableRng as _};
 
 use crate::assess::{self, SaveError};
-use crate::db::{DbConn, people, units, waves};
+use crate::db::{DbConn, units, waves};
 use crate::domain::answers::{self, Sheet, Submission};
 use crate::domain::roster::UnitKind;
 use crate::domain::survey::{Scale, StepKind, Survey};
@@ -204,7 +204,7 @@ pub fn build(conn: &mut DbConn, spec: &Spec, bar: &ProgressBar) -> Result<Summar
     Ok(Summary {
         units: uni.units.len(),
         targets: targets.len(),
-        people: people::all(conn)?.len(),
+        people: crate::db::people::all(conn)?.len(),
         committee: uni.people.iter().filter(|p| p.roles == "committee").count(),
         without_secretary: uni
             .units

@@ -157,7 +157,9 @@ fn print_summary(s: &demo::Summary, config: &Config, env_line: &str, started: In
         if p.graded > 0 {
             print!("    组织评定 recorded for {} people", p.graded);
             if let Some((unit, top, n)) = &p.at_cap {
-                print!("; {unit} gave 优秀 to {top} of its {n} members, exactly its quota (⌊{n} × 1/3⌋)");
+                print!(
+                    "; {unit} gave 优秀 to {top} of its {n} members, exactly its quota (⌊{n} × 1/3⌋)"
+                );
             }
             println!();
         }

@@ -15,7 +15,7 @@ use rand::seq::{IndexedRandom as _, SliceRandom as _};
 
 use super::{DemoError, HOLDER_THRESHOLD, HOLDERS, token_of};
 use crate::db::{self, DbConn, rated};
-use crate::domain::people::sheet;
+use crate::domain::people::{PeopleSpec, sheet};
 use crate::domain::survey::{StepKind, Survey};
 use crate::rating::{self, Sent};
 use crate::respond::{self, Submitted};
@@ -39,6 +39,9 @@ pub const TITLES: [&str; 2] = [
     "2026年度外国语学院民主评议党员",
     "2026年度计算机学院领导班子和领导干部民主测评",
 ];
+
+/// A unit at the 优秀 quota: its code, how many got 优秀 (= ⌊n × cap⌋), its n rated people.
+pub type AtCap = (String, usize, usize);
 
 /// What one demo people wave holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,8 +68,8 @@ pub struct PeopleWaveSummary {
     pub summaries: usize,
     /// Final grades recorded (组织评定); 0 when the survey records none.
     pub graded: usize,
-    /// The unit whose 优秀 final grades reach the quota exactly: (unit, 优秀, people).
-    pub at_cap: Option<(String, usize, usize)>,
+    /// The unit whose 优秀 final grades reach the quota exactly.
+    pub at_cap: Option<AtCap>,
     /// Units left out as too small for anonymous rating.
     pub too_small: Vec<String>,
 }
@@ -193,15 +196,13 @@ fn run(conn: &mut DbConn, rng: &mut StdRng, w: &Wave<'_>) -> Result<PeopleWaveSu
             threshold: HOLDER_THRESHOLD,
         },
     )?;
-    let plan = {
-        let head = wave::get(conn, id)?;
-        let survey = wave::survey_of(&head)?;
-        let spec = survey
-            .people
-            .clone()
-            .ok_or_else(|| DemoError::Refused(format!("{} is not a people survey", w.file)))?;
-        wave::people_plan(conn, &head, &spec)?
-    };
+    let head = wave::get(conn, id)?;
+    let survey = wave::survey_of(&head)?;
+    let spec = survey
+        .people
+        .clone()
+        .ok_or_else(|| DemoError::Refused(format!("{} is not a people survey", w.file)))?;
+    let plan = wave::people_plan(conn, &head, &spec)?;
     let mut opened = Vec::new();
     wave::open(conn, id, w.base_url, |links| {
         opened = links.to_vec();
@@ -210,78 +211,17 @@ fn run(conn: &mut DbConn, rng: &mut StdRng, w: &Wave<'_>) -> Result<PeopleWaveSu
     opened.sort_by(|a, b| {
         (&a.unit, &a.email, a.step.as_str()).cmp(&(&b.unit, &b.email, b.step.as_str()))
     });
-    let head = wave::get(conn, id)?;
-    let survey = wave::survey_of(&head)?;
-    let spec = survey
-        .people
-        .clone()
-        .ok_or_else(|| DemoError::Refused(format!("{} is not a people survey", w.file)))?;
     let frame = rated::of_wave(conn, id)?;
-    let mut by_unit: BTreeMap<&str, Vec<&rated::Rated>> = BTreeMap::new();
-    for r in &frame {
-        by_unit.entry(r.unit.as_str()).or_default().push(r);
-    }
-    // Who is seen how: in the branch at the cap, a little more than a third are respected
-    // by nearly all; elsewhere one or two. A few are criticized and one is flagged.
-    let mut profiles: HashMap<&str, Profile> = HashMap::new();
-    let mut weak_left = 3_usize;
-    let mut flag_left = 1_usize;
-    for (unit, rated_here) in &by_unit {
-        let mut people: Vec<&str> = rated_here
-            .iter()
-            .filter(|r| !crate::domain::people::is_team(&r.person))
-            .map(|r| r.person.as_str())
-            .collect();
-        people.shuffle(rng);
-        let n = people.len();
-        let strong = if spec.final_grade && *unit == AT_CAP {
-            spec.max_top(n as u64) as usize + 2
-        } else {
-            rng.random_range(1..=2)
-        };
-        let strong = strong.min(n);
-        let mut rest = people.split_off(strong);
-        for p in people {
-            let share = if *unit == AT_CAP { 0.9 } else { 0.82 };
-            profiles.insert(p, Profile::Strong(share));
-        }
-        if n >= 12 && weak_left > 0 {
-            if let Some(p) = rest.pop() {
-                profiles.insert(p, Profile::Weak);
-                weak_left -= 1;
-            }
-        }
-        if n >= 12 && flag_left > 0 && *unit != AT_CAP && spec.final_grade {
-            if let Some(p) = rest.pop() {
-                profiles.insert(p, Profile::Flagged);
-                flag_left -= 1;
-            }
-        }
-        for p in rest {
-            profiles.insert(p, Profile::Usual(rng.random_range(0.08..0.45)));
-        }
-        for r in rated_here
-            .iter()
-            .filter(|r| crate::domain::people::is_team(&r.person))
-        {
-            profiles.insert(r.person.as_str(), Profile::Usual(rng.random_range(0.3..0.6)));
-        }
-    }
-
+    let (units, profiles) = profiles(rng, &spec, &frame);
+    let is_team = |r: &&rated::Rated| crate::domain::people::is_team(&r.person);
     let mut summary = PeopleWaveSummary {
         id,
         title: w.title.to_owned(),
         kind: survey.title.zh.clone(),
         scope: w.scope.to_owned(),
-        units: by_unit.len(),
-        rated: frame
-            .iter()
-            .filter(|r| !crate::domain::people::is_team(&r.person))
-            .count(),
-        teams: frame
-            .iter()
-            .filter(|r| crate::domain::people::is_team(&r.person))
-            .count(),
+        units,
+        rated: frame.iter().filter(|r| !is_team(r)).count(),
+        teams: frame.iter().filter(is_team).count(),
         raters: 0,
         sheets: 0,
         summaries: 0,
@@ -289,30 +229,8 @@ fn run(conn: &mut DbConn, rng: &mut StdRng, w: &Wave<'_>) -> Result<PeopleWaveSu
         at_cap: None,
         too_small: plan.too_small.iter().map(|(u, _)| u.code.clone()).collect(),
     };
-
-    // 个人总结 (述职): most write and submit theirs.
     if spec.summary {
-        for link in opened.iter().filter(|l| l.step == StepKind::SelfAssessment) {
-            if !rng.random_bool(0.88) {
-                continue;
-            }
-            let cadre = w.file.contains("banzi");
-            let body = summaries::write(rng, w.categories.get(link.email.as_str()).copied(), cadre);
-            db::write_tx(conn, |conn| {
-                crate::db::waves::hold_exclusive(conn, id)?;
-                rated::save_summary(
-                    conn,
-                    &rated::Summary {
-                        wave_id: id,
-                        person: link.email.clone(),
-                        body,
-                        submitted: true,
-                        updated_at: chrono::Utc::now().naive_utc(),
-                    },
-                )
-            })?;
-            summary.summaries += 1;
-        }
+        summary.summaries = write_summaries(conn, rng, w, id, &opened)?;
     }
 
     // The rating sheets: per unit most raters send theirs.
@@ -361,6 +279,110 @@ fn run(conn: &mut DbConn, rng: &mut StdRng, w: &Wave<'_>) -> Result<PeopleWaveSu
     Ok(summary)
 }
 
+/// Who is seen how, by rated key: in the branch at the cap a little more than a third are
+/// respected by nearly all, elsewhere one or two; a few are criticized and one is flagged.
+/// Returns the number of units too.
+fn profiles<'f>(
+    rng: &mut StdRng,
+    spec: &PeopleSpec,
+    frame: &'f [rated::Rated],
+) -> (usize, HashMap<&'f str, Profile>) {
+    let mut by_unit: BTreeMap<&str, Vec<&rated::Rated>> = BTreeMap::new();
+    for r in frame {
+        by_unit.entry(r.unit.as_str()).or_default().push(r);
+    }
+    // Who is seen how: in the branch at the cap, a little more than a third are respected
+    // by nearly all; elsewhere one or two. A few are criticized and one is flagged.
+    let mut profiles: HashMap<&str, Profile> = HashMap::new();
+    let mut weak_left = 3_usize;
+    let mut flag_left = 1_usize;
+    for (unit, rated_here) in &by_unit {
+        let mut people: Vec<&str> = rated_here
+            .iter()
+            .filter(|r| !crate::domain::people::is_team(&r.person))
+            .map(|r| r.person.as_str())
+            .collect();
+        people.shuffle(rng);
+        let n = people.len();
+        let strong = if spec.final_grade && *unit == AT_CAP {
+            spec.max_top(n as u64) as usize + 2
+        } else if spec.final_grade {
+            rng.random_range(1..=2)
+        } else {
+            // A cadre or two respected by nearly everyone in a few units.
+            rng.random_range(0..=1)
+        };
+        let strong = strong.min(n);
+        let mut rest = people.split_off(strong);
+        for p in people {
+            profiles.insert(p, Profile::Strong(rng.random_range(0.8..0.92)));
+        }
+        if n >= 12
+            && weak_left > 0
+            && let Some(p) = rest.pop()
+        {
+            profiles.insert(p, Profile::Weak);
+            weak_left -= 1;
+        }
+        if n >= 12
+            && flag_left > 0
+            && *unit != AT_CAP
+            && spec.final_grade
+            && let Some(p) = rest.pop()
+        {
+            profiles.insert(p, Profile::Flagged);
+            flag_left -= 1;
+        }
+        for p in rest {
+            profiles.insert(p, Profile::Usual(rng.random_range(0.08..0.45)));
+        }
+        for r in rated_here
+            .iter()
+            .filter(|r| crate::domain::people::is_team(&r.person))
+        {
+            profiles.insert(
+                r.person.as_str(),
+                Profile::Usual(rng.random_range(0.3..0.6)),
+            );
+        }
+    }
+    (by_unit.len(), profiles)
+}
+
+/// 个人总结 (述职): most write and submit theirs. Returns how many did.
+fn write_summaries(
+    conn: &mut DbConn,
+    rng: &mut StdRng,
+    w: &Wave<'_>,
+    id: i32,
+    opened: &[Link],
+) -> Result<usize, DemoError> {
+    let mut written = 0;
+    // 个人总结 (述职): most write and submit theirs.
+    for link in opened.iter().filter(|l| l.step == StepKind::SelfAssessment) {
+        if !rng.random_bool(0.88) {
+            continue;
+        }
+        let cadre = w.file.contains("banzi");
+        let body = summaries::write(rng, w.categories.get(link.email.as_str()).copied(), cadre);
+        db::write_tx(conn, |conn| {
+            crate::db::waves::hold_exclusive(conn, id)?;
+            rated::save_summary(
+                conn,
+                &rated::Summary {
+                    wave_id: id,
+                    person: link.email.clone(),
+                    body,
+                    submitted: true,
+                    updated_at: chrono::Utc::now().naive_utc(),
+                },
+            )
+        })?;
+        written += 1;
+    }
+    Ok(written)
+}
+
 /// One rater's sheet through their link, as the rating page would send it.
 fn send_sheet(
     conn: &mut DbConn,
@@ -407,7 +429,10 @@ fn send_sheet(
             let i = usize::try_from(i).unwrap_or(0).min(scale.options.len() - 1);
             let option = &scale.options[i];
             low |= option.reason;
-            fields.push((sheet::field_name(&target.person, &item.id), option.id.clone()));
+            fields.push((
+                sheet::field_name(&target.person, &item.id),
+                option.id.clone(),
+            ));
         }
         if low && rng.random_bool(0.55) {
             let reasons: &[&str] = if level >= 3 { &HARSH } else { &CRITICAL };
@@ -436,17 +461,16 @@ fn draw_level(rng: &mut StdRng, profile: Profile, leniency: f64, indifferent: bo
         Profile::Weak => (0.03, 0.45, 0.04),
         Profile::Flagged => (0.02, 0.28, 0.45),
     };
-    let top = if indifferent { top * 0.3 } else { (top + leniency).clamp(0.0, 0.97) };
-    let u: f64 = rng.random();
-    if u < bad {
-        3
-    } else if u < bad + basic {
-        2
-    } else if u < bad + basic + top {
-        0
+    let top = if indifferent {
+        top * 0.3
     } else {
-        1
-    }
+        (top + leniency).clamp(0.0, 0.97)
+    };
+    let u: f64 = rng.random();
+    [(bad, 3), (bad + basic, 2), (bad + basic + top, 0)]
+        .into_iter()
+        .find(|(cut, _)| u < *cut)
+        .map_or(1, |(_, level)| level)
 }
 
 /// Reasons raters give with 基本合格 (基本称职).
@@ -476,7 +500,7 @@ fn grade_all(
     conn: &mut DbConn,
     rng: &mut StdRng,
     id: i32,
-) -> Result<(usize, Option<(String, usize, usize)>), DemoError> {
+) -> Result<(usize, Option<AtCap>), DemoError> {
     let report = crate::report::people::build(conn, id)
         .map_err(|e| DemoError::Refused(format!("the people report of wave {id}: {e}")))?;
     let caps: HashMap<&str, u64> = report
@@ -488,9 +512,15 @@ fn grade_all(
     for p in report.people.iter().filter(|p| !p.team) {
         by_unit.entry(p.unit.as_str()).or_default().push(p);
     }
-    let top = report.grades.first().map(|g| g.id.clone()).unwrap_or_default();
+    let top = report
+        .grades
+        .first()
+        .map(|g| g.id.clone())
+        .unwrap_or_default();
     let suggested = |p: &crate::report::people::PersonResult| {
-        p.suggested.as_ref().map(|g| g.id.clone()).unwrap_or_else(|| "qualified".to_owned())
+        p.suggested
+            .as_ref()
+            .map_or_else(|| "qualified".to_owned(), |g| g.id.clone())
     };
     let mut graded = 0;
     let mut at_cap = None;
@@ -532,7 +562,10 @@ fn grade_all(
                 };
                 (top.as_str(), reason)
             } else if s == top {
-                ("qualified", "评议结果达到优秀标准，因优秀名额所限评定为合格")
+                (
+                    "qualified",
+                    "评议结果达到优秀标准，因优秀名额所限评定为合格",
+                )
             } else if p.flagged {
                 (
                     "basic",

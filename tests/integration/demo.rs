@@ -149,10 +149,17 @@ fn check_people_waves(conn: &mut sanping::db::DbConn, summary: &demo::Summary) {
         p.final_grade.as_ref().is_some_and(|g| g.label == label)
     };
     assert!(people.iter().any(|p| count(p, "基本合格") > 0));
-    assert!(people.iter().all(|p| p.final_grade.is_some()), "every member graded");
+    assert!(
+        people.iter().all(|p| p.final_grade.is_some()),
+        "every member graded"
+    );
     let basic = people.iter().filter(|p| final_is(p, "基本合格")).count();
     assert!((2..=5).contains(&basic), "a few 基本合格: {basic}");
-    assert_eq!(people.iter().filter(|p| p.flagged).count(), 1, "one flagged");
+    assert_eq!(
+        people.iter().filter(|p| p.flagged).count(),
+        1,
+        "one flagged"
+    );
     assert!(people.iter().any(|p| !p.reasons.is_empty()));
     let mut at_cap = Vec::new();
     for u in &r.units {
@@ -167,7 +174,10 @@ fn check_people_waves(conn: &mut sanping::db::DbConn, summary: &demo::Summary) {
             at_cap.push(u.unit.clone());
         }
     }
-    assert!(at_cap.contains(&demo::people::AT_CAP.to_owned()), "{at_cap:?}");
+    assert!(
+        at_cap.contains(&demo::people::AT_CAP.to_owned()),
+        "{at_cap:?}"
+    );
     assert_eq!(
         minzhu.at_cap.as_ref().map(|(unit, _, _)| unit.as_str()),
         Some(demo::people::AT_CAP)
@@ -176,7 +186,11 @@ fn check_people_waves(conn: &mut sanping::db::DbConn, summary: &demo::Summary) {
     let b = report::people::build(conn, banzi.id).unwrap();
     assert!(!b.final_grade);
     assert!(banzi.teams >= 3, "{banzi:?}");
-    assert!(b.people.iter().any(|p| p.team && !p.suppressed && p.items.len() == 5));
+    assert!(
+        b.people
+            .iter()
+            .any(|p| p.team && !p.suppressed && p.items.len() == 5)
+    );
     assert!(b.people.iter().any(|p| !p.team && p.counts.is_some()));
 }
 
