@@ -302,6 +302,13 @@ fn the_result_per_person_equals_a_hand_computed_case() {
         !text.contains("REASON-MARKER"),
         "a reason is readable while open"
     );
+    if !db.is_postgres() {
+        for file in [db.url().to_owned(), format!("{}-wal", db.url())] {
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            let found = bytes.windows(13).any(|w| w == b"REASON-MARKER");
+            assert!(!found, "a reason is in {file} while the wave is open");
+        }
+    }
     assert!(!text.contains("unqualified") && !text.contains("excellent"));
     drop(conn);
     let mut conn = state.pool.get().expect("conn");
