@@ -121,7 +121,7 @@ fn check_people_waves(conn: &mut sanping::db::DbConn, summary: &demo::Summary) {
     };
     for w in [minzhu, banzi] {
         assert_eq!(sanping::wave::get(conn, w.id).unwrap().state, "published");
-        let (_, diffs) = sanping::record::check(conn, w.id, &Default::default())
+        let (_, diffs) = sanping::record::check(conn, w.id, &sanping::tally::Counts::default())
             .unwrap()
             .expect("a record");
         assert!(diffs.is_empty(), "wave {}: {diffs:?}", w.id);
