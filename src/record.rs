@@ -74,6 +74,39 @@ pub fn tallies_hash(counts: &Counts) -> String {
     sha256_hex(&canonical)
 }
 
+/// Rating links issued and used per unit of a people wave (its sheets are counted, never
+/// kept, so the used links are what the counts rest on).
+fn people_units(
+    conn: &mut DbConn,
+    wave_id: i32,
+) -> diesel::QueryResult<BTreeMap<String, UnitCount>> {
+    let mut out: BTreeMap<String, UnitCount> = BTreeMap::new();
+    for (unit, used, n) in waves::invitation_counts(conn, wave_id)? {
+        let slot = out.entry(unit).or_insert(UnitCount {
+            invited: 0,
+            answered: 0,
+        });
+        let n = u64::try_from(n).unwrap_or(0);
+        slot.invited += n;
+        if used {
+            slot.answered += n;
+        }
+    }
+    Ok(out)
+}
+
+/// The hash of a people wave's results: every count per person, item and option, and
+/// every final grade with its reason.
+fn people_hash(conn: &mut DbConn, wave_id: i32) -> diesel::QueryResult<String> {
+    let counts = crate::db::rated::counts_of(conn, wave_id)?;
+    let grades: Vec<(String, String, String)> = crate::db::rated::grades_of(conn, wave_id)?
+        .into_iter()
+        .map(|g| (g.person, g.grade, g.reason))
+        .collect();
+    let canonical = serde_json::to_vec(&(counts, grades)).expect("counts serialize");
+    Ok(sha256_hex(&canonical))
+}
+
 /// The hash of a receipt list (sorted codes, one per line).
 pub fn receipts_hash(codes: &[String]) -> String {
     let mut sorted = codes.to_vec();
@@ -125,8 +158,16 @@ pub fn write(
         wave: wave_id,
         survey: wave.fingerprint.clone(),
         frame: frame_hash(conn, wave_id)?,
-        units: unit_counts(counts),
-        tallies: tallies_hash(counts),
+        units: if wave.is_people() {
+            people_units(conn, wave_id)?
+        } else {
+            unit_counts(counts)
+        },
+        tallies: if wave.is_people() {
+            people_hash(conn, wave_id)?
+        } else {
+            tallies_hash(counts)
+        },
         receipts: receipts_hash(&sealed::receipts_of(conn, wave_id)?),
         previous: last.as_ref().map(|r| r.hash.clone()),
         at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -201,7 +242,12 @@ pub fn check(
                 .into(),
         );
     }
-    let now = unit_counts(recount);
+    let people = waves::find(conn, wave_id)?.is_some_and(|w| w.is_people());
+    let now = if people {
+        people_units(conn, wave_id)?
+    } else {
+        unit_counts(recount)
+    };
     for (unit, then) in &body.units {
         match now.get(unit) {
             Some(c) if c == then => {}
@@ -215,7 +261,12 @@ pub fn check(
     for unit in now.keys().filter(|u| !body.units.contains_key(*u)) {
         diffs.push(format!("{unit}: not in the record"));
     }
-    if tallies_hash(recount) != body.tallies {
+    if people && people_hash(conn, wave_id)? != body.tallies {
+        diffs.push(
+            "the stored ratings per person or the final grades differ from the recorded ones"
+                .into(),
+        );
+    } else if !people && tallies_hash(recount) != body.tallies {
         diffs.push(
             "the answers counted from the stored sheets differ from the recorded tallies".into(),
         );

@@ -635,10 +635,17 @@ pub fn require_unsealed(wave: &Wave, action: &str) -> Result<(), WaveError> {
 /// Publishes a closed, unsealed wave's results.
 pub fn publish(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
     db::write_tx(conn, |conn| {
+        // After any final grade being recorded (people waves) in another process.
+        waves::hold_exclusive(conn, id)?;
         let wave = get(conn, id)?;
         require(&wave, State::Closed, "publishing")?;
         require_unsealed(&wave, "publishing")?;
         waves::transition(conn, id, "closed", "published", now())?;
+        if wave.is_people() {
+            // A people wave's results are final only now: after 开箱 its committee records
+            // the final grades, which the record covers with the counts.
+            crate::record::write(conn, id, &crate::tally::Counts::default())?;
+        }
         Ok(())
     })
 }

@@ -42,6 +42,9 @@ pub fn run(state: &AppState, args: ReportArgs, actor: &str) -> anyhow::Result<()
         .pool
         .get()
         .context("cannot get a database connection")?;
+    if crate::wave::get(&mut conn, args.wave)?.is_people() {
+        return people(&mut conn, &args, actor);
+    }
     let r = report::build(&mut conn, args.wave, args.compare)?;
     let bytes = match args.format {
         Format::Table => export::table(&r).into_bytes(),
@@ -74,12 +77,57 @@ pub fn run(state: &AppState, args: ReportArgs, actor: &str) -> anyhow::Result<()
     Ok(())
 }
 
+/// `sanping report` of a people wave: every person's result, each run audited (it shows
+/// people's results).
+fn people(conn: &mut crate::db::DbConn, args: &ReportArgs, actor: &str) -> anyhow::Result<()> {
+    use crate::report::{people, people_export};
+    if args.compare.is_some() {
+        bail!("--compare is for waves that evaluate units");
+    }
+    let r = people::build(conn, args.wave)?;
+    let bytes = match args.format {
+        Format::Table => people_export::table(&r).into_bytes(),
+        Format::Csv => people_export::csv(&r)?,
+        Format::Json => people_export::json(&r)?.into_bytes(),
+        Format::Xlsx => {
+            if args.out.is_none() {
+                bail!("--format xlsx needs --out FILE.xlsx");
+            }
+            people_export::workbook(&r)?
+        }
+    };
+    let format = format!("{:?}", args.format).to_lowercase();
+    let detail = match &args.out {
+        Some(path) => format!(
+            "wave {} people results as {format} to {}",
+            args.wave,
+            path.display()
+        ),
+        None => format!("wave {} people results as {format}", args.wave),
+    };
+    crate::db::write_tx(conn, |conn| {
+        crate::auth::record(conn, actor, "people.report", &detail)
+    })?;
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!("report of wave {} written to {}", args.wave, path.display());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+    }
+    Ok(())
+}
+
 /// Runs `sanping wave verify`.
 pub fn verify(state: &AppState, wave: i32) -> anyhow::Result<()> {
     let mut conn = state
         .pool
         .get()
         .context("cannot get a database connection")?;
+    if crate::wave::get(&mut conn, wave)?.is_people() {
+        return verify_people(&mut conn, wave);
+    }
     let shown = match report::build(&mut conn, wave, None) {
         Ok(r) => Some(r),
         Err(ReportError::Open(_)) => None,
@@ -130,5 +178,27 @@ pub fn verify(state: &AppState, wave: i32) -> anyhow::Result<()> {
         bail!("wave {wave} does not verify");
     }
     println!("wave {wave} verifies");
+    Ok(())
+}
+
+/// `wave verify` of a people wave: its sheets were counted at 开箱 and never kept, so what
+/// can be checked is its record — the frame, the rating links used per unit, the counts per
+/// person and the final grades, the receipts and the chain.
+fn verify_people(conn: &mut crate::db::DbConn, wave: i32) -> anyhow::Result<()> {
+    match crate::record::check(conn, wave, &crate::tally::Counts::default())? {
+        Some((hash, diffs)) => {
+            println!("record {hash}");
+            for d in &diffs {
+                println!("  ✗ {d}");
+            }
+            if !diffs.is_empty() {
+                bail!("wave {wave} does not verify");
+            }
+            println!("wave {wave} verifies");
+        }
+        None => println!(
+            "record — (none yet: a people wave's record is written when it is published, or it is a test wave)"
+        ),
+    }
     Ok(())
 }

@@ -105,6 +105,21 @@ pub enum WaveCommand {
         #[arg(long)]
         closes: String,
     },
+    /// Record the final grade (组织评定) of a person in a people wave, after 开箱 and before
+    /// publishing. The top grade is refused beyond the unit's quota.
+    Grade {
+        /// The wave id.
+        wave: i32,
+        /// The rated person's address.
+        #[arg(long)]
+        person: String,
+        /// The grade: a label of the survey's grade scale (e.g. 优秀) or its option id.
+        #[arg(long)]
+        grade: String,
+        /// Why (shown with the grade).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// Publish the results of a closed wave (receipts become checkable).
     Publish {
         /// The wave id.
@@ -236,6 +251,25 @@ pub fn run(state: &AppState, cmd: WaveCommand, actor: &str) -> anyhow::Result<()
                 "wave {wave} now closes at {}",
                 crate::web::respond::local_time(at)
             );
+        }
+        WaveCommand::Grade {
+            wave,
+            person,
+            grade,
+            reason,
+        } => {
+            let person = person.trim().to_lowercase();
+            let id = wave::people_wave::grade(
+                &mut conn,
+                &wave::people_wave::GradeSpec {
+                    wave_id: wave,
+                    person: &person,
+                    grade: &grade,
+                    reason: &reason,
+                    actor,
+                },
+            )?;
+            println!("wave {wave}: {person} graded {id}");
         }
         WaveCommand::Publish { wave } => {
             super::audited(

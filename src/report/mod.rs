@@ -7,6 +7,8 @@
 
 pub mod charts;
 pub mod export;
+pub mod people;
+pub mod people_export;
 pub mod summary;
 pub mod verify;
 pub mod xlsx;

@@ -146,3 +146,152 @@ pub fn targets_of(rated_in_unit: &[Rated], rater: &str) -> Vec<String> {
     );
     people
 }
+
+/// A final grade to record (组织评定).
+#[derive(Debug, Clone)]
+pub struct GradeSpec<'a> {
+    /// The wave.
+    pub wave_id: i32,
+    /// The rated person's address.
+    pub person: &'a str,
+    /// The grade: an option id or label (zh or en) of the survey's grade scale.
+    pub grade: &'a str,
+    /// Why (may be empty).
+    pub reason: &'a str,
+    /// Who records it.
+    pub actor: &'a str,
+}
+
+/// Longest reason for a final grade, in characters.
+pub const MAX_GRADE_REASON_CHARS: usize = 500;
+
+/// Records the committee's final grade of a person, in one transaction holding the wave's
+/// lock, audited. Only for a closed, unsealed, not yet published people wave whose survey
+/// asks for final grades. Refused when the top grade would exceed the unit's quota
+/// (⌊n × cap⌋ of its n rated people). Returns the option id recorded.
+pub fn grade(conn: &mut DbConn, g: &GradeSpec<'_>) -> Result<String, WaveError> {
+    let id = g.wave_id;
+    let reason = g.reason.trim();
+    if reason.chars().count() > MAX_GRADE_REASON_CHARS {
+        return Err(WaveError::Invalid(format!(
+            "the reason may have at most {MAX_GRADE_REASON_CHARS} characters"
+        )));
+    }
+    if reason
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r')
+    {
+        return Err(WaveError::Invalid(
+            "the reason contains a control character".into(),
+        ));
+    }
+    crate::db::write_tx(conn, |conn| {
+        crate::db::waves::hold_exclusive(conn, id)?;
+        let wave = super::get(conn, id)?;
+        let survey = super::survey_of(&wave)?;
+        let Some(spec) = &survey.people else {
+            return Err(WaveError::Invalid(format!(
+                "wave {id} evaluates units, not people"
+            )));
+        };
+        if !spec.final_grade {
+            return Err(WaveError::Invalid(format!(
+                "the survey of wave {id} records no final grades"
+            )));
+        }
+        match super::State::parse(&wave.state) {
+            super::State::Closed if !wave.is_sealed() => {}
+            super::State::Closed => super::require_unsealed(&wave, "recording final grades")?,
+            super::State::Published => {
+                return Err(WaveError::Invalid(format!(
+                    "wave {id} is published: its final grades can no longer change"
+                )));
+            }
+            _ => {
+                return Err(WaveError::Invalid(format!(
+                    "wave {id} is {}: final grades are recorded after it closes and its ratings are unsealed",
+                    super::state_label(&wave)
+                )));
+            }
+        }
+        let Some(rated_person) = rated::find(conn, id, g.person)?.filter(|r| !is_team(&r.person))
+        else {
+            return Err(WaveError::Invalid(format!(
+                "{} is not rated in wave {id}",
+                g.person
+            )));
+        };
+        let scale = &survey.scales[&spec.overall_item().scale];
+        let wanted = g.grade.trim();
+        let Some(option) = scale.options.iter().find(|o| {
+            o.id == wanted || o.label.zh == wanted || o.label.en.as_deref() == Some(wanted)
+        }) else {
+            let known: Vec<String> = scale
+                .options
+                .iter()
+                .map(|o| format!("{} ({})", o.label.zh, o.id))
+                .collect();
+            return Err(WaveError::Invalid(format!(
+                "\"{wanted}\" is not a grade of this survey; the grades are {}",
+                known.join(", ")
+            )));
+        };
+        let top = &scale.options[0];
+        if option.id == top.id {
+            let in_unit: Vec<Rated> = rated::of_unit(conn, id, &rated_person.unit)?
+                .into_iter()
+                .filter(|r| !is_team(&r.person))
+                .collect();
+            let n = in_unit.len() as u64;
+            let max = spec.max_top(n);
+            let others: Vec<String> = rated::grades_of(conn, id)?
+                .into_iter()
+                .filter(|fg| {
+                    fg.grade == top.id
+                        && fg.person != g.person
+                        && in_unit.iter().any(|r| r.person == fg.person)
+                })
+                .map(|fg| fg.person)
+                .collect();
+            if others.len() as u64 + 1 > max {
+                return Err(WaveError::Invalid(format!(
+                    "quota: at most {max} of the {n} people of {} may be graded {} (⌊{n} × {}⌋), \
+                     and {} already are ({}); change one of them first",
+                    rated_person.unit,
+                    top.label.zh,
+                    spec.top_cap,
+                    others.len(),
+                    others.join(", ")
+                )));
+            }
+        }
+        rated::set_grade(
+            conn,
+            &rated::FinalGrade {
+                wave_id: id,
+                person: g.person.to_owned(),
+                grade: option.id.clone(),
+                reason: reason.to_owned(),
+                recorded_by: g.actor.to_owned(),
+                recorded_at: chrono::Utc::now().naive_utc(),
+            },
+        )?;
+        crate::auth::record(
+            conn,
+            g.actor,
+            "people.grade",
+            &format!(
+                "wave {id}: {} graded {} ({}){}",
+                g.person,
+                option.label.zh,
+                option.id,
+                if reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(", reason: {reason}")
+                }
+            ),
+        )?;
+        Ok(option.id.clone())
+    })
+}

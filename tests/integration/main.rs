@@ -16,6 +16,7 @@ mod keys_console;
 mod limits;
 mod mail;
 mod organizer;
+mod people;
 mod rate;
 mod pgbouncer;
 mod record;

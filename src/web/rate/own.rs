@@ -344,7 +344,7 @@ fn own_result(
             "people.result.view",
             &format!("wave {} own result", wave.id),
         )?;
-        shim::result_of(conn, wave.id, email)
+        crate::report::people::result_of(conn, wave.id, email)
             .map_err(|e| AppError::Internal(e.to_string()))
     })?;
     let Some(found) = found else {
@@ -379,31 +379,3 @@ fn own_result(
     }))
 }
 
-// SHIM: until report::people lands on main.
-mod shim {
-    pub struct GradeCount {
-        pub id: String,
-        pub label: String,
-        pub count: u64,
-    }
-    pub struct GradeOf {
-        pub id: String,
-        pub label: String,
-    }
-    pub struct PersonResult {
-        pub raters: u64,
-        pub suppressed: bool,
-        pub counts: Option<Vec<GradeCount>>,
-        pub suggested: Option<GradeOf>,
-        pub final_grade: Option<GradeOf>,
-        pub final_reason: Option<String>,
-        pub reasons: Vec<String>,
-    }
-    pub fn result_of(
-        _: &mut crate::db::DbConn,
-        _: i32,
-        _: &str,
-    ) -> Result<Option<PersonResult>, std::convert::Infallible> {
-        Ok(None)
-    }
-}
