@@ -414,8 +414,7 @@ pub async fn post(
         return Err(AppError::NotFound);
     }
     let (c, raw) = (ctx.clone(), token.clone());
-    let done = super::admin::blocking(&state, move |conn| rate_post(conn, &raw, &c, &body))
-        .await?;
+    let done = super::admin::blocking(&state, move |conn| rate_post(conn, &raw, &c, &body)).await?;
     let path = format!("/s/{token}");
     match done {
         Outcome::Refused(refused) => message(&state, lang, &path, &refused),

@@ -77,10 +77,7 @@ impl Fixture {
 
     fn drafts(&self) -> i64 {
         let mut conn = self.server.state.pool.get().unwrap();
-        rating_drafts::table
-            .count()
-            .get_result(&mut *conn)
-            .unwrap()
+        rating_drafts::table.count().get_result(&mut *conn).unwrap()
     }
 
     /// Every byte the database keeps on disk (SQLite: the file and its log), or every text
@@ -166,8 +163,15 @@ fn a_draft_comes_back_on_the_next_visit_and_is_never_stored_in_the_clear() {
     assert!(html.contains(SECRET_REASON));
     let (status, html) = support::get(&url);
     assert_eq!(status, 200);
-    assert!(html.contains(SECRET_REASON), "the draft's reason comes back");
-    assert!(html.contains(r#"id="p-1-1-excellent" name="t2@demo.edu.cn:grade" value="excellent" checked"#));
+    assert!(
+        html.contains(SECRET_REASON),
+        "the draft's reason comes back"
+    );
+    assert!(
+        html.contains(
+            r#"id="p-1-1-excellent" name="t2@demo.edu.cn:grade" value="excellent" checked"#
+        )
+    );
     assert!(html.contains(r#"id="p-2-1-basic" name="t3@demo.edu.cn:grade" value="basic" checked"#));
     assert_eq!(f.drafts(), 1);
     assert!(
@@ -224,7 +228,8 @@ fn forged_fields_are_refused_without_burning_the_link_then_one_submit_counts() {
     let (status, _) = support::get(&url);
     assert_eq!(status, 200);
     // A draft, then a valid submission: a receipt, the draft forgotten.
-    let (status, _) = support::post_fields(&url, &with_action(full_sheet("t1@demo.edu.cn"), "draft"));
+    let (status, _) =
+        support::post_fields(&url, &with_action(full_sheet("t1@demo.edu.cn"), "draft"));
     assert_eq!(status, 200);
     assert_eq!(f.drafts(), 1);
     let (status, html) =
@@ -259,8 +264,15 @@ fn fifty_racing_submits_of_one_raters_sheet_store_one() {
         })
         .collect();
     let statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == 200 || *s == 410), "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 410),
+        "{statuses:?}"
+    );
     assert_eq!(f.sealed(), 1);
 }
 
@@ -301,7 +313,10 @@ fn the_own_link_takes_a_summary_as_a_draft_then_once() {
     let (status, html) = save("一年来认真学习，积极工作，按时交纳党费。", "submit");
     assert_eq!(status, 200);
     assert!(html.contains("个人总结已提交"));
-    assert!(!html.contains(r#"name="summary""#), "read-only once submitted");
+    assert!(
+        !html.contains(r#"name="summary""#),
+        "read-only once submitted"
+    );
     let (status, _) = save("改过的总结", "save");
     assert_eq!(status, 200);
     let mut conn = f.server.state.pool.get().unwrap();
@@ -400,7 +415,11 @@ fn people_waves_mail_a_rating_link_and_an_own_link_with_their_own_words() {
         .iter()
         .find(|m| m.subject().contains("请参加"))
         .expect("a rating mail");
-    assert!(rating.subject().contains("【民主评议】"), "{}", rating.subject());
+    assert!(
+        rating.subject().contains("【民主评议】"),
+        "{}",
+        rating.subject()
+    );
     let text = rating.text();
     for needle in [
         "甲一",

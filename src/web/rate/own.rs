@@ -114,8 +114,8 @@ fn open_page(
     let asks = ctx.survey.people.as_ref().is_some_and(|s| s.summary);
     if asks {
         let read_only = stored.is_some_and(|s| s.submitted);
-        p.intro = (!read_only)
-            .then(|| r.own_intro.replace("{max}", &MAX_SUMMARY_CHARS.to_string()));
+        p.intro =
+            (!read_only).then(|| r.own_intro.replace("{max}", &MAX_SUMMARY_CHARS.to_string()));
         p.notice = if read_only {
             Some(r.own_submitted)
         } else {
@@ -150,7 +150,10 @@ pub async fn show_open(
     token: &str,
     ctx: Ctx,
 ) -> Result<HttpResponse, AppError> {
-    let (wave_id, email) = (ctx.wave.id, ctx.invitation.person.clone().unwrap_or_default());
+    let (wave_id, email) = (
+        ctx.wave.id,
+        ctx.invitation.person.clone().unwrap_or_default(),
+    );
     let (name, stored) = super::super::admin::blocking(state, move |conn| {
         Ok((
             name_of(conn, wave_id, &email)?,
@@ -241,7 +244,10 @@ pub async fn post(
     } else {
         None
     };
-    let (wave_id, email) = (ctx.wave.id, ctx.invitation.person.clone().unwrap_or_default());
+    let (wave_id, email) = (
+        ctx.wave.id,
+        ctx.invitation.person.clone().unwrap_or_default(),
+    );
     if let Some(error) = error {
         let (name, stored) = super::super::admin::blocking(&state, move |conn| {
             Ok((
@@ -270,12 +276,7 @@ pub async fn post(
     .await?;
     let notice = match saved {
         Saved::Closed(wave) => {
-            return message(
-                &state,
-                lang,
-                &format!("/s/{token}"),
-                &Lookup::Closed(wave),
-            );
+            return message(&state, lang, &format!("/s/{token}"), &Lookup::Closed(wave));
         }
         Saved::Done if !submit => Some(r.own_saved),
         Saved::Done | Saved::AlreadySubmitted => None,
@@ -378,4 +379,3 @@ fn own_result(
         reasons: found.reasons,
     }))
 }
-
