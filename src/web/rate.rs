@@ -496,3 +496,6 @@ fn rate_post(
         },
     )
 }
+
+#[cfg(test)]
+mod tests;

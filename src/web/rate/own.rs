@@ -379,3 +379,61 @@ fn own_result(
         reasons: found.reasons,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_own_pages_render_in_every_state() {
+        let hb = crate::web::templates::registry().expect("templates");
+        let wave = crate::db::waves::WaveHead {
+            id: 7,
+            title: "2026年度民主评议".into(),
+            fingerprint: String::new(),
+            scope: None,
+            state: "published".into(),
+            is_test: false,
+            closes_at: None,
+            opened_at: None,
+            public_key: None,
+            kind: "people".into(),
+        };
+        for lang in [Lang::Zh, Lang::En] {
+            let r = rate_strings(lang);
+            let mut p = OwnPage::new(lang, "T", &wave, "甲".into(), "某支部".into());
+            p.note = Some(r.own_closed);
+            let html = hb.render("pages/rate/own", &p).expect("closed");
+            assert!(html.contains(r.own_closed));
+            p.published = true;
+            let html = hb.render("pages/rate/own", &p).expect("missing");
+            assert!(html.contains(r.result_missing));
+            p.result = Some(ResultView {
+                raters: 3,
+                suppressed: Some(r.result_suppressed.replace("{min}", "5")),
+                counts: Vec::new(),
+                suggested: None,
+                final_grade: None,
+                final_reason: None,
+                reasons: Vec::new(),
+            });
+            let html = hb.render("pages/rate/own", &p).expect("suppressed");
+            assert!(html.contains(&r.result_suppressed.replace("{min}", "5")));
+            p.result = Some(ResultView {
+                raters: 6,
+                suppressed: None,
+                counts: vec![CountView {
+                    label: "优秀".into(),
+                    count: 4,
+                }],
+                suggested: Some("优秀".into()),
+                final_grade: Some("合格".into()),
+                final_reason: Some("名额所限".into()),
+                reasons: vec!["理由一".into()],
+            });
+            let html = hb.render("pages/rate/own", &p).expect("shown");
+            assert!(html.contains("<dt>优秀</dt><dd>4</dd>") && html.contains("名额所限"));
+            assert!(html.contains("理由一") && html.contains(r.result_audited));
+        }
+    }
+}
