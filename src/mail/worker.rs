@@ -147,11 +147,19 @@ fn take(
             fingerprint: wave.fingerprint.clone(),
         };
         let to = Mailbox::new((!name.is_empty()).then_some(name), address);
-        let template = match (mail.kind.as_str(), invitation.step.as_str()) {
-            ("reminder", _) => "reminder",
-            (_, "self") => "self",
-            (_, "org") => "org",
-            _ => "invitation",
+        let template = if wave.is_people() {
+            match (mail.kind.as_str(), invitation.step.as_str()) {
+                ("reminder", _) => "people_reminder",
+                (_, "self") => "summary",
+                _ => "rating",
+            }
+        } else {
+            match (mail.kind.as_str(), invitation.step.as_str()) {
+                ("reminder", _) => "reminder",
+                (_, "self") => "self",
+                (_, "org") => "org",
+                _ => "invitation",
+            }
         };
         Ok(Some(Job::Send(Box::new((mail, to, ctx, template)))))
     })

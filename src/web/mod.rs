@@ -7,6 +7,7 @@ pub mod home;
 pub mod i18n;
 pub mod limits;
 pub mod log;
+pub mod rate;
 pub mod receipts;
 pub mod respond;
 pub mod server;
@@ -95,7 +96,8 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
         .service(
             aw::resource("/s/{token}")
                 // A self-assessment holds up to 2000 characters of evidence per item; anything
-                // larger is forged and refused before parsing.
+                // larger is forged and refused before parsing. A people wave's rating sheet has
+                // a tighter bound per rater (`rate::max_body`).
                 .app_data(aw::PayloadConfig::new(512 * 1024))
                 .route(aw::get().to(respond::show))
                 .route(aw::post().to(respond::submit)),

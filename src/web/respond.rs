@@ -440,6 +440,10 @@ pub async fn show(
     let token = raw.clone();
     let loaded = aw::block(move || load(&st, &mut *st.pool.get()?, &token)).await??;
     match loaded {
+        Ok(ctx) if ctx.wave.is_people() => super::rate::show(&state, lang, &raw, ctx).await,
+        Err(refused) if matches!(&refused, Lookup::Closed(w) if w.is_people()) => {
+            super::rate::own::show_after(&state, lang, &raw, &refused).await
+        }
         Ok(ctx) if ctx.invitation.step == StepKind::SelfAssessment.as_str() => {
             let st = state.clone();
             let (wave_id, unit) = (ctx.wave.id, ctx.invitation.unit.clone());
@@ -512,6 +516,9 @@ pub async fn submit(
     let posted = aw::block(move || post(&st, &token, &body)).await??;
     match posted {
         Posted::Refused(refused) => message(&state, lang, &path, &refused),
+        Posted::Sheet(ctx, body) if ctx.wave.is_people() => {
+            super::rate::post(state, lang, raw, *ctx, body).await
+        }
         Posted::Sheet(ctx, body) if ctx.invitation.step == StepKind::SelfAssessment.as_str() => {
             super::assess::self_submit(state, lang, raw, *ctx, body).await
         }
@@ -527,22 +534,30 @@ pub async fn submit(
                 &form,
             )
         }
-        Posted::Stored { receipt, wave_id } => {
-            let t = super::i18n::strings(lang);
-            let receipts_href = format!("/w/{wave_id}/receipts");
-            let ctx = ThanksPage {
-                layout: Layout::new(lang, t.thanks_title, &receipts_href),
-                receipt,
-                receipts_href,
-            };
-            page(
-                &state.templates,
-                StatusCode::OK,
-                "pages/respond/thanks",
-                &ctx,
-            )
-        }
+        Posted::Stored { receipt, wave_id } => thanks(&state, lang, receipt, wave_id),
     }
+}
+
+/// The thank-you page with the receipt code of a stored sheet.
+pub fn thanks(
+    state: &AppState,
+    lang: Lang,
+    receipt: String,
+    wave_id: i32,
+) -> Result<HttpResponse, AppError> {
+    let t = super::i18n::strings(lang);
+    let receipts_href = format!("/w/{wave_id}/receipts");
+    let ctx = ThanksPage {
+        layout: Layout::new(lang, t.thanks_title, &receipts_href),
+        receipt,
+        receipts_href,
+    };
+    page(
+        &state.templates,
+        StatusCode::OK,
+        "pages/respond/thanks",
+        &ctx,
+    )
 }
 
 /// What a `POST /s/{token}` came to.
@@ -572,7 +587,8 @@ fn post(state: &AppState, token: &str, body: &aw::Bytes) -> Result<Posted, AppEr
         Lookup::Ready(wave, invitation) => (wave, invitation),
         refused => return Ok(Posted::Refused(Box::new(refused))),
     };
-    if invitation.step != StepKind::Mass.as_str() {
+    // A people wave's sheets (rating or 个人总结) are checked and bounded by `rate`.
+    if invitation.step != StepKind::Mass.as_str() || wave.is_people() {
         let ctx = ready(state, &mut conn, wave, invitation)?;
         return Ok(Posted::Sheet(Box::new(ctx), body.clone()));
     }

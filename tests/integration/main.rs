@@ -20,6 +20,7 @@ mod organizer;
 mod people;
 mod pgbouncer;
 mod print;
+mod rate;
 mod record;
 mod report;
 mod respond;
