@@ -17,6 +17,7 @@ mod limits;
 mod mail;
 mod organizer;
 mod people;
+mod people_console;
 mod pgbouncer;
 mod record;
 mod report;
