@@ -12,6 +12,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod deactivate;
 pub mod deadline;
 pub mod demo;
 pub mod domain;

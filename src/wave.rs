@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDateTime, Utc};
 
-use crate::db::people::{self, Person};
+use crate::db::people::Person;
 use crate::db::units::{self, Unit};
 use crate::db::waves::{self, Invitation, NewWave, Wave};
 use crate::db::{self, DbConn};
@@ -319,9 +319,13 @@ pub fn people_plan(
     wave: &Wave,
     spec: &crate::domain::people::PeopleSpec,
 ) -> Result<self::people_wave::Plan, WaveError> {
-    let all_units = units::all(conn)?;
+    let all_units = crate::deactivate::active_units(conn)?;
     let targets = targets(&all_units, wave.scope.as_deref());
-    Ok(self::people_wave::plan(spec, &people::all(conn)?, &targets))
+    Ok(self::people_wave::plan(
+        spec,
+        &crate::deactivate::active_people(conn)?,
+        &targets,
+    ))
 }
 
 /// Who opening `wave` now would invite, by the same plan as opening; reads only.
@@ -330,9 +334,13 @@ pub fn planned(
     wave: &Wave,
 ) -> Result<Vec<(Person, String, StepKind)>, WaveError> {
     let survey = survey_of(wave)?;
-    let all_units = units::all(conn)?;
+    let all_units = crate::deactivate::active_units(conn)?;
     let targets = targets(&all_units, wave.scope.as_deref());
-    Ok(plan(&survey, &people::all(conn)?, &targets))
+    Ok(plan(
+        &survey,
+        &crate::deactivate::active_people(conn)?,
+        &targets,
+    ))
 }
 
 /// Everyone the roster `people` invites to a wave over `targets`: (person, unit, step).
@@ -365,8 +373,8 @@ pub(crate) fn plan(
 /// Target units of a wave that have nobody to fill in their self-assessment.
 pub fn missing_secretaries(conn: &mut DbConn, id: i32) -> Result<Vec<Unit>, WaveError> {
     let wave = get(conn, id)?;
-    let all_units = units::all(conn)?;
-    let people = people::all(conn)?;
+    let all_units = crate::deactivate::active_units(conn)?;
+    let people = crate::deactivate::active_people(conn)?;
     Ok(targets(&all_units, wave.scope.as_deref())
         .into_iter()
         .filter(|u| {
@@ -400,7 +408,10 @@ pub(crate) fn new_invitation(
 fn mark_open(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
     let wave = get(conn, id)?;
     crate::sealing::seal_wave(conn, &wave)?;
-    let frame = targets(&units::all(conn)?, wave.scope.as_deref());
+    let frame = targets(
+        &crate::deactivate::active_units(conn)?,
+        wave.scope.as_deref(),
+    );
     db::frames::freeze(conn, id, &frame)?;
     if let Some(spec) = &survey_of(&wave)?.people {
         let plan = people_plan(conn, &wave, spec)?;

@@ -18,8 +18,18 @@ pub enum UnitsCommand {
         /// The CSV file (UTF-8, with or without BOM).
         file: PathBuf,
     },
-    /// Print the unit tree.
+    /// Print the unit tree (units out of use marked 停用).
     List,
+    /// Take a unit and every unit below it out of use: kept for history, left out of new waves.
+    Deactivate {
+        /// The unit's code.
+        code: String,
+    },
+    /// Put a unit and every unit below it back in use.
+    Activate {
+        /// The unit's code.
+        code: String,
+    },
 }
 
 /// Roster commands.
@@ -32,6 +42,16 @@ pub enum PeopleCommand {
     },
     /// Print the number of people per unit and category.
     List,
+    /// Take a person out of use: kept for history, not invited to new waves.
+    Deactivate {
+        /// The person's address.
+        email: String,
+    },
+    /// Put a person back in use.
+    Activate {
+        /// The person's address.
+        email: String,
+    },
 }
 
 fn report(file: &Path, result: Result<ImportReport, ImportError>) -> anyhow::Result<()> {
@@ -62,6 +82,10 @@ fn report(file: &Path, result: Result<ImportReport, ImportError>) -> anyhow::Res
 
 /// Runs a units command.
 pub fn units(state: &AppState, cmd: UnitsCommand, actor: &str) -> anyhow::Result<()> {
+    let cmd_kind = match cmd {
+        UnitsCommand::Activate { .. } => Toggle::On,
+        _ => Toggle::Off,
+    };
     let mut conn = state
         .pool
         .get()
@@ -84,34 +108,79 @@ pub fn units(state: &AppState, cmd: UnitsCommand, actor: &str) -> anyhow::Result
             if all.is_empty() {
                 println!("no units yet: sanping units import FILE.csv");
             }
-            print!("{}", tree(&all));
+            let out = crate::db::inactive::of_kind(&mut conn, crate::db::inactive::UNIT)?;
+            print!("{}", tree(&all, &out));
+            Ok(())
+        }
+        UnitsCommand::Deactivate { code } | UnitsCommand::Activate { code } => {
+            let active = matches!(cmd_kind, Toggle::On);
+            let n = super::audited(
+                &mut conn,
+                actor,
+                if active {
+                    "units.activate"
+                } else {
+                    "units.deactivate"
+                },
+                |conn| crate::deactivate::set_unit(conn, &code, active),
+                |n| format!("{code} and the units below it: {n} changed"),
+            )?;
+            println!(
+                "{code}: {n} unit(s) {}",
+                if active {
+                    "back in use"
+                } else {
+                    "out of use (kept for history, left out of new waves)"
+                }
+            );
             Ok(())
         }
     }
 }
 
-/// The tree drawn with indentation, children in code order.
-pub fn tree(all: &[units::Unit]) -> String {
-    fn walk(all: &[units::Unit], parent: Option<&str>, depth: usize, out: &mut String) {
+/// Which way a deactivate/activate command goes.
+enum Toggle {
+    On,
+    Off,
+}
+
+/// The tree drawn with indentation, children in code order; units in `inactive` marked.
+pub fn tree(all: &[units::Unit], inactive: &std::collections::HashSet<String>) -> String {
+    fn walk(
+        all: &[units::Unit],
+        inactive: &std::collections::HashSet<String>,
+        parent: Option<&str>,
+        depth: usize,
+        out: &mut String,
+    ) {
         for u in all.iter().filter(|u| u.parent.as_deref() == parent) {
             let kind = UnitKind::parse(&u.kind).map_or(u.kind.as_str(), |k| k.label());
             *out += &format!(
-                "{}{} {} [{}]\n",
+                "{}{} {} [{}]{}\n",
                 "  ".repeat(depth),
                 super::printable(&u.code),
                 super::printable(&u.name),
-                kind
+                kind,
+                if inactive.contains(&u.code) {
+                    " (停用)"
+                } else {
+                    ""
+                }
             );
-            walk(all, Some(&u.code), depth + 1, out);
+            walk(all, inactive, Some(&u.code), depth + 1, out);
         }
     }
     let mut out = String::new();
-    walk(all, None, 0, &mut out);
+    walk(all, inactive, None, 0, &mut out);
     out
 }
 
 /// Runs a people command.
 pub fn people(state: &AppState, cmd: PeopleCommand, actor: &str) -> anyhow::Result<()> {
+    let cmd_kind = match cmd {
+        PeopleCommand::Activate { .. } => Toggle::On,
+        _ => Toggle::Off,
+    };
     let mut conn = state
         .pool
         .get()
@@ -128,6 +197,30 @@ pub fn people(state: &AppState, cmd: PeopleCommand, actor: &str) -> anyhow::Resu
                 |r| format!("{}: {r}", file.display()),
             );
             report(&file, done)
+        }
+        PeopleCommand::Deactivate { email } | PeopleCommand::Activate { email } => {
+            let active = matches!(cmd_kind, Toggle::On);
+            let changed = super::audited(
+                &mut conn,
+                actor,
+                if active {
+                    "people.activate"
+                } else {
+                    "people.deactivate"
+                },
+                |conn| crate::deactivate::set_person(conn, &email, active),
+                |c| format!("{email}: {}", if *c { "changed" } else { "unchanged" }),
+            )?;
+            println!(
+                "{email}: {}",
+                match (active, changed) {
+                    (true, true) => "back in use",
+                    (false, true) => "out of use (kept for history, not invited to new waves)",
+                    (true, false) => "was in use already",
+                    (false, false) => "was out of use already",
+                }
+            );
+            Ok(())
         }
         PeopleCommand::List => {
             let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();

@@ -258,20 +258,7 @@ pub fn run(state: &AppState, cmd: WaveCommand, actor: &str) -> anyhow::Result<()
             person,
             grade,
             reason,
-        } => {
-            let person = person.trim().to_lowercase();
-            let id = wave::people_wave::grade(
-                &mut conn,
-                &wave::people_wave::GradeSpec {
-                    wave_id: wave,
-                    person: &person,
-                    grade: &grade,
-                    reason: &reason,
-                    actor,
-                },
-            )?;
-            println!("wave {wave}: {person} graded {id}");
-        }
+        } => grade_cmd(&mut conn, wave, &person, &grade, &reason, actor)?,
         WaveCommand::Publish { wave } => {
             super::audited(
                 &mut conn,
@@ -771,4 +758,28 @@ pub fn slips_html(
         slips,
     };
     Ok(state.templates.render("print/slips", &page)?)
+}
+
+/// `sanping wave grade`: records a final grade (the library audits it).
+fn grade_cmd(
+    conn: &mut crate::db::DbConn,
+    wave: i32,
+    person: &str,
+    grade: &str,
+    reason: &str,
+    actor: &str,
+) -> anyhow::Result<()> {
+    let person = person.trim().to_lowercase();
+    let id = wave::people_wave::grade(
+        conn,
+        &wave::people_wave::GradeSpec {
+            wave_id: wave,
+            person: &person,
+            grade,
+            reason,
+            actor,
+        },
+    )?;
+    println!("wave {wave}: {person} graded {id}");
+    Ok(())
 }

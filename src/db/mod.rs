@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod assessments;
 pub mod frames;
 pub mod holders;
+pub mod inactive;
 pub mod outbox;
 pub mod people;
 pub mod rated;

@@ -118,6 +118,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     summaries,
     person_grades,
     rating_drafts,
+    inactive,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(invitations::unit, outbox::state);
@@ -306,5 +307,13 @@ diesel::table! {
     rating_drafts (invitation_id) {
         invitation_id -> Text,
         sealed -> Binary,
+    }
+}
+
+diesel::table! {
+    inactive (kind, key) {
+        kind -> Text,
+        key -> Text,
+        since -> Timestamp,
     }
 }

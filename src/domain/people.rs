@@ -13,6 +13,10 @@ pub const MAX_REASON_CHARS: usize = 200;
 
 /// The `[people]` section of a survey file of `kind = "people"`.
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each bool is an independent yes/no key of the file, documented one by one"
+)]
 pub struct PeopleSpec {
     /// Roster roles whose holders are rated (any of them), e.g. `party`, `secretary`, `cadre`.
     pub rated_roles: Vec<String>,

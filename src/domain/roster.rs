@@ -64,6 +64,12 @@ pub enum Role {
     Secretary,
     /// 考评组成员: scores units in the org step.
     Committee,
+    /// 党员: a Party member, rated in 民主评议党员 (people surveys with `rated_roles = ["party"]`).
+    /// Listed after the first three so the stored, sorted role strings of older rosters keep
+    /// their order.
+    Party,
+    /// 领导干部: a cadre of the unit's leadership, rated in 领导班子和领导干部民主测评.
+    Cadre,
 }
 
 impl Role {
@@ -73,14 +79,22 @@ impl Role {
             Self::Member => "member",
             Self::Secretary => "secretary",
             Self::Committee => "committee",
+            Self::Party => "party",
+            Self::Cadre => "cadre",
         }
     }
 
     /// Reads the id used in files and the database.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Member, Self::Secretary, Self::Committee]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            Self::Member,
+            Self::Secretary,
+            Self::Committee,
+            Self::Party,
+            Self::Cadre,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 
@@ -504,7 +518,7 @@ pub fn parse_people(
             match Role::parse(&part.to_lowercase()) {
                 Some(role) => roles.push(role),
                 None => bad(format!(
-                    "unknown role \"{part}\" (use member, secretary or committee, separated by ';')"
+                    "unknown role \"{part}\" (use member, secretary, committee, party or cadre, separated by ';')"
                 )),
             }
         }

@@ -1,6 +1,9 @@
 //! Survey files (`surveys/*.toml`): parsing and validation. The format is documented in
 //! `docs/survey-format.md`. Everything a wave needs to know about scales, weights, grades,
 //! gates and anonymity thresholds comes from here: nothing of a standard is hard-coded.
+//!
+//! A file of `kind = "people"` (民主评议) rates people instead of units: its `[people]` section
+//! is parsed in [`people`] and the unit-only parts of [`Survey`] hold neutral placeholders.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -9,7 +12,10 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
+use super::people::PeopleSpec;
 use super::text::Text;
+
+mod people;
 
 /// The three steps of the evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -64,8 +70,12 @@ pub struct Survey {
     pub scales: BTreeMap<String, Scale>,
     /// The steps `self`, `mass`, `org` in this order.
     pub steps: [Step; 3],
-    /// What a people wave asks (民主评议); `None` for a survey of units.
-    pub people: Option<crate::domain::people::PeopleSpec>,
+    /// The `[people]` section of a people survey (`kind = "people"`); `None` for a unit
+    /// survey. A people survey has no steps, weights, grades or gates: those fields hold
+    /// neutral placeholders (no dimensions, weights 0/1/0, no grades, no gates) and
+    /// `anonymity` repeats `min_raters`, so code that only knows unit surveys finds nothing
+    /// to count rather than a panic.
+    pub people: Option<PeopleSpec>,
 }
 
 /// Step weights of the composite.
@@ -135,7 +145,7 @@ pub struct ScaleOption {
     pub score: Option<f64>,
     /// Counts toward the satisfaction rate.
     pub satisfied: bool,
-    /// A rater may give a reason when choosing it (people waves).
+    /// A rater choosing it may give a reason (people surveys: 基本合格, 不合格 …).
     pub reason: bool,
 }
 
@@ -225,6 +235,11 @@ impl Survey {
         }
     }
 
+    /// Whether the survey rates people (民主评议) rather than units.
+    pub fn is_people(&self) -> bool {
+        self.people.is_some()
+    }
+
     /// The step of this kind.
     pub fn step(&self, kind: StepKind) -> &Step {
         match kind {
@@ -278,21 +293,24 @@ fn line_of(src: &str, offset: usize) -> usize {
 
 // ---- the file as written -------------------------------------------------------------
 
+/// The unit-only parts are optional here so that a people survey can leave them out; a unit
+/// survey without them is refused in [`Validator::survey`].
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSurvey {
+    kind: Option<Spanned<String>>,
     id: Spanned<String>,
     title: String,
     title_en: Option<String>,
     description: Option<String>,
     description_en: Option<String>,
-    weights: Spanned<RawWeights>,
-    anonymity: Spanned<RawAnonymity>,
-    grades: Spanned<Vec<RawGrade>>,
-    #[serde(default)]
-    gates: Vec<RawGate>,
+    weights: Option<Spanned<RawWeights>>,
+    anonymity: Option<Spanned<RawAnonymity>>,
+    grades: Option<Spanned<Vec<RawGrade>>>,
+    gates: Option<Spanned<Vec<RawGate>>>,
     scales: BTreeMap<String, Spanned<RawScale>>,
-    steps: RawSteps,
+    steps: Option<Spanned<RawSteps>>,
+    people: Option<Spanned<people::RawPeople>>,
 }
 
 #[derive(Deserialize)]
@@ -345,15 +363,17 @@ struct RawOption {
     satisfied: bool,
     #[serde(default = "yes")]
     valid: bool,
+    #[serde(default)]
+    reason: bool,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSteps {
     #[serde(rename = "self")]
-    self_assessment: Spanned<RawStep>,
-    mass: Spanned<RawStep>,
-    org: Spanned<RawStep>,
+    self_assessment: Option<Spanned<RawStep>>,
+    mass: Option<Spanned<RawStep>>,
+    org: Option<Spanned<RawStep>>,
 }
 
 #[derive(Deserialize)]
@@ -409,6 +429,58 @@ fn is_id(s: &str) -> bool {
 
 // ---- validation -----------------------------------------------------------------------
 
+/// The parts of the file only a unit survey has, as written.
+struct UnitParts {
+    weights: Option<Spanned<RawWeights>>,
+    anonymity: Option<Spanned<RawAnonymity>>,
+    grades: Option<Spanned<Vec<RawGrade>>>,
+    gates: Option<Spanned<Vec<RawGate>>>,
+    steps: Option<Spanned<RawSteps>>,
+}
+
+/// The unit-only fields of [`Survey`], validated (or placeholders).
+struct Standard {
+    weights: Weights,
+    anonymity: Anonymity,
+    grades: Vec<Grade>,
+    gates: Vec<Gate>,
+    steps: [Step; 3],
+}
+
+impl Standard {
+    /// A people survey's weights: all on the one thing it has, its raters' answers.
+    const PEOPLE_WEIGHTS: Weights = Weights {
+        self_assessment: 0.0,
+        mass: 1.0,
+        org: 0.0,
+    };
+
+    /// The neutral placeholders of a people survey.
+    fn for_people(spec: &PeopleSpec) -> Self {
+        Self {
+            weights: Self::PEOPLE_WEIGHTS,
+            anonymity: Anonymity {
+                min_responses: spec.min_raters,
+                min_comments: spec.min_raters,
+            },
+            grades: Vec::new(),
+            gates: Vec::new(),
+            steps: StepKind::ALL.map(empty_step),
+        }
+    }
+}
+
+/// A step with nothing in it: a placeholder where a file has no such step.
+fn empty_step(kind: StepKind) -> Step {
+    Step {
+        kind,
+        dimensions: Vec::new(),
+        comment: false,
+        also_rate_parent: Vec::new(),
+        trim_extremes: false,
+    }
+}
+
 struct Validator<'a> {
     file: &'a str,
     src: &'a str,
@@ -426,15 +498,207 @@ impl Validator<'_> {
     }
 
     fn survey(&mut self, raw: RawSurvey) -> Survey {
-        if !is_id(raw.id.get_ref()) {
+        let RawSurvey {
+            kind,
+            id,
+            title,
+            title_en,
+            description,
+            description_en,
+            weights,
+            anonymity,
+            grades,
+            gates,
+            scales,
+            steps,
+            people,
+        } = raw;
+        if !is_id(id.get_ref()) {
             self.err(
-                raw.id.span().start,
+                id.span().start,
                 "id",
                 "must be lowercase letters, digits, '-' or '_'",
             );
         }
-        let w = raw.weights.get_ref();
-        let at = raw.weights.span().start;
+        let is_people = self.is_people_kind(kind.as_ref(), people.is_some());
+        let scales: BTreeMap<String, Scale> = scales
+            .into_iter()
+            .map(|(id, s)| {
+                let scale = self.scale(&id, s, is_people);
+                (id, scale)
+            })
+            .collect();
+        let parts = UnitParts {
+            weights,
+            anonymity,
+            grades,
+            gates,
+            steps,
+        };
+        let (standard, people) = if is_people {
+            self.absent_in_people_survey(&parts);
+            let spec = if let Some(p) = people {
+                self.people(p, &scales)
+            } else {
+                self.err(
+                    0,
+                    "people",
+                    "missing: a survey of kind = \"people\" needs a [people] section",
+                );
+                people::placeholder()
+            };
+            (Standard::for_people(&spec), Some(spec))
+        } else {
+            if let Some(p) = &people {
+                self.err(
+                    p.span().start,
+                    "people",
+                    "a unit survey has no [people] section: put kind = \"people\" at the top \
+                     of the file to rate people",
+                );
+            }
+            (self.unit_parts(parts, &scales), None)
+        };
+        Survey {
+            id: id.into_inner(),
+            title: text(title, title_en),
+            description: description.map(|d| text(d, description_en)),
+            weights: standard.weights,
+            anonymity: standard.anonymity,
+            grades: standard.grades,
+            gates: standard.gates,
+            scales,
+            steps: standard.steps,
+            people,
+        }
+    }
+
+    /// Whether the file is a people survey, from `kind` (default `units`). An unknown kind is
+    /// reported and then guessed from the presence of `[people]`, so the other errors still
+    /// make sense.
+    fn is_people_kind(&mut self, kind: Option<&Spanned<String>>, has_people: bool) -> bool {
+        let Some(kind) = kind else { return false };
+        match kind.get_ref().as_str() {
+            "units" => false,
+            "people" => true,
+            other => {
+                self.err(
+                    kind.span().start,
+                    "kind",
+                    format!("\"{other}\" is not a kind: use \"units\" (the default) or \"people\""),
+                );
+                has_people
+            }
+        }
+    }
+
+    /// Reports a key a unit survey cannot do without. Its line is the top of the file: the
+    /// key is nowhere.
+    fn missing(&mut self, place: &str, what: &str) {
+        self.err(0, place, format!("missing: a unit survey needs {what}"));
+    }
+
+    /// The unit-only parts of a unit survey, each reported when missing.
+    fn unit_parts(&mut self, parts: UnitParts, scales: &BTreeMap<String, Scale>) -> Standard {
+        let weights = if let Some(w) = &parts.weights {
+            self.weights(w)
+        } else {
+            self.missing("weights", "[weights] with self, mass and org");
+            Standard::PEOPLE_WEIGHTS
+        };
+        let anonymity = if let Some(a) = &parts.anonymity {
+            self.anonymity(a)
+        } else {
+            self.missing(
+                "anonymity",
+                "[anonymity] with min_responses and min_comments",
+            );
+            Anonymity {
+                min_responses: 2,
+                min_comments: 2,
+            }
+        };
+        let grades = if let Some(g) = &parts.grades {
+            self.grades(g)
+        } else {
+            self.missing("grades", "at least two [[grades]]");
+            Vec::new()
+        };
+        let gates = parts
+            .gates
+            .map(|g| self.gates(g.get_ref(), &grades))
+            .unwrap_or_default();
+        let mut item_ids = HashSet::new();
+        let steps = if let Some(steps) = parts.steps {
+            let at = steps.span().start;
+            let steps = steps.into_inner();
+            [
+                (StepKind::SelfAssessment, steps.self_assessment),
+                (StepKind::Mass, steps.mass),
+                (StepKind::Org, steps.org),
+            ]
+            .map(|(kind, step)| {
+                if let Some(step) = step {
+                    return self.step(kind, step, scales, &mut item_ids);
+                }
+                self.err(
+                    at,
+                    format!("steps.{}", kind.as_str()),
+                    format!(
+                        "missing: a unit survey needs all three steps self, mass and org; add \
+                         [steps.{}]",
+                        kind.as_str()
+                    ),
+                );
+                empty_step(kind)
+            })
+        } else {
+            self.missing("steps", "[steps.self], [steps.mass] and [steps.org]");
+            StepKind::ALL.map(empty_step)
+        };
+        Standard {
+            weights,
+            anonymity,
+            grades,
+            gates,
+            steps,
+        }
+    }
+
+    /// Reports each unit-only key present in a people survey: a people survey is scored by
+    /// its `[people]` rules, and a `[weights]` there would only suggest otherwise.
+    fn absent_in_people_survey(&mut self, parts: &UnitParts) {
+        let present = [
+            ("weights", parts.weights.as_ref().map(|w| w.span().start)),
+            ("grades", parts.grades.as_ref().map(|g| g.span().start)),
+            ("gates", parts.gates.as_ref().map(|g| g.span().start)),
+            ("steps", parts.steps.as_ref().map(|s| s.span().start)),
+        ];
+        for (key, at) in present {
+            if let Some(at) = at {
+                self.err(
+                    at,
+                    key,
+                    format!(
+                        "a people survey (kind = \"people\") has no {key}: people are rated on \
+                         [[people.items]] and graded by [people] rules; remove it"
+                    ),
+                );
+            }
+        }
+        if let Some(a) = &parts.anonymity {
+            self.err(
+                a.span().start,
+                "anonymity",
+                "a people survey (kind = \"people\") takes its threshold k from \
+                 people.min_raters; remove [anonymity]",
+            );
+        }
+    }
+
+    fn weights(&mut self, raw: &Spanned<RawWeights>) -> Weights {
+        let w = raw.get_ref();
+        let at = raw.span().start;
         for (name, value) in [
             ("self", w.self_assessment),
             ("mass", w.mass),
@@ -456,40 +720,10 @@ impl Validator<'_> {
                 format!("self + mass + org must sum to 1, not {sum}"),
             );
         }
-        let weights = Weights {
+        Weights {
             self_assessment: w.self_assessment,
             mass: w.mass,
             org: w.org,
-        };
-        let anonymity = self.anonymity(&raw.anonymity);
-        let grades = self.grades(&raw.grades);
-        let gates = self.gates(&raw.gates, &grades);
-        let scales: BTreeMap<String, Scale> = raw
-            .scales
-            .into_iter()
-            .map(|(id, s)| {
-                let scale = self.scale(&id, s);
-                (id, scale)
-            })
-            .collect();
-        let mut item_ids = HashSet::new();
-        let steps = [
-            (StepKind::SelfAssessment, raw.steps.self_assessment),
-            (StepKind::Mass, raw.steps.mass),
-            (StepKind::Org, raw.steps.org),
-        ]
-        .map(|(kind, step)| self.step(kind, step, &scales, &mut item_ids));
-        Survey {
-            id: raw.id.into_inner(),
-            title: text(raw.title, raw.title_en),
-            description: raw.description.map(|d| text(d, raw.description_en)),
-            weights,
-            anonymity,
-            grades,
-            gates,
-            scales,
-            steps,
-            people: None,
         }
     }
 
@@ -594,7 +828,7 @@ impl Validator<'_> {
             .collect()
     }
 
-    fn scale(&mut self, id: &str, raw: Spanned<RawScale>) -> Scale {
+    fn scale(&mut self, id: &str, raw: Spanned<RawScale>, is_people: bool) -> Scale {
         let at = raw.span().start;
         let place = format!("scales.{id}");
         if !is_id(id) {
@@ -646,12 +880,20 @@ impl Validator<'_> {
                     "an option that is not a valid vote cannot count as satisfied",
                 );
             }
+            if o.reason && !is_people {
+                self.err(
+                    oat,
+                    oplace.clone(),
+                    "reason = true is only asked in people surveys (kind = \"people\"); a \
+                     unit survey's forms never ask for a reason",
+                );
+            }
             options.push(ScaleOption {
                 id: o.id.into_inner(),
                 label: text(o.label, o.label_en),
                 score: if o.valid { o.score } else { None },
                 satisfied: o.satisfied,
-                reason: false,
+                reason: o.reason,
             });
         }
         if !options.is_empty() && !options.iter().any(ScaleOption::is_valid) {

@@ -184,7 +184,7 @@ pub fn workbook(report: &PeopleReport) -> Result<Vec<u8>, XlsxError> {
         ws.set_paper_size(9);
         ws.set_landscape();
         ws.set_print_fit_to_pages(1, 0);
-        ws.set_header(&format!("&C{}", title.replace('&', "&&")));
+        ws.set_header(format!("&C{}", title.replace('&', "&&")));
         ws.set_footer("&C&P / &N");
         Ok(())
     };

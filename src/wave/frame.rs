@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use super::{
     State, WaveError, get, new_invitation, now, plan, queued_mail, require, survey_of, targets,
 };
-use crate::db::people::{self, Person};
-use crate::db::units::{self, Unit};
+use crate::db::people::Person;
+use crate::db::units::Unit;
 use crate::db::waves::{self, Wave};
 use crate::db::{self, DbConn};
 use crate::domain::survey::StepKind;
@@ -19,7 +19,10 @@ pub fn frame(conn: &mut DbConn, wave: &Wave) -> Result<Vec<Unit>, WaveError> {
     if !frozen.is_empty() {
         return Ok(frozen);
     }
-    Ok(targets(&units::all(conn)?, wave.scope.as_deref()))
+    Ok(targets(
+        &crate::deactivate::active_units(conn)?,
+        wave.scope.as_deref(),
+    ))
 }
 
 /// How the roster changed since a wave opened, against the wave's frozen frame.
@@ -41,7 +44,7 @@ pub fn roster_changes(conn: &mut DbConn, id: i32) -> Result<RosterChanges, WaveE
     }
     let survey = survey_of(&wave)?;
     let frame = frame(conn, &wave)?;
-    let planned = plan(&survey, &people::all(conn)?, &frame);
+    let planned = plan(&survey, &crate::deactivate::active_people(conn)?, &frame);
     let existing: HashSet<(String, String, String)> = db::frames::invited(conn, id)?
         .into_iter()
         .filter(|(person, _, _)| !person.is_empty())

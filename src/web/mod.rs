@@ -29,6 +29,14 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
         .route("/admin/units", aw::post().to(admin::upload))
         .route("/admin/people", aw::get().to(admin::people_page))
         .route("/admin/people", aw::post().to(admin::upload))
+        .route(
+            "/admin/people/status",
+            aw::post().to(admin::roster_status::person),
+        )
+        .route(
+            "/admin/units/{code}/status",
+            aw::post().to(admin::roster_status::unit),
+        )
         .route("/admin/surveys", aw::get().to(admin::surveys_page))
         .route("/admin/waves/new", aw::get().to(admin::wave_new::new_form))
         .route("/admin/waves", aw::post().to(admin::wave_new::create))
@@ -81,6 +89,10 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
         .route(
             "/admin/results/{id}/unit/{code}",
             aw::get().to(admin::results::unit),
+        )
+        .route(
+            "/admin/results/{id}/print",
+            aw::get().to(admin::print::show),
         )
         .route(
             "/admin/results/{id}/tree",

@@ -120,6 +120,7 @@ fn every_admin_route_refuses_anonymous_requests_and_wrong_roles() {
         "/admin".to_owned(),
         format!("/admin/results/{wave}"),
         format!("/admin/results/{wave}/unit/LIB"),
+        format!("/admin/results/{wave}/print"),
     ];
     let export = format!("/admin/results/{wave}/export/csv");
     for path in organizer_only.iter().chain(&viewer_ok).chain([&export]) {

@@ -14,7 +14,7 @@ use sanping::auth::{self, Role};
 use crate::support::{self, Server, TestDb};
 
 /// chromedriver, and the browser profile folder whose name marks the browsers it started.
-struct Driver(Child, tempfile::TempDir);
+pub struct Driver(Child, pub tempfile::TempDir);
 
 impl Drop for Driver {
     /// Ends chromedriver and every browser started with this test's profile, even when the
@@ -30,7 +30,7 @@ impl Drop for Driver {
     }
 }
 
-fn chromedriver() -> Option<(Driver, u16)> {
+pub fn chromedriver() -> Option<(Driver, u16)> {
     let path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())?;
@@ -50,7 +50,7 @@ fn chromedriver() -> Option<(Driver, u16)> {
     None
 }
 
-async fn browser(port: u16, profile: &std::path::Path) -> Client {
+pub async fn browser(port: u16, profile: &std::path::Path) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -70,14 +70,14 @@ async fn browser(port: u16, profile: &std::path::Path) -> Client {
         .expect("a WebDriver session")
 }
 
-fn screenshots() -> PathBuf {
+pub fn screenshots() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot folder");
     dir
 }
 
 /// The page source once it contains `text` (navigation after a click is asynchronous).
-async fn wait_for(c: &Client, text: &str) -> String {
+pub async fn wait_for(c: &Client, text: &str) -> String {
     let mut html = String::new();
     for _ in 0..100 {
         html = c.source().await.unwrap();

@@ -96,7 +96,13 @@ fn unit_kinds_round_trip_through_their_ids() {
 
 #[test]
 fn roles_round_trip_and_join_with_semicolons() {
-    for role in [Role::Member, Role::Secretary, Role::Committee] {
+    for role in [
+        Role::Member,
+        Role::Secretary,
+        Role::Committee,
+        Role::Party,
+        Role::Cadre,
+    ] {
         assert_eq!(Role::parse(role.as_str()), Some(role));
     }
     assert_eq!(Role::parse("admin"), None);
@@ -560,6 +566,22 @@ fn a_valid_roster_parses_with_lowercased_emails_and_sorted_roles() {
     assert_eq!(rows[2].roles, [Role::Member, Role::Committee]);
     assert_eq!(rows[3].roles, [Role::Member, Role::Secretary]);
     assert_eq!(roles_to_string(&rows[3].roles), "member;secretary");
+}
+
+#[test]
+fn party_and_cadre_roles_parse_and_sort_after_the_older_roles() {
+    let rows = people_ok(
+        &csv(&[
+            PEOPLE_HEADER,
+            "a@example.edu,甲,b1,faculty,party;secretary",
+            "b@example.edu,乙,b1,faculty,Cadre;party;member",
+        ]),
+        &units(&["b1"]),
+    );
+    assert_eq!(rows[0].roles, [Role::Secretary, Role::Party]);
+    assert_eq!(roles_to_string(&rows[0].roles), "secretary;party");
+    assert_eq!(rows[1].roles, [Role::Member, Role::Party, Role::Cadre]);
+    assert_eq!(roles_to_string(&rows[1].roles), "member;party;cadre");
 }
 
 #[test]

@@ -9,7 +9,9 @@ pub mod people;
 mod people_text;
 mod people_wave;
 pub mod preview;
+pub mod print;
 pub mod results;
+pub mod roster_status;
 pub mod strings;
 pub mod wave_new;
 pub mod waves;
@@ -304,9 +306,17 @@ struct TreeRow {
     code: String,
     name: String,
     kind: String,
+    /// In use (not 停用).
+    active: bool,
 }
 
-fn walk(all: &[units::Unit], parent: Option<&str>, depth: usize, out: &mut Vec<TreeRow>) {
+fn walk(
+    all: &[units::Unit],
+    inactive: &std::collections::HashSet<String>,
+    parent: Option<&str>,
+    depth: usize,
+    out: &mut Vec<TreeRow>,
+) {
     for u in all.iter().filter(|u| u.parent.as_deref() == parent) {
         out.push(TreeRow {
             depth,
@@ -314,8 +324,9 @@ fn walk(all: &[units::Unit], parent: Option<&str>, depth: usize, out: &mut Vec<T
             code: u.code.clone(),
             name: u.name.clone(),
             kind: crate::report::kind_label(&u.kind).to_owned(),
+            active: !inactive.contains(&u.code),
         });
-        walk(all, Some(&u.code), depth + 1, out);
+        walk(all, inactive, Some(&u.code), depth + 1, out);
     }
 }
 
@@ -338,6 +349,10 @@ fn counts(conn: &mut db::DbConn) -> Result<Counts, AppError> {
 #[derive(Serialize, Default)]
 struct RosterData {
     tree: Vec<TreeRow>,
+    /// The people page's search and what it found.
+    query: String,
+    found: Vec<roster_status::PersonRow>,
+    searched: bool,
     now: Counts,
     before: Option<Counts>,
     /// `now` and `before` in words.
@@ -378,9 +393,9 @@ fn counts_text(a: &AdminStrings, c: Counts) -> String {
     )
 }
 
-fn tree_of(all: &[units::Unit]) -> Vec<TreeRow> {
+fn tree_of(all: &[units::Unit], inactive: &std::collections::HashSet<String>) -> Vec<TreeRow> {
     let mut rows = Vec::new();
-    walk(all, None, 0, &mut rows);
+    walk(all, inactive, None, 0, &mut rows);
     rows
 }
 
@@ -390,9 +405,16 @@ pub async fn units_page(
     state: aw::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer).await?;
-    let (all, now) = blocking(&state, |conn| Ok((units::all(conn)?, counts(conn)?))).await?;
+    let (all, inactive, now) = blocking(&state, |conn| {
+        Ok((
+            units::all(conn)?,
+            db::inactive::of_kind(conn, db::inactive::UNIT)?,
+            counts(conn)?,
+        ))
+    })
+    .await?;
     let data = RosterData {
-        tree: tree_of(&all),
+        tree: tree_of(&all, &inactive),
         now,
         ..RosterData::default()
     };
@@ -405,9 +427,17 @@ pub async fn people_page(
     state: aw::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer).await?;
-    let now = blocking(&state, counts).await?;
+    let query = super::query_param(&req, "q").unwrap_or_default();
+    let q = query.clone();
+    let (now, found) = blocking(&state, move |conn| {
+        Ok((counts(conn)?, roster_status::find(conn, &q)?))
+    })
+    .await?;
     let data = RosterData {
         now,
+        searched: !query.trim().is_empty(),
+        query,
+        found,
         ..RosterData::default()
     };
     roster_page(&req, &state, &session, false, StatusCode::OK, data)
@@ -495,11 +525,17 @@ pub async fn upload(
             }
             Err(ImportError::Db(e)) => return Err(e.into()),
         };
-        Ok((before, outcome, counts(conn)?, units::all(conn)?))
+        let inactive = db::inactive::of_kind(conn, db::inactive::UNIT)?;
+        Ok((
+            before,
+            outcome,
+            counts(conn)?,
+            (units::all(conn)?, inactive),
+        ))
     })
     .await?;
     let tree = if units_file {
-        tree_of(&all)
+        tree_of(&all.0, &all.1)
     } else {
         Vec::new()
     };

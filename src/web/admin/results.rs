@@ -33,7 +33,11 @@ fn previous(conn: &mut crate::db::DbConn, id: i32) -> diesel::QueryResult<Option
         .max())
 }
 
-async fn load(state: &aw::Data<AppState>, id: i32) -> Result<Result<WaveReport, String>, AppError> {
+/// The report the dashboard shows (and its print view prints).
+pub(super) async fn load(
+    state: &aw::Data<AppState>,
+    id: i32,
+) -> Result<Result<WaveReport, String>, AppError> {
     blocking(state, move |conn| {
         // A people wave's results are per person (`/admin/waves/{id}/people`): the unit
         // dashboard, its pages and downloads do not exist for it.

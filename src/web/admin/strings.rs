@@ -53,6 +53,18 @@ pub struct AdminStrings {
     pub roster_after: &'static str,
     /// "{units} 个单位，{people} 人".
     pub roster_counts: &'static str,
+    /// Take a unit or person out of use (停用).
+    pub deactivate: &'static str,
+    /// Put it back (启用).
+    pub activate: &'static str,
+    /// Marks a unit or person out of use.
+    pub inactive: &'static str,
+    /// What 停用 means, on the roster pages.
+    pub inactive_hint: &'static str,
+    /// The people page's search: label and button.
+    pub find_person: &'static str,
+    /// No one matched the search.
+    pub nobody_found: &'static str,
     /// The wave page's hint on a draft.
     pub hint_draft: &'static str,
     /// On a closed wave whose answers are readable.
@@ -190,6 +202,12 @@ pub static ZH: AdminStrings = AdminStrings {
     roster_before: "导入前",
     roster_after: "导入后",
     roster_counts: "{units} 个单位，{people} 人",
+    deactivate: "停用",
+    activate: "启用",
+    inactive: "已停用",
+    inactive_hint: "停用的单位（连同其下级单位）和人员保留在历史记录中，但不再进入此后开放的测评批次；可随时重新启用。",
+    find_person: "查找人员（姓名、邮箱或单位代码）",
+    nobody_found: "没有找到匹配的人员。",
     hint_draft: "草稿：尚未发出任何邀请；开放时按当前名册发送邀请。",
     hint_closed: "测评已结束，不再接受答卷；可查看结果，确认后公布。",
     hint_sealed: "测评已结束，答卷仍加密（待开箱）：足够的密钥保管人开箱后才能计分。",
@@ -342,6 +360,12 @@ pub static EN: AdminStrings = AdminStrings {
     roster_before: "Before the upload",
     roster_after: "After the upload",
     roster_counts: "{units} units, {people} people",
+    deactivate: "Deactivate",
+    activate: "Reactivate",
+    inactive: "inactive",
+    inactive_hint: "Inactive units (with the units below them) and people stay in the history but are left out of waves opened from now on; reactivate them at any time.",
+    find_person: "Find people (name, address or unit code)",
+    nobody_found: "Nobody matches.",
     hint_draft: "Draft: no invitation has been sent; opening invites the roster as it is then.",
     hint_closed: "The wave is closed and takes no more answers; check the results, then publish.",
     hint_sealed: "The wave is closed and its answers are still sealed: they are counted once enough key holders unseal them.",

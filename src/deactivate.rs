@@ -1,0 +1,95 @@
+//! Taking units and people out of use (停用) and back (启用). Nothing is deleted: old waves keep
+//! their frozen frames, re-imports update them as before, and they come back with one
+//! command. New waves leave them out: a unit out of use — with everything below it — is
+//! not evaluated, and a person out of use is not invited.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+
+use crate::db::inactive::{self, PERSON, UNIT};
+use crate::db::people::{self, Person};
+use crate::db::units::{self, Unit};
+use crate::db::{self, DbConn};
+
+/// Why a unit or person could not be taken out of use or back.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    /// No such unit or person.
+    #[error("{0}")]
+    NotFound(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] diesel::result::Error),
+}
+
+/// A unit and every unit below it, by code.
+fn subtree(all: &[Unit], code: &str) -> Vec<String> {
+    let mut out = vec![code.to_owned()];
+    let mut i = 0;
+    while i < out.len() {
+        let parent = out[i].clone();
+        out.extend(
+            all.iter()
+                .filter(|u| u.parent.as_deref() == Some(parent.as_str()))
+                .map(|u| u.code.clone()),
+        );
+        i += 1;
+    }
+    out
+}
+
+/// Takes a unit and its subtree out of use (`active = false`) or back in; returns how many
+/// units changed.
+pub fn set_unit(conn: &mut DbConn, code: &str, active: bool) -> Result<usize, StatusError> {
+    db::write_tx(conn, |conn| {
+        let all = units::all(conn)?;
+        if !all.iter().any(|u| u.code == code) {
+            return Err(StatusError::NotFound(format!(
+                "unit \"{code}\" does not exist (see `sanping units list`)"
+            )));
+        }
+        let codes = subtree(&all, code);
+        Ok(if active {
+            inactive::clear(conn, UNIT, &codes)?
+        } else {
+            inactive::set(conn, UNIT, &codes, Utc::now().naive_utc())?
+        })
+    })
+}
+
+/// Takes a person out of use or back in; returns whether anything changed.
+pub fn set_person(conn: &mut DbConn, email: &str, active: bool) -> Result<bool, StatusError> {
+    let email = email.trim().to_lowercase();
+    db::write_tx(conn, |conn| {
+        if people::find(conn, &email)?.is_none() {
+            return Err(StatusError::NotFound(format!(
+                "\"{email}\" is not in the roster (see `sanping people list`)"
+            )));
+        }
+        let keys = [email.clone()];
+        Ok(if active {
+            inactive::clear(conn, PERSON, &keys)?
+        } else {
+            inactive::set(conn, PERSON, &keys, Utc::now().naive_utc())?
+        } == 1)
+    })
+}
+
+/// The units in use, by code.
+pub fn active_units(conn: &mut DbConn) -> diesel::QueryResult<Vec<Unit>> {
+    let out: HashSet<String> = inactive::of_kind(conn, UNIT)?;
+    Ok(units::all(conn)?
+        .into_iter()
+        .filter(|u| !out.contains(&u.code))
+        .collect())
+}
+
+/// The people in use, by address (those of units out of use are left out by the units).
+pub fn active_people(conn: &mut DbConn) -> diesel::QueryResult<Vec<Person>> {
+    let out: HashSet<String> = inactive::of_kind(conn, PERSON)?;
+    Ok(people::all(conn)?
+        .into_iter()
+        .filter(|p| !out.contains(&p.email))
+        .collect())
+}
