@@ -247,8 +247,12 @@ pub(super) async fn wave_page(
                 wave::progress(conn, id).map_err(|e| AppError::Internal(e.to_string()))?;
             // The wave's own frame: frozen when it opened, the live tree for a draft.
             let frame = wave::frame(conn, &w).map_err(|e| AppError::Internal(e.to_string()))?;
-            let changes =
-                wave::roster_changes(conn, id).map_err(|e| AppError::Internal(e.to_string()))?;
+            // Who rates whom in a people wave is fixed at opening: nobody added joins it.
+            let changes = if w.is_people() {
+                wave::RosterChanges::default()
+            } else {
+                wave::roster_changes(conn, id).map_err(|e| AppError::Internal(e.to_string()))?
+            };
             Ok((
                 w,
                 progress,
