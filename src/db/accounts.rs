@@ -90,12 +90,15 @@ pub fn set_key(
         .execute(conn)
 }
 
+/// An account's role, session epoch, whether it is disabled, and its scope.
+pub type SessionState = (String, i32, bool, Option<String>);
+
 /// What a session check needs of an account: its role, session epoch, whether it is
 /// disabled, and its scope.
 pub fn find_session_state(
     conn: &mut DbConn,
     username: &str,
-) -> QueryResult<Option<(String, i32, bool, Option<String>)>> {
+) -> QueryResult<Option<SessionState>> {
     users::table
         .find(username)
         .select((

@@ -125,6 +125,10 @@ fn keys_view(a: &AdminStrings, holders: &[Holder], threshold: Option<i32>) -> Ke
 }
 
 #[derive(Serialize)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "a template context: each flag shows or hides a part of the page"
+)]
 struct WavePageData {
     id: i32,
     title: String,
