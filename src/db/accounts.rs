@@ -95,10 +95,7 @@ pub type SessionState = (String, i32, bool, Option<String>);
 
 /// What a session check needs of an account: its role, session epoch, whether it is
 /// disabled, and its scope.
-pub fn find_session_state(
-    conn: &mut DbConn,
-    username: &str,
-) -> QueryResult<Option<SessionState>> {
+pub fn find_session_state(conn: &mut DbConn, username: &str) -> QueryResult<Option<SessionState>> {
     users::table
         .find(username)
         .select((
