@@ -17,7 +17,7 @@ use rand::seq::SliceRandom as _;
 use rand::{RngExt as _, SeedableRng as _};
 
 use crate::assess::{self, SaveError};
-use crate::db::{DbConn, people, units, waves};
+use crate::db::{DbConn, units, waves};
 use crate::domain::answers::{self, Sheet, Submission};
 use crate::domain::roster::UnitKind;
 use crate::domain::survey::{Scale, StepKind, Survey};
@@ -25,6 +25,10 @@ use crate::domain::token;
 use crate::import::{self, ImportError};
 use crate::respond::{self, Submitted};
 use crate::wave::{self, Link, NewWaveSpec, WaveError};
+
+pub mod people;
+
+pub use people::PeopleWaveSummary;
 
 /// The survey both demo waves use: the 18-item 六好 standard shipped in `surveys/`.
 pub const SURVEY: &str = include_str!("../surveys/liuhao.toml");
@@ -132,6 +136,8 @@ pub struct Summary {
     pub without_secretary: Vec<String>,
     /// The waves, oldest first.
     pub waves: Vec<WaveSummary>,
+    /// The people waves (民主评议党员, then 班子测评), both published.
+    pub people_waves: Vec<PeopleWaveSummary>,
 }
 
 /// The demo's key holders (committee accounts) and their passwords: every wave is sealed
@@ -154,7 +160,10 @@ pub fn build(conn: &mut DbConn, spec: &Spec, bar: &ProgressBar) -> Result<Summar
     let survey = Survey::parse("surveys/liuhao.toml", SURVEY)
         .map_err(|e| DemoError::Refused(format!("the embedded survey is invalid: {e:?}")))?;
     let mut rng = StdRng::seed_from_u64(spec.seed);
-    let uni = University::generate(&mut rng);
+    let mut uni = University::generate(&mut rng);
+    // Roles come from a generator of their own: the unit waves stay what they were.
+    let mut people_rng = people::people_rng(spec.seed);
+    uni.assign_roles(&mut people_rng);
     for (name, password) in HOLDERS {
         crate::auth::add_user(conn, name, crate::auth::Role::Committee, password)
             .map_err(|e| DemoError::Refused(format!("{e:#}")))?;
@@ -191,10 +200,11 @@ pub fn build(conn: &mut DbConn, spec: &Spec, bar: &ProgressBar) -> Result<Summar
         bar,
     };
     done.push(current.run(conn, &mut rng, OPEN_TITLE, &spec.base_url, false)?);
+    let people_waves = people::build(conn, &mut people_rng, &spec.base_url, &categories, bar)?;
     Ok(Summary {
         units: uni.units.len(),
         targets: targets.len(),
-        people: people::all(conn)?.len(),
+        people: crate::db::people::all(conn)?.len(),
         committee: uni.people.iter().filter(|p| p.roles == "committee").count(),
         without_secretary: uni
             .units
@@ -203,6 +213,7 @@ pub fn build(conn: &mut DbConn, spec: &Spec, bar: &ProgressBar) -> Result<Summar
             .map(|u| u.code.clone())
             .collect(),
         waves: done,
+        people_waves,
     })
 }
 
@@ -419,6 +430,19 @@ impl University {
         into_text(w)
     }
 
+    /// Party members (`party`), cadres (`cadre`) and secretaries, unit by unit.
+    fn assign_roles(&mut self, rng: &mut StdRng) {
+        let mut position: HashMap<String, usize> = HashMap::new();
+        for p in &mut self.people {
+            let Some(u) = self.units.iter().find(|u| u.code == p.unit) else {
+                continue;
+            };
+            let k = position.entry(p.unit.clone()).or_default();
+            p.roles = people::roles(rng, u.kind, u.category, u.size, *k, u.secretary);
+            *k += 1;
+        }
+    }
+
     fn unit(&self, code: &str) -> Option<&PlannedUnit> {
         self.units.iter().find(|u| u.code == code)
     }
@@ -576,7 +600,7 @@ struct Links {
     org: Vec<Link>,
 }
 
-fn token_of(link: &Link) -> &str {
+pub(crate) fn token_of(link: &Link) -> &str {
     link.url.rsplit('/').next().unwrap_or_default()
 }
 

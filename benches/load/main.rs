@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo bench --bench load -- [--db sqlite|postgres] [--n N] [--c C] [--only NAME[,NAME…]]
 //!                              [--people N] [--responses N] [--mails N] [--respondents N]
+//!                              [--members N] [--sheets N]
 //! ```
 //!
 //! Parts (all by default, each on a fresh database — a SQLite file in a temporary folder, or
@@ -24,6 +25,13 @@
 //!   verify` does (`report::build` + `report::verify::audit`); see `unseal.rs`.
 //! - `smtp`: `--mails` (default 5,000) queued invitations delivered by
 //!   `mail::worker::deliver_due` to an in-process SMTP server, no rate limit.
+//! - `people-open` / `people-unseal`: a 民主评议 wave (`surveys/minzhu-pingyi.toml`) over
+//!   `--members` (default 5,000) party members in branches of 10–15; `wave::open` (links to a
+//!   file), then everyone rates the others of their branch, `wave::close`, `sealing::unseal`,
+//!   `report::people::build`; see `people.rs`.
+//! - `people-submit`: `--sheets` (default 2,000) rating sheets of 30 people each (branches of
+//!   31) submitted at `--c` concurrency (16 for this part unless given) through
+//!   `respond::lookup` + `rating::submit`; throughput and latency percentiles.
 //!
 //! Everything listens on 127.0.0.1 only. `cargo test --benches` runs this binary without
 //! `--bench`: it then does nothing. See BENCHMARKS.md for measured figures.
@@ -43,10 +51,11 @@ use sanping::config::Config;
 use sanping::domain::survey::{StepKind, Survey};
 use sanping::domain::token;
 
+mod people;
 mod respondent;
 mod unseal;
 
-const PARTS: [&str; 7] = [
+const PARTS: [&str; 10] = [
     "submissions",
     "respondent-cpu",
     "open-100k",
@@ -54,6 +63,9 @@ const PARTS: [&str; 7] = [
     "report-1m",
     "verify-1m",
     "smtp",
+    "people-open",
+    "people-submit",
+    "people-unseal",
 ];
 const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
 const SURVEY: &str = "liuhao.toml";
@@ -89,6 +101,10 @@ struct Args {
     responses: usize,
     mails: usize,
     respondents: usize,
+    members: usize,
+    sheets: usize,
+    /// Whether `--c` was given (`people-submit` runs at 16 otherwise).
+    c_given: bool,
 }
 
 impl Args {
@@ -107,6 +123,9 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
         responses: 1_000_000,
         mails: 5_000,
         respondents: 5_000,
+        members: 5_000,
+        sheets: 2_000,
+        c_given: false,
     };
     let mut it = raw.iter();
     while let Some(flag) = it.next() {
@@ -135,11 +154,16 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
                 }
             }
             "--n" => args.n = count(value()?)?,
-            "--c" => args.c = count(value()?)?,
+            "--c" => {
+                args.c = count(value()?)?;
+                args.c_given = true;
+            }
             "--people" => args.people = count(value()?)?,
             "--responses" => args.responses = count(value()?)?,
             "--mails" => args.mails = count(value()?)?,
             "--respondents" => args.respondents = count(value()?)?,
+            "--members" => args.members = count(value()?)?,
+            "--sheets" => args.sheets = count(value()?)?,
             "--only" => {
                 for part in value()?.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                     if !PARTS.contains(&part) {
@@ -155,7 +179,8 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
                 return Err(format!(
                     "unknown argument \"{other}\"; usage: cargo bench --bench load -- \
                      [--db sqlite|postgres] [--n N] [--c C] [--only {}] \
-                     [--people N] [--responses N] [--mails N] [--respondents N]",
+                     [--people N] [--responses N] [--mails N] [--respondents N] \
+                     [--members N] [--sheets N]",
                     PARTS.join("|")
                 ));
             }
@@ -422,6 +447,11 @@ fn import(state: &AppState, people: &str) -> (Duration, Duration) {
 const HOLDER: (&str, &str) = ("bench-keeper", "bench-keeper-password");
 
 fn create_wave(state: &AppState, title: &str) -> i32 {
+    create_wave_of(state, title, SURVEY, survey_src())
+}
+
+/// Creates a wave of the survey file `name` (source `src`), sealed to [`HOLDER`] alone.
+fn create_wave_of(state: &AppState, title: &str, name: &str, src: String) -> i32 {
     let mut conn = state.pool.get().expect("a connection");
     if sanping::db::accounts::find_user(&mut conn, HOLDER.0)
         .expect("find the holder")
@@ -437,8 +467,8 @@ fn create_wave(state: &AppState, title: &str) -> i32 {
     }
     drop(conn);
     let spec = sanping::wave::NewWaveSpec {
-        survey_name: SURVEY.into(),
-        survey_src: survey_src(),
+        survey_name: name.into(),
+        survey_src: src,
         title: title.into(),
         scope: None,
         closes_at: None,
@@ -1178,6 +1208,12 @@ fn main() {
     }
     if args.wants("smtp") {
         smtp(&args, &mut figures);
+    }
+    if args.wants("people-open") || args.wants("people-unseal") {
+        people::open_and_unseal(&args, &mut figures);
+    }
+    if args.wants("people-submit") {
+        people::submit(&args, &mut figures);
     }
     figures.print(args.backend);
     println!("\n(total {:.0} s)", secs(start.elapsed()));

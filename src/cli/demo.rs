@@ -104,12 +104,13 @@ fn remove_demo_db() -> anyhow::Result<()> {
 
 fn print_summary(s: &demo::Summary, config: &Config, env_line: &str, started: Instant) {
     println!(
-        "三评 demo: {} units ({} evaluated), {} people ({} committee members), {} waves, built in {:.1} s",
+        "三评 demo: {} units ({} evaluated), {} people ({} committee members), {} waves of units and {} of people, built in {:.1} s",
         s.units,
         s.targets,
         s.people,
         s.committee,
         s.waves.len(),
+        s.people_waves.len(),
         started.elapsed().as_secs_f64()
     );
     if !s.without_secretary.is_empty() {
@@ -142,6 +143,32 @@ fn print_summary(s: &demo::Summary, config: &Config, env_line: &str, started: In
                 "published"
             }
         );
+    }
+    for p in &s.people_waves {
+        let teams = if p.teams > 0 {
+            format!(" and {} leadership teams", p.teams)
+        } else {
+            String::new()
+        };
+        println!(
+            "  wave {} {} ({} in {}): {} people{teams} rated in {} units, {} of {} raters sent their sheets, {} 个人总结 submitted; published",
+            p.id, p.title, p.kind, p.scope, p.rated, p.units, p.sheets, p.raters, p.summaries
+        );
+        if p.graded > 0 {
+            print!("    组织评定 recorded for {} people", p.graded);
+            if let Some((unit, top, n)) = &p.at_cap {
+                print!(
+                    "; {unit} gave 优秀 to {top} of its {n} members, exactly its quota (⌊{n} × 1/3⌋)"
+                );
+            }
+            println!();
+        }
+        if !p.too_small.is_empty() {
+            println!(
+                "    left out, too small for anonymous rating: {}",
+                p.too_small.join(", ")
+            );
+        }
     }
     let holders: Vec<String> = demo::HOLDERS
         .iter()
@@ -194,4 +221,12 @@ fn print_summary(s: &demo::Summary, config: &Config, env_line: &str, started: In
     );
     println!("  {env_line} sanping wave show {}", last.id);
     println!("  {env_line} sanping wave verify {}", last.id);
+    if !s.people_waves.is_empty() {
+        println!();
+        println!("the people waves (民主评议), per person:");
+        for p in &s.people_waves {
+            println!("  {env_line} sanping report {} --format table", p.id);
+            println!("  {base}/admin/waves/{}/people", p.id);
+        }
+    }
 }

@@ -263,19 +263,7 @@ pub fn run(state: &AppState, cmd: WaveCommand, actor: &str) -> anyhow::Result<()
             grade,
             reason,
         } => grade_cmd(&mut conn, wave, &person, &grade, &reason, actor)?,
-        WaveCommand::Publish { wave } => {
-            super::audited(
-                &mut conn,
-                actor,
-                "wave.publish",
-                |conn| wave::publish(conn, wave),
-                |()| format!("wave {wave} "),
-            )?;
-            println!(
-                "wave {wave} is published; receipts: {}/w/{wave}/receipts",
-                state.config.base_url
-            );
-        }
+        WaveCommand::Publish { wave } => publish_cmd(state, &mut conn, wave, actor)?,
         WaveCommand::List => {
             println!("{:>4}  {:<8} {:<17} title", "id", "state", "closes");
             for w in crate::db::waves::all(&mut conn)? {
@@ -785,5 +773,26 @@ fn grade_cmd(
         },
     )?;
     println!("wave {wave}: {person} graded {id}");
+    Ok(())
+}
+
+/// `sanping wave publish`.
+fn publish_cmd(
+    state: &AppState,
+    conn: &mut crate::db::DbConn,
+    wave: i32,
+    actor: &str,
+) -> anyhow::Result<()> {
+    super::audited(
+        conn,
+        actor,
+        "wave.publish",
+        |conn| wave::publish(conn, wave),
+        |()| format!("wave {wave} "),
+    )?;
+    println!(
+        "wave {wave} is published; receipts: {}/w/{wave}/receipts",
+        state.config.base_url
+    );
     Ok(())
 }

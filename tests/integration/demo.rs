@@ -103,11 +103,95 @@ fn the_demo_builds_two_published_waves_the_report_can_show() {
         assert_eq!(audit.checked, w.responses);
     }
 
+    check_people_waves(&mut conn, &summary);
+
     let again = demo::build(&mut conn, &Spec::full(1), &bar).unwrap_err();
     assert!(
         matches!(again, DemoError::NotEmpty(n) if n == summary.units),
         "{again}"
     );
+}
+
+/// The 民主评议党员 wave: published, a result for (nearly) everyone, a few 基本合格, one person
+/// flagged, a final grade for everyone, nowhere more 优秀 than ⌊n × 1/3⌋ and exactly that
+/// in one branch; the small branch left out. The 班子测评 wave: published, with its teams.
+fn check_people_waves(conn: &mut sanping::db::DbConn, summary: &demo::Summary) {
+    let [minzhu, banzi] = summary.people_waves.as_slice() else {
+        panic!("a 民主评议党员 and a 班子测评 wave: {summary:?}");
+    };
+    for w in [minzhu, banzi] {
+        assert_eq!(sanping::wave::get(conn, w.id).unwrap().state, "published");
+        let (_, diffs) = sanping::record::check(conn, w.id, &sanping::tally::Counts::default())
+            .unwrap()
+            .expect("a record");
+        assert!(diffs.is_empty(), "wave {}: {diffs:?}", w.id);
+        assert!(
+            w.sheets * 100 >= w.raters * 75 && w.sheets < w.raters,
+            "most raters, not all: {w:?}"
+        );
+    }
+    assert!(minzhu.too_small.contains(&demo::SMALL_UNIT.to_owned()));
+    assert!(minzhu.summaries * 10 >= minzhu.rated * 8, "{minzhu:?}");
+    let r = report::people::build(conn, minzhu.id).unwrap();
+    assert!(r.final_grade);
+    let people: Vec<&report::people::PersonResult> = r.people.iter().filter(|p| !p.team).collect();
+    assert_eq!(people.len(), minzhu.rated);
+    assert!(people.len() >= 30, "{}", people.len());
+    assert!(people.iter().all(|p| p.counts.is_some() && p.raters >= 5));
+    let count = |p: &report::people::PersonResult, label: &str| {
+        p.counts
+            .iter()
+            .flatten()
+            .find(|c| c.label == label)
+            .map_or(0, |c| c.count)
+    };
+    let final_is = |p: &report::people::PersonResult, label: &str| {
+        p.final_grade.as_ref().is_some_and(|g| g.label == label)
+    };
+    assert!(people.iter().any(|p| count(p, "基本合格") > 0));
+    assert!(
+        people.iter().all(|p| p.final_grade.is_some()),
+        "every member graded"
+    );
+    let basic = people.iter().filter(|p| final_is(p, "基本合格")).count();
+    assert!((2..=5).contains(&basic), "a few 基本合格: {basic}");
+    assert_eq!(
+        people.iter().filter(|p| p.flagged).count(),
+        1,
+        "one flagged"
+    );
+    assert!(people.iter().any(|p| !p.reasons.is_empty()));
+    let mut at_cap = Vec::new();
+    for u in &r.units {
+        let n = people.iter().filter(|p| p.unit == u.unit).count() as u64;
+        assert_eq!(u.max_top, n / 3, "{}", u.unit);
+        let top = people
+            .iter()
+            .filter(|p| p.unit == u.unit && final_is(p, "优秀"))
+            .count() as u64;
+        assert!(top <= n / 3, "{}: {top} 优秀 of {n}", u.unit);
+        if top == n / 3 && n >= 6 {
+            at_cap.push(u.unit.clone());
+        }
+    }
+    assert!(
+        at_cap.contains(&demo::people::AT_CAP.to_owned()),
+        "{at_cap:?}"
+    );
+    assert_eq!(
+        minzhu.at_cap.as_ref().map(|(unit, _, _)| unit.as_str()),
+        Some(demo::people::AT_CAP)
+    );
+
+    let b = report::people::build(conn, banzi.id).unwrap();
+    assert!(!b.final_grade);
+    assert!(banzi.teams >= 3, "{banzi:?}");
+    assert!(
+        b.people
+            .iter()
+            .any(|p| p.team && !p.suppressed && p.items.len() == 5)
+    );
+    assert!(b.people.iter().any(|p| !p.team && p.counts.is_some()));
 }
 
 #[test]
@@ -141,6 +225,12 @@ fn the_command_starts_over_in_its_own_file_and_refuses_a_database_with_units() {
         "a respondent (群众测评):      http://127.0.0.1:8080/s/",
         "/w/2/receipts",
         "DATABASE_URL=sanping-demo.db sanping report 2 --compare 1",
+        "wave 4 2026年度外国语学院民主评议党员 (民主评议党员 in FL)",
+        "exactly its quota",
+        "left out, too small for anonymous rating: FL-R",
+        "wave 5 2026年度计算机学院领导班子和领导干部民主测评",
+        "DATABASE_URL=sanping-demo.db sanping report 4 --format table",
+        "http://127.0.0.1:8080/admin/waves/5/people",
     ] {
         assert!(stdout.contains(shown), "{shown} missing:\n{stdout}");
     }

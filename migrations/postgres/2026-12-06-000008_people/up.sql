@@ -12,6 +12,8 @@ CREATE TABLE wave_people (
     unit TEXT NOT NULL,
     PRIMARY KEY (wave_id, person)
 );
+-- Each rating sheet reads the rated people of its rater's unit.
+CREATE INDEX wave_people_unit ON wave_people (wave_id, unit);
 
 -- Ratings counted per rated person, item and option, written by 开箱 (unsealing) only. No
 -- rating sheet is ever stored in the clear: a sheet lists everyone of a unit but its rater,
