@@ -12,12 +12,17 @@ use crate::db::holders;
 use crate::db::{self, DbConn};
 use crate::domain::{seal, token};
 
-/// The admin roles.
+/// The admin roles. A secretary is ordered lowest, but is no "viewer and less": it sees only
+/// the people results of its own branch ([`crate::web::session::require`] gives it 404
+/// everywhere else).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// 支部书记: the people results (民主评议) of the units inside the account's scope, and
+    /// their final grades (组织评定); nothing else.
+    Secretary,
     /// Results only.
     Viewer,
     /// Results, scoring sheet, exports.
@@ -33,6 +38,7 @@ impl Role {
             "organizer" => Some(Self::Organizer),
             "committee" => Some(Self::Committee),
             "viewer" => Some(Self::Viewer),
+            "secretary" => Some(Self::Secretary),
             _ => None,
         }
     }
@@ -43,6 +49,7 @@ impl Role {
             Self::Organizer => "organizer",
             Self::Committee => "committee",
             Self::Viewer => "viewer",
+            Self::Secretary => "secretary",
         }
     }
 }
@@ -135,6 +142,29 @@ pub fn add_user_as(
     role: Role,
     password: &str,
 ) -> anyhow::Result<()> {
+    add_scoped_user_as(conn, actor, username, role, None, password)
+}
+
+/// [`add_user_as`] with a scope: the code of the unit whose subtree the account sees. A
+/// secretary needs one (its branch); the scope must be a unit of the tree.
+pub fn add_scoped_user_as(
+    conn: &mut DbConn,
+    actor: &str,
+    username: &str,
+    role: Role,
+    scope: Option<&str>,
+    password: &str,
+) -> anyhow::Result<()> {
+    let scope = scope.map(str::trim).filter(|s| !s.is_empty());
+    match scope {
+        None if role == Role::Secretary => anyhow::bail!(
+            "a secretary account needs --scope UNIT_CODE: the branch whose people results it sees"
+        ),
+        Some(code) if crate::db::units::find(conn, code)?.is_none() => anyhow::bail!(
+            "there is no unit \"{code}\" (see `sanping units import`); --scope takes a unit code"
+        ),
+        _ => {}
+    }
     let name = username.trim();
     if name.is_empty() || name.chars().any(char::is_whitespace) {
         anyhow::bail!("a username must be non-empty and contain no spaces");
@@ -151,6 +181,7 @@ pub fn add_user_as(
         sealed_key: Some(wrapped.sealed),
         session_epoch: 0,
         disabled: false,
+        scope: scope.map(str::to_owned),
     };
     db::write_tx(conn, |conn| -> Result<(), KeyError> {
         refuse_live_shares(conn, name)?;
@@ -160,7 +191,10 @@ pub fn add_user_as(
             conn,
             actor,
             "admin.add",
-            &format!("{name} as {}", role.as_str()),
+            &match scope {
+                Some(code) => format!("{name} as {} of {code}", role.as_str()),
+                None => format!("{name} as {}", role.as_str()),
+            },
         )?;
         Ok(())
     })?;

@@ -16,9 +16,14 @@ pub enum AdminCommand {
     Add {
         /// The login name.
         username: String,
-        /// organizer (everything), committee (results, scoring sheet, exports) or viewer (results).
+        /// organizer (everything), committee (results, scoring sheet, exports), viewer
+        /// (results) or secretary (the people results and final grades of one branch).
         #[arg(long)]
         role: String,
+        /// The code of the unit whose subtree the account sees: required for a secretary
+        /// (their branch).
+        #[arg(long)]
+        scope: Option<String>,
     },
     /// Change an account's password, knowing the old one, so the key shares it holds stay
     /// usable. Reads the old password, then the new one, from standard input.
@@ -73,8 +78,12 @@ fn read_password() -> anyhow::Result<String> {
 
 /// Runs an admin command.
 pub fn run(state: &AppState, cmd: AdminCommand, actor: &str) -> anyhow::Result<()> {
-    let (username, role) = match cmd {
-        AdminCommand::Add { username, role } => (username, role),
+    let (username, role, scope) = match cmd {
+        AdminCommand::Add {
+            username,
+            role,
+            scope,
+        } => (username, role, scope),
         AdminCommand::Password { username } => {
             let old = read_secret("old password: ")?;
             let new = read_secret("new password: ")?;
@@ -93,14 +102,26 @@ pub fn run(state: &AppState, cmd: AdminCommand, actor: &str) -> anyhow::Result<(
         AdminCommand::Enable { username } => return set_disabled(state, actor, &username, false),
     };
     let Some(role) = Role::parse(&role) else {
-        bail!("unknown role \"{role}\": use organizer, committee or viewer");
+        bail!("unknown role \"{role}\": use organizer, committee, viewer or secretary");
     };
+    if role == Role::Secretary && scope.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        bail!(
+            "a secretary account needs --scope UNIT_CODE: the branch whose people results it sees"
+        );
+    }
     let password = read_password()?;
     let mut conn = state
         .pool
         .get()
         .context("cannot get a database connection")?;
-    auth::add_user_as(&mut conn, actor, &username, role, &password)?;
+    auth::add_scoped_user_as(
+        &mut conn,
+        actor,
+        &username,
+        role,
+        scope.as_deref(),
+        &password,
+    )?;
     println!(
         "account {username} ({}) saved; log in at {}/admin/login",
         role.as_str(),

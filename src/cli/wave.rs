@@ -8,6 +8,7 @@ use chrono::{Local, NaiveDateTime, TimeZone as _};
 use serde::Serialize;
 
 use crate::app::AppState;
+use crate::domain::survey::StepKind;
 use crate::domain::token;
 use crate::wave::{self, Link, NewWaveSpec, State};
 
@@ -170,6 +171,10 @@ pub fn parse_local(s: &str) -> anyhow::Result<NaiveDateTime> {
 }
 
 /// Runs a wave command.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one arm per subcommand, each a few lines"
+)]
 pub fn run(state: &AppState, cmd: WaveCommand, actor: &str) -> anyhow::Result<()> {
     let mut conn = state
         .pool
@@ -514,6 +519,46 @@ fn open(
     Ok(())
 }
 
+/// A people wave (民主评议): on a draft, whom opening it rates and the links it sends, and
+/// the units too small to take part, with the reason.
+fn show_people_plan(
+    conn: &mut crate::db::DbConn,
+    w: &crate::db::waves::Wave,
+    spec: &crate::domain::people::PeopleSpec,
+    st: State,
+) -> anyhow::Result<()> {
+    println!(
+        "  kind:        people (民主评议): rated by at least {} raters each, or 样本不足",
+        spec.min_raters
+    );
+    if st != State::Draft {
+        return Ok(());
+    }
+    let plan = wave::people_plan(conn, w, spec)?;
+    let rated = plan
+        .rated
+        .iter()
+        .filter(|r| !crate::domain::people::is_team(&r.person))
+        .count();
+    let step = |k: StepKind| plan.invitees.iter().filter(|(_, _, s)| *s == k).count();
+    println!(
+        "  opening:     rates {rated} people; {} rating links, {} 个人总结 links",
+        step(StepKind::Mass),
+        step(StepKind::SelfAssessment)
+    );
+    for (u, small) in &plan.too_small {
+        println!(
+            "  left out:    {} {} — 人数不足：互评至少需要 {} 人 (at most {} raters each, {} needed)",
+            u.code,
+            super::printable(&u.name),
+            u64::from(small.needed) + 1,
+            small.possible,
+            small.needed
+        );
+    }
+    Ok(())
+}
+
 fn show(conn: &mut crate::db::DbConn, id: i32) -> anyhow::Result<()> {
     let w = wave::get(conn, id)?;
     let st = State::parse(&w.state);
@@ -552,6 +597,9 @@ fn show(conn: &mut crate::db::DbConn, id: i32) -> anyhow::Result<()> {
     }
     if let Some(c) = w.closes_at {
         println!("  closes:      {}", crate::web::respond::local_time(c));
+    }
+    if let Some(spec) = wave::survey_of(&w)?.people {
+        show_people_plan(conn, &w, &spec, st)?;
     }
     let names: std::collections::HashMap<String, String> = wave::frame(conn, &w)?
         .into_iter()

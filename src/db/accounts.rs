@@ -14,7 +14,7 @@ pub struct User {
     pub username: String,
     /// Argon2 PHC string.
     pub password_hash: String,
-    /// `organizer`, `committee` or `viewer`.
+    /// `organizer`, `committee`, `viewer` or `secretary`.
     pub role: String,
     /// When it was created.
     pub created_at: NaiveDateTime,
@@ -30,6 +30,8 @@ pub struct User {
     pub session_epoch: i32,
     /// A disabled account cannot log in and has no sessions.
     pub disabled: bool,
+    /// The code of the unit whose subtree the account sees (a secretary's branch).
+    pub scope: Option<String>,
 }
 
 impl User {
@@ -62,6 +64,7 @@ pub fn put_user(conn: &mut DbConn, user: &User) -> QueryResult<usize> {
             users::key_salt.eq(&user.key_salt),
             users::sealed_key.eq(&user.sealed_key),
             users::session_epoch.eq(users::session_epoch + 1),
+            users::scope.eq(&user.scope),
         ))
         .execute(conn)?;
     if updated > 0 {
@@ -87,15 +90,20 @@ pub fn set_key(
         .execute(conn)
 }
 
-/// What a session check needs of an account: its role, session epoch and whether it is
-/// disabled.
-pub fn find_session_state(
-    conn: &mut DbConn,
-    username: &str,
-) -> QueryResult<Option<(String, i32, bool)>> {
+/// An account's role, session epoch, whether it is disabled, and its scope.
+pub type SessionState = (String, i32, bool, Option<String>);
+
+/// What a session check needs of an account: its role, session epoch, whether it is
+/// disabled, and its scope.
+pub fn find_session_state(conn: &mut DbConn, username: &str) -> QueryResult<Option<SessionState>> {
     users::table
         .find(username)
-        .select((users::role, users::session_epoch, users::disabled))
+        .select((
+            users::role,
+            users::session_epoch,
+            users::disabled,
+            users::scope,
+        ))
         .first(conn)
         .optional()
 }

@@ -63,6 +63,18 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
             aw::post().to(admin::keys::unseal),
         )
         .route(
+            "/admin/waves/{id}/people",
+            aw::get().to(admin::people::show),
+        )
+        .route(
+            "/admin/waves/{id}/people.{format}",
+            aw::get().to(admin::people::export),
+        )
+        .route(
+            "/admin/waves/{id}/people/grade",
+            aw::post().to(admin::people::grade),
+        )
+        .route(
             "/admin/waves/{id}/preview",
             aw::get().to(admin::preview::show),
         )

@@ -32,6 +32,8 @@ pub struct Session {
     pub user: String,
     /// The account's role now (not when the session was made).
     pub role: Role,
+    /// The account's scope now: the unit code whose subtree a secretary sees.
+    pub scope: Option<String>,
     /// The account's session epoch the cookie was made under.
     pub epoch: i32,
     /// The CSRF token every form must carry.
@@ -65,6 +67,7 @@ impl Session {
         Self {
             user,
             role,
+            scope: None,
             epoch,
             csrf: token::random_id(),
             exp: Utc::now().timestamp() + HOURS * 3600,
@@ -127,9 +130,10 @@ pub async fn read(req: &HttpRequest, state: &AppState) -> Result<Option<Session>
         Ok(accounts::find_session_state(&mut conn, &user)?)
     })
     .await??;
-    Ok(account.and_then(|(role, epoch, disabled)| {
+    Ok(account.and_then(|(role, epoch, disabled, scope)| {
         (!disabled && epoch == claims.epoch).then(|| Session {
             role: Role::parse(&role).unwrap_or(Role::Viewer),
+            scope,
             user: claims.user,
             epoch: claims.epoch,
             csrf: claims.csrf,
@@ -139,16 +143,25 @@ pub async fn read(req: &HttpRequest, state: &AppState) -> Result<Option<Session>
 }
 
 /// The session of a user with at least `role`: no live session → 401 (the login page);
-/// too small a role now → 403.
+/// a secretary → 404 (the console's other pages do not exist for it); too small a role
+/// now → 403.
 pub async fn require(req: &HttpRequest, state: &AppState, role: Role) -> Result<Session, AppError> {
-    let Some(session) = read(req, state).await? else {
-        return Err(AppError::Unauthorized);
-    };
+    let session = require_any(req, state).await?;
+    if session.role == Role::Secretary && role != Role::Secretary {
+        return Err(AppError::NotFound);
+    }
     if session.role >= role {
         Ok(session)
     } else {
         Err(AppError::Forbidden)
     }
+}
+
+/// The session of any live account, a secretary's too: no live session → 401. For the
+/// pages every account has (logging out, the list of waves, people results), which check
+/// what the role may see themselves.
+pub async fn require_any(req: &HttpRequest, state: &AppState) -> Result<Session, AppError> {
+    read(req, state).await?.ok_or(AppError::Unauthorized)
 }
 
 /// Checks the CSRF token posted with a form.

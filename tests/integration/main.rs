@@ -18,6 +18,7 @@ mod limits;
 mod mail;
 mod organizer;
 mod people;
+mod people_console;
 mod pgbouncer;
 mod print;
 mod rate;

@@ -5,6 +5,9 @@
 mod explain;
 pub mod keys;
 pub mod legend;
+pub mod people;
+mod people_text;
+mod people_wave;
 pub mod preview;
 pub mod print;
 pub mod results;
@@ -46,6 +49,8 @@ pub struct Admin {
     pub organizer: bool,
     /// Whether committee links (wave pages, key checks, 开箱) are shown.
     pub committee: bool,
+    /// A branch secretary: only people results of their branch.
+    pub secretary: bool,
     /// The CSRF token for the page's forms.
     pub csrf: String,
 }
@@ -61,6 +66,7 @@ impl Admin {
             role: session.role.as_str(),
             organizer: session.role == Role::Organizer,
             committee: session.role >= Role::Committee,
+            secretary: session.role == Role::Secretary,
             csrf: session.csrf.clone(),
         }
     }
@@ -222,7 +228,7 @@ pub async fn logout(
     state: aw::Data<AppState>,
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Viewer).await?;
+    let session = super::session::require_any(&req, &state).await?;
     check_csrf(&session, &crate::web::form(&body)?)?;
     let user = session.user.clone();
     blocking(&state, move |conn| {

@@ -39,6 +39,11 @@ pub(super) async fn load(
     id: i32,
 ) -> Result<Result<WaveReport, String>, AppError> {
     blocking(state, move |conn| {
+        // A people wave's results are per person (`/admin/waves/{id}/people`): the unit
+        // dashboard, its pages and downloads do not exist for it.
+        if db_waves::find(conn, id)?.is_none_or(|w| w.is_people()) {
+            return Err(AppError::NotFound);
+        }
         let prev = previous(conn, id)?;
         match report::build(conn, id, prev) {
             Ok(r) => Ok(Ok(r)),
@@ -317,6 +322,13 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Viewer).await?;
     let id = id.into_inner();
+    let people = blocking(&state, move |conn| {
+        Ok(db_waves::find(conn, id)?.is_some_and(|w| w.is_people()))
+    })
+    .await?;
+    if people {
+        return Ok(super::see_other(&format!("/admin/waves/{id}/people")));
+    }
     let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).results);
     let Ok(report) = load(&state, id).await? else {
         return render(

@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web as aw};
 use serde::Serialize;
 
 use super::explain::{MAX_REMINDERS, MIN_DAYS, Numbers, explain, min_days_of, numbers, plan_text};
+use super::people_wave::{PeoplePlanView, people_plan_view, results_href, secretary_sees};
 use super::strings::{self, AdminStrings};
 use super::{Admin, blocking, render, see_other};
 use crate::app::AppState;
@@ -31,12 +32,27 @@ struct WaveRow {
     is_test: bool,
     closes: Option<String>,
     results: bool,
+    /// The unit dashboard, or a people wave's results page.
+    results_href: String,
 }
 
-/// `GET /admin`: every wave, with links by role.
+/// `GET /admin`: every wave, with links by role; for a secretary, the people waves with
+/// results for their branch.
 pub async fn index(req: HttpRequest, state: aw::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let session = require(&req, &state, Role::Viewer).await?;
-    let all = blocking(&state, |conn| Ok(db_waves::all(conn)?)).await?;
+    let session = crate::web::session::require_any(&req, &state).await?;
+    let scope = (session.role == Role::Secretary).then(|| session.scope.clone());
+    let all = blocking(&state, move |conn| {
+        let all = db_waves::all(conn)?;
+        let Some(scope) = scope else { return Ok(all) };
+        let mut seen = Vec::new();
+        for w in all {
+            if secretary_sees(conn, &w, scope.as_deref())? {
+                seen.push(w);
+            }
+        }
+        Ok(seen)
+    })
+    .await?;
     let rows: Vec<WaveRow> = all
         .into_iter()
         .map(|w| {
@@ -49,6 +65,7 @@ pub async fn index(req: HttpRequest, state: aw::Data<AppState>) -> Result<HttpRe
                 is_test: w.is_test,
                 closes: w.closes_at.map(local_time),
                 results: matches!(st, State::Closed | State::Published) && !w.is_sealed(),
+                results_href: results_href(&w),
             }
         })
         .collect();
@@ -108,6 +125,10 @@ fn keys_view(a: &AdminStrings, holders: &[Holder], threshold: Option<i32>) -> Ke
 }
 
 #[derive(Serialize)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "a template context: each flag shows or hides a part of the page"
+)]
 struct WavePageData {
     id: i32,
     title: String,
@@ -117,6 +138,12 @@ struct WavePageData {
     hint: &'static str,
     /// A draft: whom opening it would invite.
     plan: Option<String>,
+    /// A people wave (民主评议): it rates people, not units.
+    people: bool,
+    /// A people wave's draft: who is rated, the links, the units too small to take part.
+    people_plan: Option<PeoplePlanView>,
+    /// Where the results are (the unit dashboard, or the people results page).
+    results_href: String,
     is_test: bool,
     closes: Option<String>,
     fingerprint: String,
@@ -204,27 +231,41 @@ pub(super) async fn wave_page(
     status: StatusCode,
     key_error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (w, progress, mails, all, (holders, changes, plan)) = blocking(state, move |conn| {
-        let w = db_waves::find(conn, id)?.ok_or(AppError::NotFound)?;
-        let plan = if State::parse(&w.state) == State::Draft {
-            Some(forecast::open_plan(conn, &w).map_err(wave_error)?)
-        } else {
-            None
-        };
-        let progress = wave::progress(conn, id).map_err(|e| AppError::Internal(e.to_string()))?;
-        // The wave's own frame: frozen when it opened, the live tree for a draft.
-        let frame = wave::frame(conn, &w).map_err(|e| AppError::Internal(e.to_string()))?;
-        let changes =
-            wave::roster_changes(conn, id).map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok((
-            w,
-            progress,
-            outbox::unit_counts(conn, id)?,
-            frame,
-            (holders::of_wave(conn, id)?, changes, plan),
-        ))
-    })
-    .await?;
+    let (w, progress, mails, all, (holders, changes, plan, people_plan)) =
+        blocking(state, move |conn| {
+            let w = db_waves::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let draft = State::parse(&w.state) == State::Draft;
+            let (plan, people_plan) = match (draft, wave::survey_of(&w).map_err(wave_error)?.people)
+            {
+                (false, _) => (None, None),
+                (true, None) => (
+                    Some(forecast::open_plan(conn, &w).map_err(wave_error)?),
+                    None,
+                ),
+                (true, Some(spec)) => {
+                    let plan = wave::people_plan(conn, &w, &spec).map_err(wave_error)?;
+                    (None, Some(people_plan_view(&plan)))
+                }
+            };
+            let progress =
+                wave::progress(conn, id).map_err(|e| AppError::Internal(e.to_string()))?;
+            // The wave's own frame: frozen when it opened, the live tree for a draft.
+            let frame = wave::frame(conn, &w).map_err(|e| AppError::Internal(e.to_string()))?;
+            // Who rates whom in a people wave is fixed at opening: nobody added joins it.
+            let changes = if w.is_people() {
+                wave::RosterChanges::default()
+            } else {
+                wave::roster_changes(conn, id).map_err(|e| AppError::Internal(e.to_string()))?
+            };
+            Ok((
+                w,
+                progress,
+                outbox::unit_counts(conn, id)?,
+                frame,
+                (holders::of_wave(conn, id)?, changes, plan, people_plan),
+            ))
+        })
+        .await?;
     let name = |code: &str| {
         all.iter()
             .find(|u| u.code == code)
@@ -268,6 +309,9 @@ pub(super) async fn wave_page(
             State::Published => a.hint_published,
         },
         plan: plan.map(|p| plan_text(a, p)),
+        people: w.is_people(),
+        people_plan,
+        results_href: results_href(&w),
         is_test: w.is_test,
         closes: w.closes_at.map(local_time),
         fingerprint: w.fingerprint.clone(),
@@ -364,9 +408,15 @@ async fn confirm_page(
         } else {
             Numbers::None
         };
-        Ok((w, holders, numbers))
+        let ungraded = if allowed && act == "publish" && w.is_people() {
+            super::people::ungraded_with_results(conn, id)?
+        } else {
+            0
+        };
+        Ok((w, holders, (numbers, ungraded)))
     })
     .await?;
+    let (numbers, ungraded) = numbers;
     let label = actions(State::parse(&w.state), w.is_test, w.is_sealed())
         .into_iter()
         .find(|(a, _)| *a == action)
@@ -390,7 +440,13 @@ async fn confirm_page(
             ));
         }
     }
-    let (summary, warnings) = explain(a, &w, &action, numbers, min_days);
+    let (summary, mut warnings) = explain(a, &w, &action, numbers, min_days);
+    if ungraded > 0 {
+        warnings.push(format!(
+            "还有 {ungraded} 人有评议结果但尚未组织评定；发布后组织评定不能再更改。\
+             {ungraded} people with results have no final grade yet; after publishing none can be recorded."
+        ));
+    }
     let remind = action == "remind";
     let admin = Admin::new(req, session, w.title.clone());
     render(

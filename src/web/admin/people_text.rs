@@ -1,0 +1,166 @@
+//! The words of the people results page: its legend (样本不足, the suggested grade's rules,
+//! the quota), the refusals of a final grade in Chinese with their numbers, and the counts
+//! per unit as CSV for readers who see no person.
+
+use std::fmt::Write as _;
+
+use crate::domain::people::PeopleSpec;
+use crate::report::export::{SUPPRESSED, neutralize};
+use crate::report::people::{PeopleReport, PersonResult};
+use crate::report::people_export;
+
+/// The legend: 样本不足, the suggested grade's rules, the quota, the shares, the reasons.
+pub(super) fn legend(report: &PeopleReport, spec: &PeopleSpec) -> Vec<(String, String)> {
+    let label = |id: &str| {
+        report
+            .grades
+            .iter()
+            .find(|g| g.id == id)
+            .map_or_else(|| id.to_owned(), |g| g.label.clone())
+    };
+    let top = report.grades.first().map_or("", |g| g.label.as_str());
+    let k = report.min_raters;
+    let mut rules = String::new();
+    for r in &spec.suggest {
+        let when: Vec<String> = r.when.iter().map(|w| label(w)).collect();
+        let _ = write!(
+            rules,
+            "{}占有效评议 ≥ {} 时{}{}；",
+            when.join("＋"),
+            r.min_share,
+            if r.flag {
+                "标记为需关注："
+            } else {
+                "建议"
+            },
+            label(&r.grade)
+        );
+    }
+    let _ = write!(rules, "否则建议{}。", label(&spec.default_grade));
+    vec![
+        (
+            SUPPRESSED.to_owned(),
+            format!(
+                "评议人数少于 k = {k}（问卷的 min_raters）时，此人的各等次票数、比率、建议等次和理由一概不显示，以免推知个人的评价；组织评定仍可进行。"
+            ),
+        ),
+        (
+            "建议等次".to_owned(),
+            format!("按问卷的规则依次判断：{rules}建议仅供参考，以组织评定为准。"),
+        ),
+        (
+            "需关注".to_owned(),
+            "命中带标记的规则（如不合格票占比较高），提请支部委员会重点研究。".to_owned(),
+        ),
+        (
+            format!("{top}名额"),
+            format!(
+                "每个支部 n 名评议对象中，组织评定为{top}的至多 ⌊n × {}⌋ 人（向下取整）；超出时保存被拒绝。",
+                report.top_cap
+            ),
+        ),
+        (
+            format!("{top}率 / 较低等次率"),
+            format!("{top}票、需说明理由的较低等次（如基本合格、不合格）票在有效评议中的占比。"),
+        ),
+        (
+            "理由".to_owned(),
+            "评议人选择较低等次时填写的理由，随机排列，不显示评议人；评议人数达到 k 时才显示。"
+                .to_owned(),
+        ),
+    ]
+}
+
+/// The counts per unit as CSV, for readers who see no person.
+pub(super) fn units_csv(report: &PeopleReport) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(b"\xEF\xBB\xBF".to_vec());
+    let mut heads: Vec<String> = ["支部代码", "支部", "评议对象", "结果可显示"]
+        .map(str::to_owned)
+        .to_vec();
+    heads.extend(report.grades.iter().map(|g| format!("评定{}", g.label)));
+    heads.push("优秀名额上限".to_owned());
+    w.write_record(&heads)?;
+    for u in &report.units {
+        let mut row = vec![
+            neutralize(&u.unit),
+            neutralize(&u.name),
+            u.people.to_string(),
+            u.shown.to_string(),
+        ];
+        row.extend(u.final_grades.iter().map(|g| g.count.to_string()));
+        row.push(u.max_top.to_string());
+        w.write_record(row)?;
+    }
+    w.write_record([people_export::record_line(report)])?;
+    Ok(w.into_inner()?)
+}
+
+/// The library's refusal in Chinese, with the numbers the page knows.
+pub(super) fn chinese(
+    msg: &str,
+    report: &PeopleReport,
+    spec: &PeopleSpec,
+    person: &str,
+    grade: &str,
+) -> String {
+    if msg.starts_with("quota:") {
+        let unit = report
+            .people
+            .iter()
+            .find(|p| p.key == person)
+            .map(|p| p.unit.clone())
+            .unwrap_or_default();
+        let in_unit: Vec<&PersonResult> = report
+            .people
+            .iter()
+            .filter(|p| p.unit == unit && !p.team)
+            .collect();
+        let top = report.grades.first();
+        let graded: Vec<&str> = in_unit
+            .iter()
+            .filter(|p| {
+                p.key != person && p.final_grade.as_ref().map(|g| &g.id) == top.map(|t| &t.id)
+            })
+            .map(|p| p.name.as_str())
+            .collect();
+        let n = in_unit.len() as u64;
+        return format!(
+            "名额已满：本支部 {n} 人，{}至多 {} 人（⌊{n} × {}⌋），已评定 {} 人（{}）。请先更改其中一人的评定。",
+            top.map_or("", |t| t.label.as_str()),
+            spec.max_top(n),
+            spec.top_cap,
+            graded.len(),
+            graded.join("、")
+        );
+    }
+    let known = [
+        (
+            "is published",
+            "本批次已发布，组织评定不能再更改。".to_owned(),
+        ),
+        (
+            "is not a grade",
+            format!("“{grade}”不是本问卷的等次，请从列表中选择。"),
+        ),
+        ("at most", "评定理由过长，至多 500 字。".to_owned()),
+        (
+            "control character",
+            "评定理由含有无法接受的控制字符。".to_owned(),
+        ),
+        ("records no final grades", "本问卷不设组织评定。".to_owned()),
+        (
+            "still sealed",
+            "答卷尚未开箱，开箱后才能进行组织评定。".to_owned(),
+        ),
+        (
+            "after it closes",
+            "测评结束并开箱后才能进行组织评定。".to_owned(),
+        ),
+    ];
+    known
+        .into_iter()
+        .find(|(needle, _)| msg.contains(needle))
+        .map_or_else(|| format!("无法保存组织评定：{msg}"), |(_, zh)| zh)
+}

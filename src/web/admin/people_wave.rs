@@ -1,0 +1,81 @@
+//! The parts of the wave pages that differ for a people wave (民主评议): what opening a
+//! draft would do and which units are too small to take part, where the results are, and
+//! which waves a branch secretary sees in the list.
+
+use serde::Serialize;
+
+use crate::db::waves as db_waves;
+use crate::wave::{self, State};
+
+/// What opening a people wave's draft would do.
+#[derive(Serialize)]
+pub(super) struct PeoplePlanView {
+    /// "将评议 N 人：评议链接 R 个，个人总结链接 S 个".
+    pub text: String,
+    /// Each unit left out, with the reason.
+    pub too_small: Vec<String>,
+}
+
+/// The plan of a people wave's draft, in words.
+pub(super) fn people_plan_view(plan: &wave::people_wave::Plan) -> PeoplePlanView {
+    let rated = plan
+        .rated
+        .iter()
+        .filter(|r| !crate::domain::people::is_team(&r.person))
+        .count();
+    let step = |k: crate::domain::survey::StepKind| {
+        plan.invitees.iter().filter(|(_, _, s)| *s == k).count()
+    };
+    let text = format!(
+        "开放后将评议 {rated} 人：发出评议链接 {} 个（匿名，每位评议人一个），个人总结链接 {} 个（每位评议对象一个）。\
+         Opening rates {rated} people: {} rating links, {} 个人总结 links.",
+        step(crate::domain::survey::StepKind::Mass),
+        step(crate::domain::survey::StepKind::SelfAssessment),
+        step(crate::domain::survey::StepKind::Mass),
+        step(crate::domain::survey::StepKind::SelfAssessment),
+    );
+    let too_small = plan
+        .too_small
+        .iter()
+        .map(|(u, small)| {
+            format!(
+                "{} {}：人数不足：互评至少需要 {} 人（k = {}；此单位每位评议对象至多 {} 名评议人），不参加本次评议",
+                u.name,
+                u.code,
+                u64::from(small.needed) + 1,
+                small.needed,
+                small.possible
+            )
+        })
+        .collect();
+    PeoplePlanView { text, too_small }
+}
+
+/// Where a wave's results are: the unit dashboard, or a people wave's results page.
+pub(super) fn results_href(w: &db_waves::Wave) -> String {
+    if w.is_people() {
+        format!("/admin/waves/{}/people", w.id)
+    } else {
+        format!("/admin/results/{}", w.id)
+    }
+}
+
+/// Whether a secretary scoped to `scope` has anything to see in wave `w`: a people wave
+/// with results and a unit of its frame inside the scope.
+pub(super) fn secretary_sees(
+    conn: &mut crate::db::DbConn,
+    w: &db_waves::Wave,
+    scope: Option<&str>,
+) -> diesel::QueryResult<bool> {
+    let st = State::parse(&w.state);
+    if !w.is_people() || w.is_sealed() || !matches!(st, State::Closed | State::Published) {
+        return Ok(false);
+    }
+    let Some(scope) = scope else {
+        return Ok(false);
+    };
+    let frozen = crate::db::frames::units_of(conn, w.id)?;
+    Ok(frozen
+        .iter()
+        .any(|u| crate::report::people::in_scope(Some(scope), &u.code, &frozen)))
+}
