@@ -171,10 +171,6 @@ pub fn parse_local(s: &str) -> anyhow::Result<NaiveDateTime> {
 }
 
 /// Runs a wave command.
-#[expect(
-    clippy::too_many_lines,
-    reason = "one arm per subcommand, each a few lines"
-)]
 pub fn run(state: &AppState, cmd: WaveCommand, actor: &str) -> anyhow::Result<()> {
     let mut conn = state
         .pool
