@@ -5,6 +5,7 @@ mod admin;
 mod assess;
 mod audit_trail;
 mod browser;
+mod browser_people;
 mod deactivate;
 mod deadlines;
 mod demo;

@@ -87,7 +87,7 @@ fn final_of(conn: &mut DbConn, id: i32, email: &str) -> Option<String> {
 /// A closed, unsealed people wave over [`ROSTER`] (CS-T rated by its eight members and two
 /// colleagues, CS-S1 too small), a draft people wave and a draft unit wave, and accounts:
 /// `org`, `kp` (committee), `sec` (secretary of CS-T), `sec2` (secretary of CS-S1).
-fn setup(db: &TestDb) -> (Server, i32, i32, i32) {
+pub fn setup(db: &TestDb) -> (Server, i32, i32, i32) {
     let state = db.state();
     load(&state);
     assert!(ROSTER.contains("CS-S1"));
