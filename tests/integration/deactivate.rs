@@ -189,3 +189,33 @@ fn the_console_takes_units_and_people_out_of_use_and_back() {
             .any(|e| e.action == "people.deactivate" && e.actor == "org")
     );
 }
+
+/// The progress table of a Chinese wave page names the mail states in Chinese.
+#[test]
+fn the_progress_table_speaks_one_language() {
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let (id, _) = support::open_wave(&state, "liuhao.toml", None, false);
+    {
+        let mut conn = state.pool.get().expect("conn");
+        auth::add_user(&mut conn, "org", Role::Organizer, "organizer-pass").unwrap();
+    }
+    let server = Server::start(state.clone());
+    let (_, org) = login(&server, "org", "organizer-pass");
+    let (status, page) = get(&server, org.as_ref(), &format!("/admin/waves/{id}"));
+    assert_eq!(status, 200);
+    let table = page
+        .split("id=\"progress\"")
+        .nth(1)
+        .expect("progress table");
+    let head = &table[..table.find("</thead>").expect("head")];
+    assert!(
+        head.contains("邮件待发") && head.contains("已发送") && head.contains("发送失败"),
+        "{head}"
+    );
+    assert!(
+        !head.contains("queued") && !head.contains(">sent<") && !head.contains("failed"),
+        "{head}"
+    );
+}
