@@ -6,15 +6,17 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{NaiveDateTime, Utc};
 
 use crate::db::people::Person;
-use crate::db::units::{self, Unit};
+use crate::db::units::Unit;
 use crate::db::waves::{self, Invitation, NewWave, Wave};
 use crate::db::{self, DbConn};
 use crate::domain::roster::UnitKind;
 use crate::domain::survey::{StepKind, Survey, SurveyError, fingerprint};
 use crate::domain::token;
 
+pub mod edit;
 mod frame;
 pub mod people_wave;
+pub use edit::{DraftEdit, EditError};
 pub use frame::{RosterChanges, frame, invite_added, roster_changes};
 
 /// The states of a wave.
@@ -122,37 +124,11 @@ fn now() -> NaiveDateTime {
 /// Creates a draft wave, copying the survey's content and fingerprint into it.
 pub fn create(conn: &mut DbConn, spec: &NewWaveSpec) -> Result<i32, WaveError> {
     let survey = Survey::parse(&spec.survey_name, &spec.survey_src).map_err(WaveError::Survey)?;
-    let title = spec.title.trim();
-    if title.is_empty() {
-        return Err(WaveError::Invalid("the title is empty".into()));
-    }
-    if title.chars().any(char::is_control) {
-        return Err(WaveError::Invalid(
-            "the title contains a line break or another control character".into(),
-        ));
-    }
-    if let Some(closes) = spec.closes_at
-        && closes <= now()
-    {
-        return Err(WaveError::Invalid(format!(
-            "the closing time {closes} (UTC) is in the past"
-        )));
-    }
-    check_holders(spec)?;
+    let title = edit::check_title(&spec.title)?;
+    edit::check_closes(spec.closes_at)?;
+    edit::check_holders(&spec.holders, spec.threshold)?;
     db::write_tx(conn, |conn| {
-        let accounts = crate::db::accounts::usernames(conn)?;
-        if let Some(name) = spec.holders.iter().find(|h| !accounts.contains(h)) {
-            return Err(WaveError::Invalid(format!(
-                "key holder \"{name}\" is not an account (create it with `sanping admin add {name} --role committee`)"
-            )));
-        }
-        if let Some(scope) = &spec.scope
-            && units::find(conn, scope)?.is_none()
-        {
-            return Err(WaveError::Invalid(format!(
-                "scope \"{scope}\" is not a unit (see `sanping units list`)"
-            )));
-        }
+        edit::check_names(conn, &spec.holders, spec.scope.as_deref())?;
         let id = waves::next_id(conn)?;
         waves::insert(
             conn,
@@ -177,35 +153,6 @@ pub fn create(conn: &mut DbConn, spec: &NewWaveSpec) -> Result<i32, WaveError> {
         crate::db::holders::insert(conn, id, &spec.holders)?;
         Ok(id)
     })
-}
-
-/// Checks the key holders and threshold of a new wave (that they are accounts is checked
-/// in the transaction that creates it).
-fn check_holders(spec: &NewWaveSpec) -> Result<(), WaveError> {
-    let n = spec.holders.len();
-    if n == 0 {
-        return Err(WaveError::Invalid(
-            "a wave needs key holders, who unseal its answers after it closes: name them \
-             (--holders NAME,NAME,NAME --threshold 2, or --single-holder NAME)"
-                .into(),
-        ));
-    }
-    let mut names = spec.holders.clone();
-    names.sort();
-    names.dedup();
-    if names.len() != n {
-        return Err(WaveError::Invalid("a key holder is named twice".into()));
-    }
-    if n > 255 {
-        return Err(WaveError::Invalid("at most 255 key holders".into()));
-    }
-    let t = usize::from(spec.threshold);
-    if t == 0 || t > n {
-        return Err(WaveError::Invalid(format!(
-            "the threshold must be between 1 and the number of key holders ({n}), not {t}"
-        )));
-    }
-    Ok(())
 }
 
 /// The state to show: a closed wave whose answers are still sealed is 待开箱.

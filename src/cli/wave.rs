@@ -44,6 +44,9 @@ pub enum WaveCommand {
         #[arg(long, value_name = "NAME")]
         single_holder: Option<String>,
     },
+    /// Edit a draft wave: its title, closing time, scope or key holders (the survey is
+    /// fixed: for another survey, create a new wave). Prints what changed.
+    Edit(EditArgs),
     /// Open a draft wave: create the invitations and queue one email each (or, with
     /// --links, write the one-time links to a file instead of mailing them).
     Open {
@@ -159,6 +162,37 @@ pub enum WaveCommand {
     },
 }
 
+/// What `sanping wave edit` changes; what is not given stays.
+#[derive(Debug, clap::Args)]
+pub struct EditArgs {
+    /// The wave id.
+    wave: i32,
+    /// The new title.
+    #[arg(long)]
+    title: Option<String>,
+    /// The new closing time, local ("YYYY-MM-DD HH:MM"); must lie in the future.
+    #[arg(long, conflicts_with = "no_closes")]
+    closes: Option<String>,
+    /// Remove the closing time.
+    #[arg(long)]
+    no_closes: bool,
+    /// Only evaluate this unit's subtree.
+    #[arg(long, conflicts_with = "whole_tree")]
+    scope: Option<String>,
+    /// Evaluate the whole tree.
+    #[arg(long)]
+    whole_tree: bool,
+    /// The new key holders (comma-separated), replacing the current ones.
+    #[arg(long, value_delimiter = ',', conflicts_with = "single_holder")]
+    holders: Vec<String>,
+    /// How many key holders it takes to unseal.
+    #[arg(long)]
+    threshold: Option<u8>,
+    /// One account holds the whole key (instead of --holders).
+    #[arg(long, value_name = "NAME")]
+    single_holder: Option<String>,
+}
+
 /// Reads "YYYY-MM-DD HH:MM" in local time as UTC.
 pub fn parse_local(s: &str) -> anyhow::Result<NaiveDateTime> {
     let naive = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M")
@@ -199,6 +233,7 @@ pub fn run(state: &AppState, cmd: WaveCommand, actor: &str) -> anyhow::Result<()
                 keys,
             )?;
         }
+        WaveCommand::Edit(args) => edit(&mut conn, actor, args)?,
         WaveCommand::Open {
             wave,
             links,
@@ -466,6 +501,49 @@ fn create(
     )?;
     println!("{id}");
     eprintln!("wave {id} created as a draft; open it with: sanping wave open {id}");
+    Ok(())
+}
+
+fn edit(conn: &mut crate::db::DbConn, actor: &str, args: EditArgs) -> anyhow::Result<()> {
+    let EditArgs {
+        wave,
+        title,
+        closes,
+        no_closes,
+        scope,
+        whole_tree,
+        holders,
+        threshold,
+        single_holder,
+    } = args;
+    let (holders, threshold) = if holders.is_empty() && single_holder.is_none() {
+        (None, threshold)
+    } else {
+        let (h, t) = key_holders(holders, threshold, single_holder)?;
+        (Some(h), Some(t))
+    };
+    let change = wave::DraftEdit {
+        title,
+        closes_at: if no_closes {
+            Some(None)
+        } else {
+            closes.as_deref().map(parse_local).transpose()?.map(Some)
+        },
+        scope: if whole_tree {
+            Some(None)
+        } else {
+            scope.map(Some)
+        },
+        holders,
+        threshold,
+    };
+    let changed = wave::edit::edit(conn, wave, &change, actor)?;
+    if changed.is_empty() {
+        println!("wave {wave}: nothing changed");
+    }
+    for line in changed {
+        println!("wave {wave} {line}");
+    }
     Ok(())
 }
 

@@ -33,6 +33,27 @@ pub fn insert(conn: &mut DbConn, wave_id: i32, usernames: &[String]) -> QueryRes
     Ok(())
 }
 
+/// Replaces the key holders of a draft wave (it has no shares yet): those no longer named
+/// are removed, the new ones added; those who stay keep their key check.
+pub fn replace(conn: &mut DbConn, wave_id: i32, usernames: &[String]) -> QueryResult<()> {
+    diesel::delete(
+        wave_holders::table
+            .filter(wave_holders::wave_id.eq(wave_id))
+            .filter(wave_holders::username.ne_all(usernames)),
+    )
+    .execute(conn)?;
+    let kept: Vec<String> = wave_holders::table
+        .filter(wave_holders::wave_id.eq(wave_id))
+        .select(wave_holders::username)
+        .load(conn)?;
+    let added: Vec<String> = usernames
+        .iter()
+        .filter(|n| !kept.contains(n))
+        .cloned()
+        .collect();
+    insert(conn, wave_id, &added)
+}
+
 /// The key holders of a wave, by name.
 pub fn of_wave(conn: &mut DbConn, wave_id: i32) -> QueryResult<Vec<Holder>> {
     wave_holders::table

@@ -193,6 +193,30 @@ pub fn set_closes_at(conn: &mut DbConn, id: i32, at: NaiveDateTime) -> QueryResu
         .execute(conn)
 }
 
+/// Sets a draft wave's editable fields: title, scope, closing time and threshold. Only a
+/// wave still in draft is touched; returns the rows changed (0: not a draft any more).
+pub fn update_draft(
+    conn: &mut DbConn,
+    id: i32,
+    title: &str,
+    scope: Option<&str>,
+    closes_at: Option<NaiveDateTime>,
+    threshold: i32,
+) -> QueryResult<usize> {
+    diesel::update(
+        waves::table
+            .filter(waves::id.eq(id))
+            .filter(waves::state.eq("draft")),
+    )
+    .set((
+        waves::title.eq(title),
+        waves::scope.eq(scope),
+        waves::closes_at.eq(closes_at),
+        waves::threshold.eq(Some(threshold)),
+    ))
+    .execute(conn)
+}
+
 /// Every wave, newest first.
 pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Wave>> {
     waves::table

@@ -75,6 +75,14 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
             aw::post().to(admin::people::grade),
         )
         .route(
+            "/admin/waves/{id}/edit",
+            aw::get().to(admin::wave_edit::edit_form),
+        )
+        .route(
+            "/admin/waves/{id}/edit",
+            aw::post().to(admin::wave_edit::save),
+        )
+        .route(
             "/admin/waves/{id}/preview",
             aw::get().to(admin::preview::show),
         )

@@ -10,6 +10,7 @@ mod deactivate;
 mod deadlines;
 mod demo;
 mod disclosure;
+mod edit_draft;
 mod faults;
 mod foundation;
 mod fuzz;

@@ -13,6 +13,7 @@ pub mod print;
 pub mod results;
 pub mod roster_status;
 pub mod strings;
+pub mod wave_edit;
 pub mod wave_new;
 pub mod waves;
 

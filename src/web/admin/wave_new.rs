@@ -26,17 +26,18 @@ pub struct Choice {
     pub selected: bool,
 }
 
-/// What was typed into the form (empty on a fresh form).
+/// What was typed into the form (empty on a fresh form). The edit-draft form
+/// ([`super::wave_edit`]) shares it.
 #[derive(Serialize)]
-struct WaveForm {
-    title: String,
-    survey: String,
-    scope: String,
-    closes: String,
-    test: bool,
-    holders: Vec<String>,
-    threshold: String,
-    single_ok: bool,
+pub(super) struct WaveForm {
+    pub(super) title: String,
+    pub(super) survey: String,
+    pub(super) scope: String,
+    pub(super) closes: String,
+    pub(super) test: bool,
+    pub(super) holders: Vec<String>,
+    pub(super) threshold: String,
+    pub(super) single_ok: bool,
 }
 
 impl WaveForm {
@@ -54,7 +55,7 @@ impl WaveForm {
         }
     }
 
-    fn posted(fields: &[(String, String)]) -> Self {
+    pub(super) fn posted(fields: &[(String, String)]) -> Self {
         let get = |k: &str| crate::web::form_field(fields, k);
         Self {
             title: get("title"),
@@ -81,6 +82,8 @@ struct NewWaveData {
     units: Vec<Choice>,
     accounts: Vec<Choice>,
     error: Option<String>,
+    /// The wave being edited (the edit-draft form), or `None` for a new wave.
+    editing: Option<i32>,
 }
 
 /// `GET /admin/waves/new`.
@@ -108,12 +111,25 @@ async fn new_page(
     form: WaveForm,
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
+    form_page(req, state, session, (status, None), form, error).await
+}
+
+/// The wave form, new (`editing` `None`) or editing a draft, with what was typed.
+pub(super) async fn form_page(
+    req: &HttpRequest,
+    state: &aw::Data<AppState>,
+    session: &Session,
+    (status, editing): (StatusCode, Option<i32>),
+    form: WaveForm,
+    error: Option<String>,
+) -> Result<HttpResponse, AppError> {
     let (all, names) = blocking(state, |conn| {
         Ok((units::all(conn)?, accounts::usernames(conn)?))
     })
     .await?;
     let surveys = super::survey_files(state)
         .into_iter()
+        .filter(|_| editing.is_none())
         .map(|(f, _)| Choice {
             selected: f == form.survey,
             label: f.clone(),
@@ -142,9 +158,16 @@ async fn new_page(
         units,
         accounts,
         error,
+        editing,
     };
-    let admin = Admin::new(req, session, strings::strings(lang_of(req)).new_wave);
-    render(state, status, "pages/admin/wave_new", admin, data)
+    let a = strings::strings(lang_of(req));
+    let (title, page) = if editing.is_some() {
+        (a.edit_wave, "pages/admin/wave_edit")
+    } else {
+        (a.new_wave, "pages/admin/wave_new")
+    };
+    let admin = Admin::new(req, session, title);
+    render(state, status, page, admin, data)
 }
 
 /// `POST /admin/waves`: create a draft wave from a survey file.
@@ -228,7 +251,7 @@ pub async fn create(
 /// The key holders checked on the new-wave form and its threshold. One holder must be
 /// acknowledged (`single_ok`): that person with the database can read every answer. A test
 /// wave with none checked is held by its creator alone.
-fn key_holders(form: &WaveForm, user: &str) -> Result<(Vec<String>, u8), String> {
+pub(super) fn key_holders(form: &WaveForm, user: &str) -> Result<(Vec<String>, u8), String> {
     let holders = form.holders.clone();
     if holders.is_empty() && form.test {
         return Ok((vec![user.to_owned()], 1));

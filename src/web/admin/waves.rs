@@ -152,6 +152,8 @@ struct WavePageData {
     units: Vec<(String, String)>,
     /// An organizer, a draft or open wave: slips, and moving the closing time later.
     can_slips: bool,
+    /// An organizer, a draft: the 编辑 link.
+    can_edit: bool,
     results: bool,
     keys: KeysView,
     key_actions: KeyActions,
@@ -323,6 +325,7 @@ pub(super) async fn wave_page(
         },
         units: targets.into_iter().map(|u| (u.code, u.name)).collect(),
         can_slips: organizer && matches!(st, State::Draft | State::Open),
+        can_edit: organizer && st == State::Draft,
         results: matches!(st, State::Closed | State::Published) && !sealed,
         keys: keys_view(a, &holders, w.threshold),
         key_actions: KeyActions {
