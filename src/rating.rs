@@ -132,10 +132,11 @@ pub fn save_draft(
     );
     let locked = seal::lock_draft(raw_token, &padded);
     db::write_tx(conn, |conn| {
-        // Only while the link still works: a draft of a used link would be kept forever.
-        let still = waves::find_invitation(conn, &invitation.id)?
-            .is_some_and(|i| !i.used && i.token_hash == invitation.token_hash);
-        if still {
+        // Only while the link still works (a draft of a used link would be kept forever),
+        // holding the link's row so a submission in another process cannot burn it (and
+        // delete its draft) between this check and the save.
+        let token_hash = invitation.token_hash.as_deref().unwrap_or_default();
+        if waves::hold_unused(conn, &invitation.id, token_hash)? {
             rated::save_draft(conn, &invitation.id, &locked)?;
         }
         Ok(ratings)

@@ -14,32 +14,37 @@ pub const UNIT: &str = "unit";
 pub const PERSON: &str = "person";
 
 /// Marks `keys` of `kind` out of use since `at` (those already out keep their date);
-/// returns how many were newly marked.
+/// returns how many were newly marked. Each row is one `INSERT … ON CONFLICT DO NOTHING`, so
+/// two processes marking the same key at once both succeed and it is marked once.
 pub fn set(
     conn: &mut DbConn,
     kind: &str,
     keys: &[String],
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
-    #[derive(Insertable)]
-    #[diesel(table_name = inactive)]
-    struct Row<'a> {
-        kind: &'a str,
-        key: &'a str,
-        since: NaiveDateTime,
+    use diesel::sql_types::{Text, Timestamp};
+    let sql = |p: [&str; 3]| {
+        format!(
+            "INSERT INTO inactive (kind, key, since) VALUES ({}, {}, {}) \
+             ON CONFLICT (kind, key) DO NOTHING",
+            p[0], p[1], p[2]
+        )
+    };
+    let mut n = 0;
+    for key in keys {
+        n += match conn {
+            DbConn::Sqlite(c) => diesel::sql_query(sql(["?", "?", "?"]))
+                .bind::<Text, _>(kind)
+                .bind::<Text, _>(key)
+                .bind::<Timestamp, _>(at)
+                .execute(c)?,
+            DbConn::Postgresql(c) => diesel::sql_query(sql(["$1", "$2", "$3"]))
+                .bind::<Text, _>(kind)
+                .bind::<Text, _>(key)
+                .bind::<Timestamp, _>(at)
+                .execute(c)?,
+        };
     }
-    let already = of_kind(conn, kind)?;
-    let rows: Vec<Row<'_>> = keys
-        .iter()
-        .filter(|k| !already.contains(*k))
-        .map(|k| Row {
-            kind,
-            key: k,
-            since: at,
-        })
-        .collect();
-    let n = rows.len();
-    super::insert_chunks!(conn, inactive::table, rows);
     Ok(n)
 }
 

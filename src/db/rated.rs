@@ -130,14 +130,21 @@ pub fn store_reasons(
     Ok(())
 }
 
-/// The reasons given for one person, in the order of their random ids.
-pub fn reasons_of(conn: &mut DbConn, wave_id: i32, person: &str) -> QueryResult<Vec<String>> {
-    person_reasons::table
+/// The reasons of a wave by rated person, each list in the order of the random ids.
+pub fn reasons_by_person(
+    conn: &mut DbConn,
+    wave_id: i32,
+) -> QueryResult<std::collections::HashMap<String, Vec<String>>> {
+    let rows: Vec<(String, String)> = person_reasons::table
         .filter(person_reasons::wave_id.eq(wave_id))
-        .filter(person_reasons::person.eq(person))
-        .order(person_reasons::id)
-        .select(person_reasons::reason)
-        .load(conn)
+        .order((person_reasons::person, person_reasons::id))
+        .select((person_reasons::person, person_reasons::reason))
+        .load(conn)?;
+    let mut out: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for (person, reason) in rows {
+        out.entry(person).or_default().push(reason);
+    }
+    Ok(out)
 }
 
 /// A rated person's 个人总结.

@@ -347,6 +347,21 @@ pub fn burn_token(conn: &mut DbConn, invitation_id: &str, token_hash: &str) -> Q
     .execute(conn)
 }
 
+/// Whether an invitation is still unused with this token, taking its row's lock until the
+/// transaction ends (an update that changes nothing): a burn of the same link in another
+/// process waits for this transaction, or this one sees the link burned.
+pub fn hold_unused(conn: &mut DbConn, invitation_id: &str, token_hash: &str) -> QueryResult<bool> {
+    let n = diesel::update(
+        invitations::table
+            .filter(invitations::id.eq(invitation_id))
+            .filter(invitations::token_hash.eq(token_hash))
+            .filter(invitations::used.eq(false)),
+    )
+    .set(invitations::used.eq(false))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// Stores a response.
 pub fn insert_response(conn: &mut DbConn, response: &Response) -> QueryResult<usize> {
     diesel::insert_into(responses::table)

@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use crate::db::DbConn;
 use crate::db::rated::{self, FinalGrade};
-use crate::db::units;
 use crate::domain::people::{PeopleSpec, is_team};
 use crate::domain::survey::{Scale, Survey};
 use crate::wave::{self as wave_mod, State, WaveError};
@@ -229,6 +228,7 @@ pub fn build(conn: &mut DbConn, wave_id: i32) -> Result<PeopleReport, ReportErro
         .into_iter()
         .map(|u| (u.code, u.name))
         .collect();
+    let mut reasons = rated::reasons_by_person(conn, wave_id)?;
     let empty = BTreeMap::new();
     let mut people = Vec::new();
     for r in rated::of_wave(conn, wave_id)? {
@@ -295,7 +295,7 @@ pub fn build(conn: &mut DbConn, wave_id: i32) -> Result<PeopleReport, ReportErro
             reasons: if suppressed {
                 Vec::new()
             } else {
-                rated::reasons_of(conn, wave_id, &r.person)?
+                reasons.remove(&r.person).unwrap_or_default()
             },
             key: r.person,
             name: r.name,
@@ -374,18 +374,4 @@ pub fn result_of(
 pub fn aggregate_only(mut report: PeopleReport) -> PeopleReport {
     report.people.clear();
     report
-}
-
-/// Whether `units` (the unit codes of a subtree, e.g. a secretary's branch) holds `unit`.
-pub fn in_scope(scope: Option<&str>, unit: &str, all: &[units::Unit]) -> bool {
-    let Some(scope) = scope else { return true };
-    let by_code: HashMap<&str, &units::Unit> = all.iter().map(|u| (u.code.as_str(), u)).collect();
-    let mut at = Some(unit);
-    while let Some(code) = at {
-        if code == scope {
-            return true;
-        }
-        at = by_code.get(code).and_then(|u| u.parent.as_deref());
-    }
-    false
 }

@@ -177,16 +177,16 @@ pub fn workbook(report: &PeopleReport) -> Result<Vec<u8>, XlsxError> {
         .set_text_wrap();
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let mut wb = Workbook::new();
-    let title = format!("{} · 测评批次 {}", report.title, report.wave);
-    let setup = |ws: &mut rust_xlsxwriter::Worksheet| -> Result<(), XlsxError> {
+    let setup = |ws: &mut rust_xlsxwriter::Worksheet, name: &str| -> Result<(), XlsxError> {
+        ws.set_name(name)?;
         ws.set_freeze_panes(1, 0)?;
-        ws.set_repeat_rows(0, 0)?;
-        ws.set_paper_size(9);
-        ws.set_landscape();
-        ws.set_print_fit_to_pages(1, 0);
-        ws.set_header(format!("&C{}", title.replace('&', "&&")));
-        ws.set_footer("&C&P / &N");
-        Ok(())
+        super::xlsx::print_setup(
+            ws,
+            report.wave,
+            &report.title,
+            report.record_hash.as_deref(),
+            name,
+        )
     };
     let write_rows = |ws: &mut rust_xlsxwriter::Worksheet,
                       heads: &[String],
@@ -208,16 +208,14 @@ pub fn workbook(report: &PeopleReport) -> Result<Vec<u8>, XlsxError> {
         Ok(())
     };
     let ws = wb.add_worksheet();
-    ws.set_name("评议结果")?;
-    setup(ws)?;
+    setup(ws, "评议结果")?;
     let rows: Vec<Vec<String>> = report.people.iter().map(|p| cells(report, p)).collect();
     write_rows(ws, &headers(report), &rows, &[10.0, 18.0, 12.0, 24.0, 8.0])?;
     let last = u32::try_from(rows.len() + 2).unwrap_or(u32::MAX);
     ws.write_string(last, 0, record_line(report))?;
 
     let ws = wb.add_worksheet();
-    ws.set_name("各支部汇总")?;
-    setup(ws)?;
+    setup(ws, "各支部汇总")?;
     let mut heads: Vec<String> = ["支部代码", "支部", "评议对象", "结果可显示"]
         .map(str::to_owned)
         .to_vec();
@@ -241,8 +239,7 @@ pub fn workbook(report: &PeopleReport) -> Result<Vec<u8>, XlsxError> {
     write_rows(ws, &heads, &rows, &[10.0, 20.0])?;
 
     let ws = wb.add_worksheet();
-    ws.set_name("理由")?;
-    setup(ws)?;
+    setup(ws, "理由")?;
     let rows: Vec<Vec<String>> = report
         .people
         .iter()

@@ -56,6 +56,23 @@ fn header_text(s: &str, max: usize) -> String {
 /// The print setup every sheet shares: A4 landscape, one page wide, the header row on every
 /// page, "title · sheet" at the top and "page / pages" with the record at the bottom.
 fn page_setup(ws: &mut Worksheet, report: &WaveReport, name: &str) -> Result<(), XlsxError> {
+    print_setup(
+        ws,
+        report.wave,
+        &report.title,
+        report.record_hash.as_deref(),
+        name,
+    )
+}
+
+/// [`page_setup`] for any report of wave `wave` (also the people waves' workbook).
+pub(super) fn print_setup(
+    ws: &mut Worksheet,
+    wave: i32,
+    title: &str,
+    record_hash: Option<&str>,
+    name: &str,
+) -> Result<(), XlsxError> {
     ws.set_repeat_rows(0, 0)?;
     ws.set_paper_size(A4);
     ws.set_landscape();
@@ -64,14 +81,11 @@ fn page_setup(ws: &mut Worksheet, report: &WaveReport, name: &str) -> Result<(),
     ws.set_margins(0.4, 0.4, 0.7, 0.7, 0.3, 0.3);
     ws.set_header(format!(
         "&L{}&C&\"-,Bold\"{}&R{}",
-        header_text(&format!("测评批次 {}", report.wave), 20),
-        header_text(&report.title, 80),
+        header_text(&format!("测评批次 {wave}"), 20),
+        header_text(title, 80),
         header_text(name, 20),
     ));
-    let record = report
-        .record_hash
-        .as_deref()
-        .map_or_else(|| "—".to_owned(), |h| h.chars().take(16).collect());
+    let record = record_hash.map_or_else(|| "—".to_owned(), |h| h.chars().take(16).collect());
     ws.set_footer(format!("&L批次记录 {record}&C&P / &N"));
     Ok(())
 }

@@ -219,3 +219,33 @@ fn the_progress_table_speaks_one_language() {
         "{head}"
     );
 }
+
+/// Two processes taking the same unit out of use at once both succeed; it is out once.
+#[test]
+fn two_processes_deactivating_one_unit_both_succeed() {
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            support::bin()
+                .env("DATABASE_URL", db.url())
+                .args(["units", "deactivate", "CS"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut conn = state.pool.get().expect("conn");
+    let out = sanping::db::inactive::of_kind(&mut conn, sanping::db::inactive::UNIT).unwrap();
+    assert_eq!(out.len(), 3);
+}

@@ -303,6 +303,15 @@ fn the_result_per_person_equals_a_hand_computed_case() {
         );
         assert!(stored(&sent), "{rater}: {sent:?}");
     }
+    // Two lengths only: members rate seven, colleagues eight; a reason changes nothing.
+    let mut lengths: Vec<usize> = sanping::db::sealed::all(&mut conn, id)
+        .expect("sealed")
+        .iter()
+        .map(Vec::len)
+        .collect();
+    lengths.sort_unstable();
+    lengths.dedup();
+    assert_eq!(lengths.len(), 2, "{lengths:?}");
     let text = support::dump_text(&state);
     assert!(
         !text.contains("REASON-MARKER"),
@@ -512,4 +521,86 @@ fn xlsx_strings(bytes: &[u8]) -> Vec<String> {
         out.extend(range.rows().flat_map(|r| r.iter().map(ToString::to_string)));
     }
     out
+}
+
+/// Two `sanping wave grade` processes race for the branch's last 优秀 place: exactly one
+/// gets it, the other is refused by the quota.
+#[test]
+fn two_processes_grading_the_last_top_place_give_it_once() {
+    let db = TestDb::new();
+    let state = db.state();
+    load(&state);
+    let (id, links) = support::open_wave(&state, SURVEY, None, false);
+    let mut conn = state.pool.get().expect("conn");
+    for rater in ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "q1", "q2"] {
+        let sent = rate(
+            &mut conn,
+            &links,
+            &format!("{rater}@demo.edu.cn"),
+            |_| "excellent",
+            |_| None,
+        );
+        assert!(stored(&sent));
+    }
+    support::close_and_unseal(&mut conn, id).expect("unseal");
+    sanping::wave::people_wave::grade(
+        &mut conn,
+        &sanping::wave::people_wave::GradeSpec {
+            wave_id: id,
+            person: "m1@demo.edu.cn",
+            grade: "优秀",
+            reason: "",
+            actor: "test",
+        },
+    )
+    .expect("first place");
+    drop(conn);
+    let children: Vec<_> = ["m2@demo.edu.cn", "m3@demo.edu.cn"]
+        .into_iter()
+        .map(|person| {
+            support::bin()
+                .env("DATABASE_URL", db.url())
+                .args([
+                    "wave",
+                    "grade",
+                    &id.to_string(),
+                    "--person",
+                    person,
+                    "--grade",
+                    "优秀",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let outcomes: Vec<(bool, String)> = children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().expect("wait");
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|(ok, _)| *ok).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .any(|(ok, err)| !ok && err.contains("quota")),
+        "{outcomes:?}"
+    );
+    let mut conn = state.pool.get().expect("conn");
+    let top = sanping::db::rated::grades_of(&mut conn, id)
+        .expect("grades")
+        .into_iter()
+        .filter(|g| g.grade == "excellent")
+        .count();
+    assert_eq!(top, 2);
 }

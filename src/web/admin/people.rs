@@ -62,10 +62,9 @@ fn people_wave(conn: &mut DbConn, id: i32) -> Result<(db_waves::Wave, PeopleSpec
 /// secretary learns nothing of other branches' waves.
 fn scoped_units(conn: &mut DbConn, id: i32, scope: &str) -> Result<Vec<String>, AppError> {
     let frozen = frames::units_of(conn, id)?;
-    let codes: Vec<String> = frozen
-        .iter()
-        .filter(|u| people_report::in_scope(Some(scope), &u.code, &frozen))
-        .map(|u| u.code.clone())
+    let codes: Vec<String> = crate::wave::targets(&frozen, Some(scope))
+        .into_iter()
+        .map(|u| u.code)
         .collect();
     if codes.is_empty() {
         return Err(AppError::NotFound);

@@ -75,7 +75,5 @@ pub(super) fn secretary_sees(
         return Ok(false);
     };
     let frozen = crate::db::frames::units_of(conn, w.id)?;
-    Ok(frozen
-        .iter()
-        .any(|u| crate::report::people::in_scope(Some(scope), &u.code, &frozen)))
+    Ok(!crate::wave::targets(&frozen, Some(scope)).is_empty())
 }
