@@ -180,3 +180,46 @@ pub fn own_link(
     };
     Ok(wave.is_people().then_some((wave, invitation)))
 }
+
+/// How saving a 个人总结 went.
+pub enum Saved {
+    /// Saved (as a draft or submitted).
+    Done,
+    /// It was submitted before: nothing changed.
+    AlreadySubmitted,
+    /// The wave stopped taking answers.
+    Closed(WaveHead),
+}
+
+/// Saves a 个人总结 holding the wave's lock, so that it never lands after the wave closed and
+/// two saves never both insert.
+pub fn save_summary(
+    conn: &mut DbConn,
+    wave_id: i32,
+    person: &str,
+    body: &str,
+    submit: bool,
+) -> diesel::QueryResult<Saved> {
+    db::write_tx(conn, |conn| -> Result<Saved, diesel::result::Error> {
+        waves::hold_exclusive(conn, wave_id)?;
+        let Some(wave) = waves::find_head(conn, wave_id)? else {
+            return Err(diesel::result::Error::NotFound);
+        };
+        let now = chrono::Utc::now().naive_utc();
+        if !crate::wave::accepts_answers(&wave, now) {
+            return Ok(Saved::Closed(wave));
+        }
+        let summary = rated::Summary {
+            wave_id,
+            person: person.to_owned(),
+            body: body.to_owned(),
+            submitted: submit,
+            updated_at: now,
+        };
+        Ok(if rated::save_summary(conn, &summary)? == 0 {
+            Saved::AlreadySubmitted
+        } else {
+            Saved::Done
+        })
+    })
+}

@@ -4,7 +4,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web as aw};
-use chrono::Utc;
 use serde::Serialize;
 
 use super::super::home::Layout;
@@ -14,12 +13,12 @@ use super::super::templates::page;
 use super::lang_param;
 use crate::app::AppState;
 use crate::db::rated::{self, Summary};
-use crate::db::waves::{self, WaveHead};
+use crate::db::waves::WaveHead;
 use crate::db::{self, DbConn};
 use crate::domain::Lang;
 use crate::error::AppError;
 use crate::respond::Lookup;
-use crate::wave::{self, State};
+use crate::wave::State;
 
 /// The longest 个人总结, in characters.
 pub const MAX_SUMMARY_CHARS: usize = 3000;
@@ -165,52 +164,6 @@ pub async fn show_open(
     page(&state.templates, StatusCode::OK, "pages/rate/own", &p)
 }
 
-/// How saving a 个人总结 went.
-enum Saved {
-    /// Saved (as a draft or submitted).
-    Done,
-    /// It was submitted before: nothing changed.
-    AlreadySubmitted,
-    /// The wave stopped taking answers.
-    Closed(WaveHead),
-}
-
-/// Saves a 个人总结 holding the wave's lock, so that it never lands after the wave closed and
-/// two saves never both insert.
-fn save_summary(
-    conn: &mut DbConn,
-    wave_id: i32,
-    person: &str,
-    body: &str,
-    submit: bool,
-) -> Result<Saved, AppError> {
-    Ok(db::write_tx(
-        conn,
-        |conn| -> Result<Saved, diesel::result::Error> {
-            waves::hold_exclusive(conn, wave_id)?;
-            let Some(wave) = waves::find_head(conn, wave_id)? else {
-                return Err(diesel::result::Error::NotFound);
-            };
-            let now = Utc::now().naive_utc();
-            if !wave::accepts_answers(&wave, now) {
-                return Ok(Saved::Closed(wave));
-            }
-            let summary = Summary {
-                wave_id,
-                person: person.to_owned(),
-                body: body.to_owned(),
-                submitted: submit,
-                updated_at: now,
-            };
-            Ok(if rated::save_summary(conn, &summary)? == 0 {
-                Saved::AlreadySubmitted
-            } else {
-                Saved::Done
-            })
-        },
-    )?)
-}
-
 /// `POST /s/{token}` of a rated person's own link: save the 个人总结 as a draft or submit it.
 pub async fn post(
     state: aw::Data<AppState>,
@@ -266,7 +219,7 @@ pub async fn post(
         );
     }
     let (saved, name, stored) = super::super::admin::blocking(&state, move |conn| {
-        let saved = save_summary(conn, wave_id, &email, &text, submit)?;
+        let saved = crate::rating::save_summary(conn, wave_id, &email, &text, submit)?;
         Ok((
             saved,
             name_of(conn, wave_id, &email)?,
@@ -275,11 +228,11 @@ pub async fn post(
     })
     .await?;
     let notice = match saved {
-        Saved::Closed(wave) => {
+        crate::rating::Saved::Closed(wave) => {
             return message(&state, lang, &format!("/s/{token}"), &Lookup::Closed(wave));
         }
-        Saved::Done if !submit => Some(r.own_saved),
-        Saved::Done | Saved::AlreadySubmitted => None,
+        crate::rating::Saved::Done if !submit => Some(r.own_saved),
+        crate::rating::Saved::Done | crate::rating::Saved::AlreadySubmitted => None,
     };
     let p = open_page(lang, &token, &ctx, name, stored.as_ref(), None, notice);
     page(&state.templates, StatusCode::OK, "pages/rate/own", &p)
