@@ -431,6 +431,13 @@ fn a_person_below_the_threshold_shows_nothing_anywhere() {
         (unit["people"].as_u64(), unit["shown"].as_u64()),
         (Some(8), Some(3))
     );
+    let suggested: u64 = unit["suggested"]
+        .as_array()
+        .expect("suggested")
+        .iter()
+        .map(|g| g["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(suggested, 3, "the hidden people's ratings are in no count");
 }
 
 #[test]
@@ -487,6 +494,49 @@ fn the_top_grade_quota_is_enforced_and_grades_freeze_at_publication() {
     assert_eq!(
         audit.iter().filter(|e| e.action == "people.grade").count(),
         4
+    );
+    // `sanping report W --format json` of a people wave: the `people` array, audited.
+    let out = support::bin()
+        .env("DATABASE_URL", db.url())
+        .args([
+            "--as",
+            "reader",
+            "report",
+            &id.to_string(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("report");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let m1 = person(&cli, "m1@demo.edu.cn");
+    assert_eq!(
+        (m1["final"].as_str(), m1["raters"].as_u64()),
+        (Some("优秀"), Some(9))
+    );
+    for key in [
+        "email",
+        "name",
+        "unit",
+        "raters",
+        "suppressed",
+        "counts",
+        "suggested",
+        "final",
+    ] {
+        assert!(m1.get(key).is_some(), "{key} missing");
+    }
+    assert_eq!(m1["counts"]["优秀"], 9);
+    let audit = sanping::db::accounts::audit_entries(&mut conn, 1000).expect("audit");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "people.report" && e.actor == "cli:reader")
     );
     sanping::wave::publish(&mut conn, id).expect("publish");
     let after = grade(&mut conn, "m4@demo.edu.cn", "合格").expect_err("published");
