@@ -24,6 +24,7 @@ pub mod rating;
 pub mod record;
 pub mod report;
 pub mod respond;
+pub mod scope;
 pub mod sealing;
 pub mod secret;
 pub mod tally;

@@ -192,20 +192,10 @@ pub struct Link {
 
 /// The units evaluated in a wave: every non-committee unit in the scope's subtree.
 pub fn targets(all: &[Unit], scope: Option<&str>) -> Vec<Unit> {
-    let by_code: HashMap<&str, &Unit> = all.iter().map(|u| (u.code.as_str(), u)).collect();
-    let in_scope = |u: &Unit| {
-        let Some(scope) = scope else { return true };
-        let mut at = Some(u);
-        while let Some(unit) = at {
-            if unit.code == scope {
-                return true;
-            }
-            at = unit.parent.as_deref().and_then(|p| by_code.get(p).copied());
-        }
-        false
-    };
-    all.iter()
-        .filter(|u| u.kind != UnitKind::Committee.as_str() && in_scope(u))
+    crate::scope::Scope::of(scope)
+        .units(all)
+        .into_iter()
+        .filter(|u| u.kind != UnitKind::Committee.as_str())
         .cloned()
         .collect()
 }

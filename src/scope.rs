@@ -1,0 +1,161 @@
+//! An account's scope: the subtree of the unit tree its role applies to. One installation
+//! can hold a province: the root is the provincial committee, each university a subtree, each
+//! college and branch below it. An installation-wide account has no scope (`All`); every
+//! other account sees and changes only what lies inside its subtree, and anything outside is
+//! answered as if it did not exist (404), so nothing about other scopes leaks.
+//!
+//! Pure: it reads a slice of units and never the database, so the web layer, the CLI and the
+//! API ask the same question the same way.
+
+use std::collections::HashMap;
+
+use crate::db::units::Unit;
+
+/// The subtree an account may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole tree (installation-wide accounts).
+    All,
+    /// The subtree under this unit code, the unit included.
+    Subtree(String),
+}
+
+impl Scope {
+    /// The scope stored on an account (`users.scope`): `None` or empty is the whole tree.
+    pub fn of(stored: Option<&str>) -> Self {
+        match stored.map(str::trim).filter(|s| !s.is_empty()) {
+            None => Self::All,
+            Some(code) => Self::Subtree(code.to_owned()),
+        }
+    }
+
+    /// The unit code at the top of the subtree, `None` for the whole tree.
+    pub fn root(&self) -> Option<&str> {
+        match self {
+            Self::All => None,
+            Self::Subtree(code) => Some(code),
+        }
+    }
+
+    /// Whether unit `code` lies inside this scope. An unknown code lies inside `All` only.
+    pub fn contains(&self, units: &[Unit], code: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Subtree(root) => within(&by_code(units), code, root),
+        }
+    }
+
+    /// Whether everything a wave (or any object) scoped to `inner` covers lies inside this
+    /// scope: `inner = None` is the whole tree, so only `All` covers it.
+    pub fn covers(&self, units: &[Unit], inner: Option<&str>) -> bool {
+        match (self, inner) {
+            (Self::All, _) => true,
+            (Self::Subtree(_), None) => false,
+            (Self::Subtree(_), Some(code)) => self.contains(units, code),
+        }
+    }
+
+    /// Whether `other` is this scope or lies inside it: an account may create accounts and
+    /// grant scopes only within its own.
+    pub fn includes(&self, units: &[Unit], other: &Self) -> bool {
+        self.covers(units, other.root())
+    }
+
+    /// The units inside this scope, in the order given.
+    pub fn units<'a>(&self, units: &'a [Unit]) -> Vec<&'a Unit> {
+        let index = by_code(units);
+        units
+            .iter()
+            .filter(|u| match self {
+                Self::All => true,
+                Self::Subtree(root) => within(&index, &u.code, root),
+            })
+            .collect()
+    }
+}
+
+fn by_code(units: &[Unit]) -> HashMap<&str, &Unit> {
+    units.iter().map(|u| (u.code.as_str(), u)).collect()
+}
+
+/// Whether `code` is `root` or a descendant of it. The walk up stops at a unit seen twice,
+/// so a cycle written into the database by hand cannot hang a request.
+pub(crate) fn within(by_code: &HashMap<&str, &Unit>, code: &str, root: &str) -> bool {
+    let mut at = by_code.get(code).copied();
+    let mut steps = 0;
+    while let Some(unit) = at {
+        if unit.code == root {
+            return true;
+        }
+        steps += 1;
+        if steps > by_code.len() {
+            return false;
+        }
+        at = unit.parent.as_deref().and_then(|p| by_code.get(p).copied());
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(code: &str, parent: Option<&str>) -> Unit {
+        Unit {
+            code: code.into(),
+            name: code.into(),
+            kind: "branch".into(),
+            parent: parent.map(Into::into),
+        }
+    }
+
+    fn province() -> Vec<Unit> {
+        vec![
+            unit("PROV", None),
+            unit("U1", Some("PROV")),
+            unit("U1-CS", Some("U1")),
+            unit("U2", Some("PROV")),
+            unit("U2-CS", Some("U2")),
+        ]
+    }
+
+    #[test]
+    fn a_subtree_holds_its_root_and_descendants_and_nothing_beside_it() {
+        let units = province();
+        let u1 = Scope::of(Some("U1"));
+        assert!(u1.contains(&units, "U1"));
+        assert!(u1.contains(&units, "U1-CS"));
+        assert!(!u1.contains(&units, "U2-CS"));
+        assert!(!u1.contains(&units, "PROV"));
+        assert!(!u1.contains(&units, "NOPE"));
+        let codes: Vec<&str> = u1.units(&units).iter().map(|u| u.code.as_str()).collect();
+        assert_eq!(codes, ["U1", "U1-CS"]);
+    }
+
+    #[test]
+    fn only_the_whole_tree_covers_a_wave_of_the_whole_tree() {
+        let units = province();
+        assert!(Scope::All.covers(&units, None));
+        assert!(!Scope::of(Some("U1")).covers(&units, None));
+        assert!(Scope::of(Some("U1")).covers(&units, Some("U1-CS")));
+        assert!(!Scope::of(Some("U1")).covers(&units, Some("PROV")));
+        assert_eq!(Scope::of(Some("  ")), Scope::All);
+    }
+
+    #[test]
+    fn accounts_grant_only_inside_their_own_scope() {
+        let units = province();
+        let u1 = Scope::of(Some("U1"));
+        assert!(u1.includes(&units, &Scope::of(Some("U1-CS"))));
+        assert!(u1.includes(&units, &u1));
+        assert!(!u1.includes(&units, &Scope::All));
+        assert!(!u1.includes(&units, &Scope::of(Some("U2"))));
+        assert!(Scope::All.includes(&units, &u1));
+    }
+
+    #[test]
+    fn a_cycle_written_by_hand_does_not_hang() {
+        let units = vec![unit("A", Some("B")), unit("B", Some("A"))];
+        assert!(!Scope::of(Some("C")).contains(&units, "A"));
+    }
+}
