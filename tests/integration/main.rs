@@ -6,6 +6,7 @@ mod assess;
 mod audit_trail;
 mod browser;
 mod browser_people;
+mod browser_ux;
 mod deactivate;
 mod deadlines;
 mod demo;
