@@ -559,6 +559,10 @@ pub fn close(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
         let wave = get(conn, id)?;
         require(&wave, State::Open, "closing")?;
         waves::transition(conn, id, "open", "closed", now())?;
+        if wave.is_people() {
+            // Drafts of sheets never sent: nobody can send them now.
+            db::rated::forget_drafts(conn, id)?;
+        }
         if wave.public_key.is_none() {
             waves::shuffle_responses(conn, id)?;
             let counts = crate::tally::store(conn, id)?;

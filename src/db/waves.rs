@@ -326,6 +326,20 @@ pub fn find_invitation_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Opt
         .optional()
 }
 
+/// The invitation holding this token hash and its wave's head, in one query: every page
+/// and submission of a link starts here.
+pub fn find_invitation_with_wave(
+    conn: &mut DbConn,
+    hash: &str,
+) -> QueryResult<Option<(Invitation, WaveHead)>> {
+    invitations::table
+        .inner_join(waves::table)
+        .filter(invitations::token_hash.eq(hash))
+        .select((Invitation::as_select(), WaveHead::as_select()))
+        .first(conn)
+        .optional()
+}
+
 /// Marks an invitation used (a submitted self-assessment).
 pub fn burn(conn: &mut DbConn, invitation_id: &str) -> QueryResult<usize> {
     diesel::update(invitations::table.find(invitation_id))
@@ -342,6 +356,30 @@ pub fn burn_token(conn: &mut DbConn, invitation_id: &str, token_hash: &str) -> Q
             .filter(invitations::id.eq(invitation_id))
             .filter(invitations::token_hash.eq(token_hash))
             .filter(invitations::used.eq(false)),
+    )
+    .set(invitations::used.eq(true))
+    .execute(conn)
+}
+
+/// [`burn_token`] only while the invitation's wave takes answers at `now` (open and before
+/// its closing time: `wave::accepts_answers` in SQL), in one statement: a submission's
+/// common path needs no read of the wave inside its transaction.
+pub fn burn_token_while_open(
+    conn: &mut DbConn,
+    invitation_id: &str,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let taking = waves::table
+        .filter(waves::id.eq(invitations::wave_id))
+        .filter(waves::state.eq("open"))
+        .filter(waves::closes_at.is_null().or(waves::closes_at.gt(now)));
+    diesel::update(
+        invitations::table
+            .filter(invitations::id.eq(invitation_id))
+            .filter(invitations::token_hash.eq(token_hash))
+            .filter(invitations::used.eq(false))
+            .filter(diesel::dsl::exists(taking)),
     )
     .set(invitations::used.eq(true))
     .execute(conn)
