@@ -429,11 +429,11 @@ fn the_dashboard_opens_with_the_summary_of_the_json_and_explains_its_figures() {
     );
     let en_legend = section(&en, "legend");
     for term in [
-        "Satisfaction rate (满意率)",
-        "Satisfaction index (满意度指数)",
+        "Satisfaction rate",
+        "Satisfaction index",
         "The 90% bar",
         "Grades",
-        "Too few responses (样本不足)",
+        "Too few responses",
         "95% interval",
         "Rank",
     ] {
