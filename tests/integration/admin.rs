@@ -586,7 +586,7 @@ fn a_roster_upload_with_bad_rows_lists_them_and_imports_nothing() {
     assert_eq!(res.status().as_u16(), 422);
     let html = res.body_mut().read_to_string().unwrap();
     assert!(
-        html.contains("line 3") && html.contains("bad-address"),
+        html.contains("第 3 行") && html.contains("bad-address"),
         "{html}"
     );
     let people = sanping::db::people::all(&mut db.state().pool.get().unwrap()).unwrap();
