@@ -88,6 +88,9 @@ pub enum WaveError {
     /// Bad input, explained.
     #[error("{0}")]
     Invalid(String),
+    /// A title, closing time, scope or key holders a wave cannot have (in both languages).
+    #[error(transparent)]
+    Edit(EditError),
     /// The database failed.
     #[error("database error: {0}")]
     Db(#[from] diesel::result::Error),

@@ -461,6 +461,25 @@ pub fn comments_of(conn: &mut DbConn, wave_id: i32) -> QueryResult<Vec<(String, 
         .load(conn)
 }
 
+/// What [`purge`] would delete now: (opened responses, invitations, self-assessment and
+/// committee sheets).
+pub fn purge_counts(conn: &mut DbConn, wave_id: i32) -> QueryResult<(i64, i64, i64)> {
+    use super::schema::assessments;
+    let responses = responses::table
+        .filter(responses::wave_id.eq(wave_id))
+        .select(count_star())
+        .first(conn)?;
+    let invitations = invitations::table
+        .filter(invitations::wave_id.eq(wave_id))
+        .select(count_star())
+        .first(conn)?;
+    let sheets = assessments::table
+        .filter(assessments::wave_id.eq(wave_id))
+        .select(count_star())
+        .first(conn)?;
+    Ok((responses, invitations, sheets))
+}
+
 /// Deletes a wave's responses and invitations (rehearsal reset). Returns (responses, invitations).
 pub fn purge(conn: &mut DbConn, wave_id: i32) -> QueryResult<(usize, usize)> {
     diesel::delete(

@@ -17,6 +17,7 @@ mod foundation;
 mod fuzz;
 mod hardening;
 mod keys_console;
+mod lang;
 mod limits;
 mod mail;
 mod organizer;

@@ -312,6 +312,7 @@ struct TreeRow {
 }
 
 fn walk(
+    a: &AdminStrings,
     all: &[units::Unit],
     inactive: &std::collections::HashSet<String>,
     parent: Option<&str>,
@@ -324,10 +325,10 @@ fn walk(
             indent: "　".repeat(depth * 2),
             code: u.code.clone(),
             name: u.name.clone(),
-            kind: crate::report::kind_label(&u.kind).to_owned(),
+            kind: legend::kind_label(a, &u.kind).to_owned(),
             active: !inactive.contains(&u.code),
         });
-        walk(all, inactive, Some(&u.code), depth + 1, out);
+        walk(a, all, inactive, Some(&u.code), depth + 1, out);
     }
 }
 
@@ -394,9 +395,13 @@ fn counts_text(a: &AdminStrings, c: Counts) -> String {
     )
 }
 
-fn tree_of(all: &[units::Unit], inactive: &std::collections::HashSet<String>) -> Vec<TreeRow> {
+fn tree_of(
+    lang: Lang,
+    all: &[units::Unit],
+    inactive: &std::collections::HashSet<String>,
+) -> Vec<TreeRow> {
     let mut rows = Vec::new();
-    walk(all, inactive, None, 0, &mut rows);
+    walk(strings::strings(lang), all, inactive, None, 0, &mut rows);
     rows
 }
 
@@ -415,7 +420,7 @@ pub async fn units_page(
     })
     .await?;
     let data = RosterData {
-        tree: tree_of(&all, &inactive),
+        tree: tree_of(lang_of(&req), &all, &inactive),
         now,
         ..RosterData::default()
     };
@@ -489,6 +494,15 @@ async fn read_upload(
     Ok((fields, file))
 }
 
+/// What an import did, in the page's language (the audit log keeps the English).
+fn import_result(lang: Lang, report: &import::ImportReport) -> String {
+    let (added, changed, unchanged) = (report.added.len(), report.changed.len(), report.unchanged);
+    match lang {
+        Lang::Zh => format!("新增 {added}，修改 {changed}，未变 {unchanged}"),
+        Lang::En => report.to_string(),
+    }
+}
+
 /// `POST /admin/people` (or `/admin/units`): import a CSV; all or nothing.
 pub async fn upload(
     req: HttpRequest,
@@ -500,6 +514,7 @@ pub async fn upload(
     check_csrf(&session, &fields)?;
     let units_file = req.path().ends_with("/units");
     let user = session.user.clone();
+    let lang = lang_of(&req);
     let (before, outcome, now, all) = blocking(&state, move |conn| {
         let before = counts(conn)?;
         let result = if units_file {
@@ -519,11 +534,15 @@ pub async fn upload(
                     },
                     &report.to_string(),
                 )?;
-                Ok(report.to_string())
+                Ok(import_result(lang, &report))
             }
-            Err(ImportError::Rows(rows)) => {
-                Err(rows.iter().map(ToString::to_string).collect::<Vec<_>>())
-            }
+            Err(ImportError::Rows(rows)) => Err(rows
+                .iter()
+                .map(|r| match lang {
+                    Lang::Zh => format!("第 {} 行：{}", r.line, r.zh),
+                    Lang::En => r.to_string(),
+                })
+                .collect::<Vec<_>>()),
             Err(ImportError::Db(e)) => return Err(e.into()),
         };
         let inactive = db::inactive::of_kind(conn, db::inactive::UNIT)?;
@@ -536,7 +555,7 @@ pub async fn upload(
     })
     .await?;
     let tree = if units_file {
-        tree_of(&all.0, &all.1)
+        tree_of(lang, &all.0, &all.1)
     } else {
         Vec::new()
     };
@@ -587,19 +606,20 @@ pub async fn surveys_page(
     state: aw::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer).await?;
+    let lang = lang_of(&req);
     let rows: Vec<SurveyRow> = survey_files(&state)
         .into_iter()
         .map(
             |(file, src)| match crate::domain::survey::Survey::parse(&file, &src) {
                 Ok(s) => SurveyRow {
-                    summary: crate::cli::survey_summary(&file, &s, &src),
+                    summary: super::survey_text::summary(lang, &s, &src),
                     file,
                     ok: true,
                 },
                 Err(errors) => SurveyRow {
                     summary: errors
                         .iter()
-                        .map(ToString::to_string)
+                        .map(|e| super::survey_text::error(lang, e))
                         .collect::<Vec<_>>()
                         .join("\n"),
                     file,
@@ -608,6 +628,6 @@ pub async fn surveys_page(
             },
         )
         .collect();
-    let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).surveys);
+    let admin = Admin::new(&req, &session, strings::strings(lang).surveys);
     render(&state, StatusCode::OK, "pages/admin/surveys", admin, rows)
 }
