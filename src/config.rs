@@ -177,10 +177,13 @@ impl Config {
         // SQLite runs in this process and takes one writer at a time: past a few
         // connections, more only queue on its write lock, whose waiters sleep in 1–100 ms
         // steps (measured at C = 64: 4 connections gave 2,650 submissions/s and a p99 of
-        // 67 ms, 8 gave 2,450/s and 81 ms). PostgreSQL works in other processes.
+        // 67 ms, 8 gave 2,450/s and 81 ms). PostgreSQL works in other processes, but on
+        // the cores too: more connections than it can run at once only make them take turns
+        // (30-person rating sheets over HTTP at C = 16 on 2 cores: 4 connections gave a p99
+        // of 40 – 48 ms, 16 gave 47 – 61 ms, at the same throughput; see BENCHMARKS.md).
         let default_pool = match database {
             DbTarget::Sqlite(_) => 4,
-            DbTarget::Postgres(_) => 16,
+            DbTarget::Postgres(_) => postgres_pool(),
         };
         Ok(Self {
             database,
@@ -366,4 +369,10 @@ mod tests {
         );
         assert_eq!(mask_url("smtps://u@h"), "smtps://u@h");
     }
+}
+
+/// The default PostgreSQL pool: twice this machine's cores, at least 4.
+fn postgres_pool() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    u32::try_from(cores * 2).unwrap_or(u32::MAX).max(4)
 }

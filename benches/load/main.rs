@@ -584,6 +584,11 @@ impl ServerProcess {
             .env("SANPING_BASE_URL", format!("http://127.0.0.1:{port}"))
             .env("SANPING_MAIL_DIR", db.dir.path().join("mail"))
             .env("SANPING_SURVEY_DIR", manifest_path("surveys"))
+            // Required with PostgreSQL (no key file there); any 32+ characters do here.
+            .env(
+                "SANPING_SECRET",
+                "load-benchmark-secret-not-for-production-use",
+            )
             // Every client thread comes from 127.0.0.1: one address, not one person.
             .env("SANPING_PER_ADDRESS_LIMIT", "0")
             .env("RUST_LOG", "warn")

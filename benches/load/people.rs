@@ -271,8 +271,14 @@ fn send_one(
         Ok(in_unit) => rating::targets_among(&in_unit, &invitation),
         Err(e) => return (Err(e.to_string()), t_lookup),
     };
-    let outcome = match rating::submit(&mut conn, &wave, &invitation, &survey, &targets, &job.fields)
-    {
+    let outcome = match rating::submit(
+        &mut conn,
+        &wave,
+        &invitation,
+        &survey,
+        &targets,
+        &job.fields,
+    ) {
         Ok(Sent::Done(Submitted::Stored(_))) => Ok("stored"),
         Ok(Sent::Done(Submitted::Refused(_))) => Ok("refused"),
         Ok(Sent::Invalid(..)) => Ok("invalid"),
@@ -351,11 +357,17 @@ fn state_of(db: &BenchDb, backend: Backend) -> AppState {
     AppState::open(config).expect("open the database")
 }
 
-/// The server's default pool size.
+/// The server's default pool size (`SANPING_DB_POOL` when set, as for the server).
 fn pool_size(backend: Backend) -> u32 {
+    if let Some(n) = std::env::var("SANPING_DB_POOL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
     match backend {
         Backend::Sqlite => 4,
-        Backend::Postgres => 16,
+        Backend::Postgres => (2 * cores() as u32).max(4),
     }
 }
 
@@ -551,7 +563,11 @@ pub fn submit(args: &Args, figures: &mut Figures) {
     drop(held);
     let (warm, jobs) = jobs.split_at(warm_up(c));
     let (warmed, _) = send_all(&state, warm, c);
-    assert_eq!(stored_of(&warmed), warm.len(), "the warm-up sheets are stored");
+    assert_eq!(
+        stored_of(&warmed),
+        warm.len(),
+        "the warm-up sheets are stored"
+    );
     let cpu = cpu_seconds("self");
     let (sent, elapsed) = send_all(&state, jobs, c);
     let cpu = cpu_seconds("self") - cpu;
