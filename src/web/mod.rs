@@ -118,9 +118,32 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
             "/admin/tokens/{id}/revoke",
             aw::post().to(api::tokens_page::revoke),
         )
-        // The JSON API (docs/api.md); its OpenAPI document must list exactly these routes
-        // (a test reads this table).
-        .route("/api/v1/openapi.json", aw::get().to(api::openapi::document))
+        .configure(api_routes)
+        .route("/static/{file}", aw::get().to(templates::asset))
+        .route("/s", aw::get().to(respond::enter_code))
+        .service(
+            aw::resource("/s/{token}")
+                // A self-assessment holds up to 2000 characters of evidence per item; anything
+                // larger is forged and refused before parsing. A people wave's rating sheet has
+                // a tighter bound per rater (`rate::max_body`).
+                .app_data(aw::PayloadConfig::new(512 * 1024))
+                .route(aw::get().to(respond::show))
+                .route(aw::post().to(respond::submit)),
+        )
+        .service(
+            aw::resource("/s/{token}/u/{unit}")
+                .app_data(aw::PayloadConfig::new(64 * 1024))
+                .route(aw::get().to(assess::org_unit_show))
+                .route(aw::post().to(assess::org_unit_save)),
+        )
+        .route("/w/{wave}/receipts", aw::get().to(receipts::receipts))
+        .default_service(aw::to(home::not_found));
+}
+
+/// The JSON API's routes (docs/api.md), part of the route table above. The OpenAPI document
+/// (`web/api/openapi.json`) must list exactly these: a test reads them from this file.
+fn api_routes(cfg: &mut aw::ServiceConfig) {
+    cfg.route("/api/v1/openapi.json", aw::get().to(api::openapi::document))
         .route("/api/v1/units", aw::get().to(api::roster::list))
         .service(
             aw::resource("/api/v1/units/import")
@@ -166,26 +189,7 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
             "/api/v1/waves/{id}/receipts",
             aw::get().to(api::waves::receipts),
         )
-        .route("/api/v1/{tail:.*}", aw::to(api::not_found))
-        .route("/static/{file}", aw::get().to(templates::asset))
-        .route("/s", aw::get().to(respond::enter_code))
-        .service(
-            aw::resource("/s/{token}")
-                // A self-assessment holds up to 2000 characters of evidence per item; anything
-                // larger is forged and refused before parsing. A people wave's rating sheet has
-                // a tighter bound per rater (`rate::max_body`).
-                .app_data(aw::PayloadConfig::new(512 * 1024))
-                .route(aw::get().to(respond::show))
-                .route(aw::post().to(respond::submit)),
-        )
-        .service(
-            aw::resource("/s/{token}/u/{unit}")
-                .app_data(aw::PayloadConfig::new(64 * 1024))
-                .route(aw::get().to(assess::org_unit_show))
-                .route(aw::post().to(assess::org_unit_save)),
-        )
-        .route("/w/{wave}/receipts", aw::get().to(receipts::receipts))
-        .default_service(aw::to(home::not_found));
+        .route("/api/v1/{tail:.*}", aw::to(api::not_found));
 }
 
 /// The usual security headers on every response: a strict Content-Security-Policy (no

@@ -426,23 +426,11 @@ fn imports_take_csv_or_json_rows_with_the_cli_line_errors() {
 }
 
 #[test]
-fn a_wave_goes_through_its_lifecycle_with_errors_and_audit_entries() {
+fn creating_a_wave_refuses_bad_json_unknown_surveys_missing_holders_and_viewers() {
     let (_db, server) = setup();
     let org = account(&server, "org", Role::Organizer, None);
-    let committee = account(&server, "com", Role::Committee, None);
     let viewer = account(&server, "v", Role::Viewer, None);
     ensure_holder(&server);
-
-    let r = post(&server, "/api/v1/waves", &org, &new_wave(None));
-    assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(r.body["state"], "draft");
-    let id = r.body["id"].as_i64().unwrap();
-    assert_eq!(
-        r.header("location"),
-        Some(format!("/api/v1/waves/{id}").as_str())
-    );
-    let w = |p: &str| format!("/api/v1/waves/{id}{p}");
-    // Errors of create: bad JSON, unknown survey, no holders.
     let r = call(
         &server,
         "POST",
@@ -465,6 +453,32 @@ fn a_wave_goes_through_its_lifecycle_with_errors_and_audit_entries() {
         403
     );
 
+    assert!(
+        get(&server, "/api/v1/waves", &org).body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(audited(&server, "org", "wave.create"), 0);
+}
+
+#[test]
+fn a_wave_goes_through_its_lifecycle_with_errors_and_audit_entries() {
+    let (_db, server) = setup();
+    let org = account(&server, "org", Role::Organizer, None);
+    let committee = account(&server, "com", Role::Committee, None);
+    let viewer = account(&server, "v", Role::Viewer, None);
+    ensure_holder(&server);
+
+    let r = post(&server, "/api/v1/waves", &org, &new_wave(None));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["state"], "draft");
+    let id = r.body["id"].as_i64().unwrap();
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/api/v1/waves/{id}").as_str())
+    );
+    let w = |p: &str| format!("/api/v1/waves/{id}{p}");
     // Open: the key holder has not checked the key.
     let r = post(&server, &w("/open"), &org, &json!({}));
     assert_eq!((r.status, r.code()), (409, "keys_unchecked"));

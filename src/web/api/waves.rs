@@ -82,7 +82,7 @@ pub async fn list(req: HttpRequest, state: aw::Data<AppState>) -> ApiResult {
         .filter(|w| wanted.as_deref().is_none_or(|s| w.state == s))
         .map(WaveOut::from)
         .collect();
-    rows.sort_by(|a, b| b.id.cmp(&a.id));
+    rows.sort_by_key(|w| std::cmp::Reverse(w.id));
     ok(&paging.page(&rows))
 }
 
