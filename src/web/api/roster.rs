@@ -6,7 +6,7 @@
 //! `sanping units import` and the console: the same validation, the same line errors, all
 //! or nothing. A row outside the account's scope is a line error too.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web as aw};
@@ -240,12 +240,20 @@ fn units_outside(
         );
     }
     let after: Vec<Unit> = after.into_values().collect();
+    // The scope's codes before and after the file, once each.
+    let codes = |units: &[Unit]| -> HashSet<String> {
+        scope
+            .units(units)
+            .into_iter()
+            .map(|u| u.code.clone())
+            .collect()
+    };
+    let (inside_before, inside_after) = (codes(&stored), codes(&after));
     let mut bad = Vec::new();
     for r in &rows {
-        let before = tree.contains_key(&r.code);
-        let inside_now = !before || scope.contains(&stored, &r.code);
+        let inside_now = !tree.contains_key(&r.code) || inside_before.contains(&r.code);
         let moves_root = r.code == root && tree.get(&r.code) != Some(&r.parent);
-        if !inside_now || !scope.contains(&after, &r.code) || moves_root {
+        if !inside_now || !inside_after.contains(&r.code) || moves_root {
             bad.push(RowError {
                 line: r.line,
                 message: format!(
@@ -273,11 +281,23 @@ fn people_outside(
     let Ok(rows) = roster::parse_people(csv, &codes) else {
         return Ok(Vec::new());
     };
+    // One read of the roster, not one per row: a university's file has 20,000 rows.
+    let stored: HashMap<String, String> = db::people::all(conn)?
+        .into_iter()
+        .map(|p| (p.email, p.unit))
+        .collect();
+    // The scope's codes once (each `contains` indexes the whole tree).
+    let inside_codes: HashSet<&str> = scope
+        .units(&units)
+        .into_iter()
+        .map(|u| u.code.as_str())
+        .collect();
     let mut bad = Vec::new();
     for r in &rows {
-        let stored_unit = db::people::find(conn, &r.email)?.map(|p| p.unit);
-        let inside = scope.contains(&units, &r.unit)
-            && stored_unit.is_none_or(|u| scope.contains(&units, &u));
+        let inside = inside_codes.contains(r.unit.as_str())
+            && stored
+                .get(&r.email)
+                .is_none_or(|u| inside_codes.contains(u.as_str()));
         if !inside {
             bad.push(RowError {
                 line: r.line,
