@@ -413,6 +413,11 @@ fn imports_take_csv_or_json_rows_with_the_cli_line_errors() {
         Some(("text/csv", b"code,name,kind,parent\n")),
     );
     assert_eq!((r.status, r.code()), (403, "forbidden"));
+    let r = get(&server, "/api/v1/units", &viewer);
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    let r = get(&server, "/api/v1/units?per_page=2&page=2", &org);
+    assert_eq!((r.status, r.body["per_page"].as_u64()), (200, Some(2)));
+    assert_eq!(r.body["total"].as_u64(), Some(6));
     // The console's entries, by the account, naming the token.
     let entries = audit(&server);
     for action in ["units.import", "people.import"] {
