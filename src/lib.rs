@@ -6,6 +6,7 @@
 //! call the same functions. `domain` holds the pure rules (no I/O), `db` is the only place
 //! that speaks SQL.
 
+pub mod api_token;
 pub mod app;
 pub mod assess;
 pub mod auth;

@@ -7,6 +7,7 @@ mod mail;
 mod report;
 mod roster;
 mod survey;
+mod token;
 pub use survey::summary as survey_summary;
 pub mod wave;
 
@@ -61,6 +62,9 @@ enum Command {
     /// Admin accounts for the web console.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// API tokens for /api/v1: create (printed once), revoke, list.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
     /// Show the audit log of admin actions, newest first.
     Audit {
         /// How many entries.
@@ -200,6 +204,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mail(cmd) => mail::run(&open(config)?, cmd),
         Command::Report(args) => report::run(&open_waves(config)?, args, actor),
         Command::Admin(cmd) => admin::run(&open(config)?, cmd, actor),
+        Command::Token(cmd) => token::run(&open(config)?, cmd, actor),
         Command::Audit { limit } => admin::audit(&open(config)?, limit),
         Command::Demo(args) => demo::run(config, &cli.config, args),
     }

@@ -4,6 +4,7 @@
 //! Query functions take `&mut DbConn` and leave the transaction to the caller.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod assessments;
 pub mod frames;
 pub mod holders;

@@ -1,6 +1,7 @@
 //! The web server: the one route table, request logging, page rendering and handlers.
 
 pub mod admin;
+pub mod api;
 pub mod assess;
 pub mod form_cache;
 pub mod home;
@@ -112,6 +113,13 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
             "/admin/results/{id}/export/{format}",
             aw::get().to(admin::results::export),
         )
+        .route("/admin/tokens", aw::get().to(api::tokens_page::show))
+        .route("/admin/tokens", aw::post().to(api::tokens_page::create))
+        .route(
+            "/admin/tokens/{id}/revoke",
+            aw::post().to(api::tokens_page::revoke),
+        )
+        .configure(api_routes)
         .route("/static/{file}", aw::get().to(templates::asset))
         .route("/s", aw::get().to(respond::enter_code))
         .service(
@@ -131,6 +139,58 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
         )
         .route("/w/{wave}/receipts", aw::get().to(receipts::receipts))
         .default_service(aw::to(home::not_found));
+}
+
+/// The JSON API's routes (docs/api.md), part of the route table above. The OpenAPI document
+/// (`web/api/openapi.json`) must list exactly these: a test reads them from this file.
+fn api_routes(cfg: &mut aw::ServiceConfig) {
+    cfg.route("/api/v1/openapi.json", aw::get().to(api::openapi::document))
+        .route("/api/v1/units", aw::get().to(api::roster::list))
+        .service(
+            aw::resource("/api/v1/units/import")
+                .app_data(aw::PayloadConfig::new(8 * 1024 * 1024))
+                .route(aw::post().to(api::roster::import_units)),
+        )
+        .service(
+            aw::resource("/api/v1/people/import")
+                .app_data(aw::PayloadConfig::new(8 * 1024 * 1024))
+                .route(aw::post().to(api::roster::import_people)),
+        )
+        .route("/api/v1/waves", aw::get().to(api::waves::list))
+        .route("/api/v1/waves", aw::post().to(api::waves::create))
+        .route("/api/v1/waves/{id}", aw::get().to(api::waves::show))
+        .route("/api/v1/waves/{id}/open", aw::post().to(api::waves::open))
+        .route(
+            "/api/v1/waves/{id}/remind",
+            aw::post().to(api::waves::remind),
+        )
+        .route("/api/v1/waves/{id}/close", aw::post().to(api::waves::close))
+        .route(
+            "/api/v1/waves/{id}/publish",
+            aw::post().to(api::waves::publish),
+        )
+        .route(
+            "/api/v1/waves/{id}/extend",
+            aw::post().to(api::waves::extend),
+        )
+        .route(
+            "/api/v1/waves/{id}/progress",
+            aw::get().to(api::waves::progress),
+        )
+        .route("/api/v1/waves/{id}/mail", aw::get().to(api::waves::mail))
+        .route(
+            "/api/v1/waves/{id}/report",
+            aw::get().to(api::waves::report),
+        )
+        .route(
+            "/api/v1/waves/{id}/record",
+            aw::get().to(api::waves::record),
+        )
+        .route(
+            "/api/v1/waves/{id}/receipts",
+            aw::get().to(api::waves::receipts),
+        )
+        .route("/api/v1/{tail:.*}", aw::to(api::not_found));
 }
 
 /// The usual security headers on every response: a strict Content-Security-Policy (no

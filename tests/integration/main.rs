@@ -2,6 +2,7 @@
 //! and — when `SANPING_TEST_PG` holds a URL — the real PostgreSQL.
 
 mod admin;
+mod api;
 mod assess;
 mod audit_trail;
 mod browser;

@@ -1,0 +1,136 @@
+//! The console's page of the logged-in account's API tokens, `/admin/tokens`: the list,
+//! a form that makes one (shown once, on the page that answers the form) and revoking.
+//! Any account but a secretary's (whose role the API does not serve) has the page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web as aw};
+use serde::Serialize;
+
+use crate::api_token::{self, TokenError};
+use crate::app::AppState;
+use crate::auth::Role;
+use crate::db::api_tokens;
+use crate::error::AppError;
+use crate::web::admin::{Admin, blocking, render, see_other};
+use crate::web::respond::local_time;
+use crate::web::session::{Session, check_csrf, require};
+
+/// One token in the list.
+#[derive(Serialize)]
+struct Row {
+    id: String,
+    label: String,
+    created: String,
+    last_used: String,
+    per_minute: i32,
+    revoked: Option<String>,
+}
+
+/// A token just made: the only time its secret is shown.
+#[derive(Serialize)]
+struct Created {
+    id: String,
+    secret: String,
+}
+
+/// The page's data.
+#[derive(Serialize)]
+struct TokensPage {
+    tokens: Vec<Row>,
+    created: Option<Created>,
+    default_per_minute: i32,
+}
+
+fn token_error(e: TokenError) -> AppError {
+    match e {
+        TokenError::NotFound(_) => AppError::NotFound,
+        TokenError::Invalid(m) => AppError::Unprocessable(m),
+        TokenError::Db(e) => e.into(),
+    }
+}
+
+async fn page(
+    req: &HttpRequest,
+    state: &aw::Data<AppState>,
+    session: &Session,
+    status: StatusCode,
+    created: Option<Created>,
+) -> Result<HttpResponse, AppError> {
+    let user = session.user.clone();
+    let rows = blocking(state, move |conn| Ok(api_tokens::of_user(conn, &user)?)).await?;
+    let tokens = rows
+        .into_iter()
+        .map(|t| Row {
+            id: t.id,
+            label: t.label,
+            created: local_time(t.created_at),
+            last_used: t.last_used_at.map_or_else(|| "—".to_owned(), local_time),
+            per_minute: t.per_minute,
+            revoked: t.revoked_at.map(local_time),
+        })
+        .collect();
+    let admin = Admin::new(req, session, "API");
+    render(
+        state,
+        status,
+        "pages/admin/tokens",
+        admin,
+        TokensPage {
+            tokens,
+            created,
+            default_per_minute: api_token::DEFAULT_PER_MINUTE,
+        },
+    )
+}
+
+/// `GET /admin/tokens`.
+pub async fn show(req: HttpRequest, state: aw::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let session = require(&req, &state, Role::Viewer).await?;
+    page(&req, &state, &session, StatusCode::OK, None).await
+}
+
+/// `POST /admin/tokens`: makes a token for the logged-in account, audited as
+/// `token.create`; the answer shows it once.
+pub async fn create(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+    body: aw::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let session = require(&req, &state, Role::Viewer).await?;
+    let fields = crate::web::form(&body)?;
+    check_csrf(&session, &fields)?;
+    let label = crate::web::form_field(&fields, "label");
+    let per_minute = match crate::web::form_field(&fields, "per_minute").as_str() {
+        "" => api_token::DEFAULT_PER_MINUTE,
+        s => s
+            .parse()
+            .map_err(|_| AppError::Unprocessable("the rate limit must be a whole number".into()))?,
+    };
+    let user = session.user.clone();
+    let (row, secret) = blocking(&state, move |conn| {
+        api_token::create(conn, &user, &user, &label, per_minute).map_err(token_error)
+    })
+    .await?;
+    let created = Created { id: row.id, secret };
+    page(&req, &state, &session, StatusCode::OK, Some(created)).await
+}
+
+/// `POST /admin/tokens/{id}/revoke`: revokes one of the account's own tokens, audited as
+/// `token.revoke`; another account's is 404.
+pub async fn revoke(
+    req: HttpRequest,
+    state: aw::Data<AppState>,
+    id: aw::Path<String>,
+    body: aw::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let session = require(&req, &state, Role::Viewer).await?;
+    let fields = crate::web::form(&body)?;
+    check_csrf(&session, &fields)?;
+    let user = session.user.clone();
+    let id = id.into_inner();
+    blocking(&state, move |conn| {
+        api_token::revoke(conn, &user, &id, Some(&user)).map_err(token_error)
+    })
+    .await?;
+    Ok(see_other("/admin/tokens"))
+}
