@@ -173,6 +173,7 @@ impl From<WaveError> for ApiError {
             }
             WaveError::Invalid(m) => Self::unprocessable("invalid", m),
             WaveError::Survey(_) => Self::unprocessable("invalid_survey", message),
+            WaveError::Edit(_) => Self::unprocessable("invalid", message),
             WaveError::Db(e) => e.into(),
             WaveError::Delivery(m) => internal(m),
         }

@@ -254,13 +254,14 @@ fn units_outside(
         let inside_now = !tree.contains_key(&r.code) || inside_before.contains(&r.code);
         let moves_root = r.code == root && tree.get(&r.code) != Some(&r.parent);
         if !inside_now || !inside_after.contains(&r.code) || moves_root {
-            bad.push(RowError {
-                line: r.line,
-                message: format!(
+            bad.push(RowError::new(
+                r.line,
+                format!(
                     "unit \"{}\" is outside your scope ({root} and the units below it)",
                     r.code
                 ),
-            });
+                format!("单位“{}”不在您的范围内（{root} 及其下级单位）", r.code),
+            ));
         }
     }
     Ok(bad)
@@ -299,13 +300,17 @@ fn people_outside(
                 .get(&r.email)
                 .is_none_or(|u| inside_codes.contains(u.as_str()));
         if !inside {
-            bad.push(RowError {
-                line: r.line,
-                message: format!(
+            bad.push(RowError::new(
+                r.line,
+                format!(
                     "{}: unit \"{}\" is outside your scope ({root} and the units below it)",
                     r.email, r.unit
                 ),
-            });
+                format!(
+                    "{}：单位“{}”不在您的范围内（{root} 及其下级单位）",
+                    r.email, r.unit
+                ),
+            ));
         }
     }
     Ok(bad)
