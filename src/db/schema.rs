@@ -167,6 +167,7 @@ diesel::table! {
         actor -> Text,
         action -> Text,
         detail -> Text,
+        scope -> Nullable<Text>,
     }
 }
 
