@@ -8,11 +8,16 @@ use anyhow::Context as _;
 use handlebars::Handlebars;
 
 use crate::config::Config;
+use crate::db::rated::Rated;
+use crate::db::waves::WaveHead;
 use crate::db::{self, DbConn, Pool};
 use crate::domain::survey::Survey;
 use crate::error::AppError;
 use crate::wave;
 use crate::web;
+
+/// A people wave's frozen frame of one unit: wave id, when it was opened, unit code.
+type FrameKey = (i32, Option<chrono::NaiveDateTime>, String);
 
 /// Everything a request may need, built once and shared (cheap to clone).
 #[derive(Clone)]
@@ -28,6 +33,10 @@ pub struct AppState {
     /// Parsed surveys by wave id. A wave's survey never changes after creation, so an entry
     /// never goes stale; it saves parsing the TOML on every request.
     surveys: Arc<RwLock<HashMap<i32, Arc<Survey>>>>,
+    /// The frozen frame of a people wave's unit (who is rated there), by wave, opening and
+    /// unit: a frame never changes while its wave is open, and reopening a purged wave
+    /// freezes a new one under a new opening time. Saves a query on every rating sheet.
+    frames: Arc<RwLock<HashMap<FrameKey, Arc<[Rated]>>>>,
     /// When this process's mail worker last showed life (unix seconds); 0: no worker here.
     pub mail_beat: Arc<std::sync::atomic::AtomicI64>,
     /// The mass questionnaire of each wave and language, rendered once (see
@@ -54,6 +63,7 @@ impl AppState {
             templates: Arc::new(web::templates::registry()?),
             secret: Arc::new(secret),
             surveys: Arc::default(),
+            frames: Arc::default(),
             mail_beat: Arc::default(),
             forms: Arc::default(),
         })
@@ -77,5 +87,25 @@ impl AppState {
             .expect("survey cache lock")
             .insert(wave_id, survey.clone());
         Ok(survey)
+    }
+
+    /// Everyone rated in `unit` of the open people wave `wave` (its frozen frame), read from
+    /// the database once per process and opening.
+    pub fn frame(
+        &self,
+        conn: &mut DbConn,
+        wave: &WaveHead,
+        unit: &str,
+    ) -> Result<Arc<[Rated]>, AppError> {
+        let key = (wave.id, wave.opened_at, unit.to_owned());
+        if let Some(f) = self.frames.read().expect("frame cache lock").get(&key) {
+            return Ok(f.clone());
+        }
+        let frame: Arc<[Rated]> = db::rated::of_unit(conn, wave.id, unit)?.into();
+        self.frames
+            .write()
+            .expect("frame cache lock")
+            .insert(key, frame.clone());
+        Ok(frame)
     }
 }

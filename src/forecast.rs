@@ -1,8 +1,11 @@
 //! What an organizer's action would do, counted before it is done, reading only: whom
-//! opening a draft invites, and how a wave stands before it is closed or published.
+//! opening a draft invites, whom inviting the people added since an open wave opened
+//! invites, what purging a rehearsal deletes, and how a wave stands before it is closed or
+//! published.
 
 use std::collections::HashSet;
 
+use crate::db::people::Person;
 use crate::db::waves::Wave;
 use crate::db::{DbConn, assessments};
 use crate::domain::survey::StepKind;
@@ -27,9 +30,18 @@ pub struct OpenPlan {
 
 /// Counts whom opening `wave` would invite now.
 pub fn open_plan(conn: &mut DbConn, wave: &Wave) -> Result<OpenPlan, WaveError> {
-    let planned = wave::planned(conn, wave)?;
+    Ok(plan_of(&wave::planned(conn, wave)?))
+}
+
+/// Counts whom inviting the people added to the roster since open `wave` opened would
+/// invite now (`wave invite-added`): one mail per invitation, as opening sends.
+pub fn added_plan(conn: &mut DbConn, wave: &Wave) -> Result<OpenPlan, WaveError> {
+    Ok(plan_of(&wave::roster_changes(conn, wave.id)?.added))
+}
+
+fn plan_of(planned: &[(Person, String, StepKind)]) -> OpenPlan {
     let step = |k: StepKind| planned.iter().filter(|(_, _, s)| *s == k).count();
-    Ok(OpenPlan {
+    OpenPlan {
         mails: planned.len(),
         people: planned
             .iter()
@@ -45,6 +57,33 @@ pub fn open_plan(conn: &mut DbConn, wave: &Wave) -> Result<OpenPlan, WaveError> 
         mass: step(StepKind::Mass),
         self_assessment: step(StepKind::SelfAssessment),
         org: step(StepKind::Org),
+    }
+}
+
+/// What purging a rehearsal wave would delete.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgePlan {
+    /// Answer sheets, opened or still sealed.
+    pub responses: i64,
+    /// Invitations (their links stop working).
+    pub invitations: i64,
+    /// Self-assessment and committee sheets, drafts included.
+    pub sheets: i64,
+}
+
+/// Counts what `wave::purge_test` would delete from `wave` now.
+pub fn purge_plan(conn: &mut DbConn, wave: &Wave) -> Result<PurgePlan, WaveError> {
+    let (responses, invitations, sheets) = crate::db::waves::purge_counts(conn, wave.id)?;
+    // Sealed sheets live in a table of the wave's own, which exists only while sealed.
+    let sealed = if wave.is_sealed() {
+        crate::db::sealed::count(conn, wave.id)?
+    } else {
+        0
+    };
+    Ok(PurgePlan {
+        responses: responses + sealed,
+        invitations,
+        sheets,
     })
 }
 

@@ -88,12 +88,18 @@ pub fn units_in(conn: &mut DbConn, csv: &[u8], scope: &Scope) -> Result<ImportRe
                         || !scope.contains(&after, &row.code)
                         || (row.code == *root && old.is_some_and(|o| o.parent != row.parent))
                 })
-                .map(|row| RowError {
-                    line: row.line,
-                    message: format!(
-                        "code \"{}\": the unit must lie inside your scope ({root}), under a parent inside it",
-                        row.code
-                    ),
+                .map(|row| {
+                    RowError::new(
+                        row.line,
+                        format!(
+                            "code \"{}\": the unit must lie inside your scope ({root}), under a parent inside it",
+                            row.code
+                        ),
+                        format!(
+                            "代码“{}”：单位须在您的范围（{root}）之内，上级单位也须在其中",
+                            row.code
+                        ),
+                    )
                 })
                 .collect();
             if !outside.is_empty() {
@@ -161,12 +167,18 @@ pub fn people_in(
                             .get(&row.email)
                             .is_some_and(|p| !scope.contains(&all, &p.unit))
                 })
-                .map(|row| RowError {
-                    line: row.line,
-                    message: format!(
-                        "email \"{}\", unit \"{}\": the person must belong to a unit inside your scope ({root})",
-                        row.email, row.unit
-                    ),
+                .map(|row| {
+                    RowError::new(
+                        row.line,
+                        format!(
+                            "email \"{}\", unit \"{}\": the person must belong to a unit inside your scope ({root})",
+                            row.email, row.unit
+                        ),
+                        format!(
+                            "邮箱“{}”，单位“{}”：人员须属于您的范围（{root}）之内的单位",
+                            row.email, row.unit
+                        ),
+                    )
                 })
                 .collect();
             if !outside.is_empty() {

@@ -41,12 +41,16 @@ pub(crate) fn receipt_of(sheet: &RatingSheet) -> String {
 /// unit but themselves, then the unit's leadership team when the survey rates it.
 pub fn targets(conn: &mut DbConn, invitation: &Invitation) -> diesel::QueryResult<Vec<Rated>> {
     let in_unit = rated::of_unit(conn, invitation.wave_id, &invitation.unit)?;
+    Ok(targets_among(&in_unit, invitation))
+}
+
+/// [`targets`] from the frame of the rater's unit, already read (see `AppState::frame`).
+pub fn targets_among(in_unit: &[Rated], invitation: &Invitation) -> Vec<Rated> {
     let rater = invitation.person.as_deref().unwrap_or_default();
-    let keys = crate::wave::people_wave::targets_of(&in_unit, rater);
-    Ok(keys
+    crate::wave::people_wave::targets_of(in_unit, rater)
         .into_iter()
         .filter_map(|k| in_unit.iter().find(|r| r.person == k).cloned())
-        .collect())
+        .collect()
 }
 
 /// The keys of [`targets`].
@@ -63,14 +67,16 @@ pub enum Sent {
     Invalid(Vec<FieldError>, Ratings),
 }
 
-/// Checks a rater's fields and, when complete, burns the link and stores the sealed sheet
-/// in one transaction (deleting their draft in it). A field naming anyone the rater does
-/// not rate refuses the whole sheet and leaves the link as it was.
+/// Checks a rater's fields against their `targets` ([`targets`]) and, when complete, burns
+/// the link and stores the sealed sheet in one transaction (deleting their draft in it). A
+/// field naming anyone the rater does not rate refuses the whole sheet and leaves the link
+/// as it was.
 pub fn submit(
     conn: &mut DbConn,
     wave: &WaveHead,
     invitation: &Invitation,
     survey: &Survey,
+    targets: &[Rated],
     fields: &[(String, String)],
 ) -> diesel::QueryResult<Sent> {
     let (Some(spec), Some(token_hash), true) = (
@@ -80,7 +86,7 @@ pub fn submit(
     ) else {
         return Ok(Sent::Done(Submitted::Refused(Box::new(Lookup::Invalid))));
     };
-    let targets = keys(&targets(conn, invitation)?);
+    let targets = keys(targets);
     let ratings = match sheet::check(spec, &survey.scales, &targets, fields, true) {
         Ok(r) => r,
         Err((errors, kept)) => return Ok(Sent::Invalid(errors, kept)),
@@ -99,7 +105,7 @@ pub fn submit(
     let padded = seal::pad(&plain, &[size; 3]);
     let ciphertext = seal::seal(public_key, &sheet_info(wave.id), &padded)
         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    let done = crate::respond::burn_with(conn, invitation, token_hash, |conn, wave| {
+    let done = crate::respond::burn_with(conn, invitation, token_hash, |conn| {
         crate::db::sealed::insert(conn, wave.id, &token::random_id(), &ciphertext)?;
         rated::delete_draft(conn, &invitation.id)?;
         Ok(receipt)
@@ -115,12 +121,13 @@ pub fn save_draft(
     raw_token: &str,
     invitation: &Invitation,
     survey: &Survey,
+    targets: &[Rated],
     fields: &[(String, String)],
 ) -> diesel::QueryResult<Result<Ratings, (Vec<FieldError>, Ratings)>> {
     let Some(spec) = survey.people.as_ref() else {
         return Ok(Err((Vec::new(), Ratings::default())));
     };
-    let targets = keys(&targets(conn, invitation)?);
+    let targets = keys(targets);
     let ratings = match sheet::check(spec, &survey.scales, &targets, fields, false) {
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),

@@ -35,8 +35,8 @@ pub fn lookup(conn: &mut DbConn, raw_token: &str) -> diesel::QueryResult<Lookup>
         return Ok(Lookup::Invalid);
     };
     let hash = token::hash(&token);
-    match waves::find_invitation_by_hash(conn, &hash)? {
-        Some(invitation) => classify_stored(conn, invitation),
+    match waves::find_invitation_with_wave(conn, &hash)? {
+        Some((invitation, wave)) => Ok(classify(wave, invitation, Utc::now().naive_utc())),
         None => retired(conn, &hash),
     }
 }
@@ -58,13 +58,6 @@ fn retired(conn: &mut DbConn, hash: &str) -> diesel::QueryResult<Lookup> {
     } else {
         Lookup::Closed(wave)
     })
-}
-
-fn classify_stored(conn: &mut DbConn, invitation: Invitation) -> diesel::QueryResult<Lookup> {
-    let Some(wave) = waves::find_head(conn, invitation.wave_id)? else {
-        return Ok(Lookup::Invalid);
-    };
-    Ok(classify(wave, invitation, Utc::now().naive_utc()))
 }
 
 fn classify(wave: WaveHead, invitation: Invitation, at: NaiveDateTime) -> Lookup {
@@ -143,7 +136,7 @@ pub fn store(
         ),
         None => None,
     };
-    burn_with(conn, invitation, token_hash, |conn, wave| {
+    burn_with(conn, invitation, token_hash, |conn| {
         if let Some((ciphertext, receipt)) = &sealed {
             crate::db::sealed::insert(conn, wave.id, &token::random_id(), ciphertext)?;
             return Ok(receipt.clone());
@@ -163,37 +156,39 @@ pub fn store(
     })
 }
 
-/// The one transaction of a submission: re-checks what may have changed since the lookup
-/// (the wave's state, the invitation's use and token), burns the token, and lets `write`
-/// store the sheet and return the receipt code. Of several racing submissions with one
-/// token exactly one writes; the others get `Refused(Used)`.
+/// The one transaction of a submission: burns the token only while the wave still takes
+/// answers and the invitation is unused with this token (one statement, after the wave's
+/// shared lock), and lets `write` store the sheet and return the receipt code. Of several
+/// racing submissions with one token exactly one writes; the others get `Refused(Used)`.
+/// `write` uses the lookup's wave: what it reads of it (id, key, test flag) never changes
+/// while the wave is open.
 pub(crate) fn burn_with(
     conn: &mut DbConn,
     invitation: &Invitation,
     token_hash: &str,
-    write: impl FnOnce(&mut DbConn, &WaveHead) -> diesel::QueryResult<String>,
+    write: impl FnOnce(&mut DbConn) -> diesel::QueryResult<String>,
 ) -> diesel::QueryResult<Submitted> {
     let refused = |lookup| Ok(Submitted::Refused(Box::new(lookup)));
     db::write_tx(conn, |conn| {
-        // Before reading the wave's state: a close waits for this submission, or this
+        // Before the wave's state is read: a close waits for this submission, or this
         // submission sees the wave closed.
         waves::hold_shared(conn, invitation.wave_id)?;
+        let now = Utc::now().naive_utc();
+        if waves::burn_token_while_open(conn, &invitation.id, token_hash, now)? == 1 {
+            return Ok(Submitted::Stored(write(conn)?));
+        }
+        // Why not: the wave stopped taking answers, or the link was used meanwhile, or its
+        // token was retired by a reminder.
         let Some(wave) = waves::find_head(conn, invitation.wave_id)? else {
             return refused(Lookup::Invalid);
         };
-        let now = Utc::now().naive_utc();
         if !wave::accepts_answers(&wave, now) {
             return refused(classify(wave, invitation.clone(), now));
         }
-        if waves::burn_token(conn, &invitation.id, token_hash)? != 1 {
-            // Used meanwhile, or its token retired by a reminder.
-            let stored = waves::find_invitation(conn, &invitation.id)?;
-            return match stored {
-                Some(i) if i.used => refused(Lookup::Used(wave)),
-                _ => refused(retired(conn, token_hash)?),
-            };
+        match waves::find_invitation(conn, &invitation.id)? {
+            Some(i) if i.used => refused(Lookup::Used(wave)),
+            _ => refused(retired(conn, token_hash)?),
         }
-        Ok(Submitted::Stored(write(conn, &wave)?))
     })
 }
 

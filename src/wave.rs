@@ -88,6 +88,9 @@ pub enum WaveError {
     /// Bad input, explained.
     #[error("{0}")]
     Invalid(String),
+    /// A title, closing time, scope or key holders a wave cannot have (in both languages).
+    #[error(transparent)]
+    Edit(EditError),
     /// The database failed.
     #[error("database error: {0}")]
     Db(#[from] diesel::result::Error),
@@ -559,6 +562,10 @@ pub fn close(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
         let wave = get(conn, id)?;
         require(&wave, State::Open, "closing")?;
         waves::transition(conn, id, "open", "closed", now())?;
+        if wave.is_people() {
+            // Drafts of sheets never sent: nobody can send them now.
+            db::rated::forget_drafts(conn, id)?;
+        }
         if wave.public_key.is_none() {
             waves::shuffle_responses(conn, id)?;
             let counts = crate::tally::store(conn, id)?;

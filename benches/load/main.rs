@@ -32,6 +32,7 @@
 //! - `people-submit`: `--sheets` (default 2,000) rating sheets of 30 people each (branches of
 //!   31) submitted at `--c` concurrency (16 for this part unless given) through
 //!   `respond::lookup` + `rating::submit`; throughput and latency percentiles.
+//! - `people-http`: the same sheets over HTTP, posted to the release `sanping serve`.
 //!
 //! Everything listens on 127.0.0.1 only. `cargo test --benches` runs this binary without
 //! `--bench`: it then does nothing. See BENCHMARKS.md for measured figures.
@@ -55,7 +56,7 @@ mod people;
 mod respondent;
 mod unseal;
 
-const PARTS: [&str; 10] = [
+const PARTS: [&str; 11] = [
     "submissions",
     "respondent-cpu",
     "open-100k",
@@ -65,6 +66,7 @@ const PARTS: [&str; 10] = [
     "smtp",
     "people-open",
     "people-submit",
+    "people-http",
     "people-unseal",
 ];
 const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -1214,6 +1216,9 @@ fn main() {
     }
     if args.wants("people-submit") {
         people::submit(&args, &mut figures);
+    }
+    if args.wants("people-http") {
+        people::submit_http(&args, &mut figures);
     }
     figures.print(args.backend);
     println!("\n(total {:.0} s)", secs(start.elapsed()));

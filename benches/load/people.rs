@@ -12,7 +12,10 @@
 //!   sent by `--c` threads (16 unless `--c` is given) through the library, as the POST
 //!   handler does it: a pooled connection, `respond::lookup` of the token, the wave's cached
 //!   survey (`AppState::survey`), `rating::submit` (check, seal, burn the link and store in
-//!   one transaction). Not over HTTP: the rating page is not on this branch yet.
+//!   one transaction). The pool and its connections are warmed first by four sheets per
+//!   thread, not counted, as a running server's would be.
+//! - `people-http`: the same over HTTP: the rater's form posted to `/s/{token}` of the
+//!   release `sanping serve` by `--c` keep-alive clients.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -243,7 +246,7 @@ fn micros(d: Duration) -> u32 {
 }
 
 /// One sheet, as the POST handler sends it: a pooled connection, the lookup, the cached
-/// survey, `rating::submit`. Returns the outcome and the time up to the end of the lookup.
+/// survey and frame, `rating::submit`. Returns the outcome and the time up to the end of the lookup.
 fn send_one(
     state: &AppState,
     job: &Job,
@@ -264,7 +267,18 @@ fn send_one(
         Ok(s) => s,
         Err(e) => return (Err(e.to_string()), t_lookup),
     };
-    let outcome = match rating::submit(&mut conn, &wave, &invitation, &survey, &job.fields) {
+    let targets = match state.frame(&mut conn, &wave, &invitation.unit) {
+        Ok(in_unit) => rating::targets_among(&in_unit, &invitation),
+        Err(e) => return (Err(e.to_string()), t_lookup),
+    };
+    let outcome = match rating::submit(
+        &mut conn,
+        &wave,
+        &invitation,
+        &survey,
+        &targets,
+        &job.fields,
+    ) {
         Ok(Sent::Done(Submitted::Stored(_))) => Ok("stored"),
         Ok(Sent::Done(Submitted::Refused(_))) => Ok("refused"),
         Ok(Sent::Invalid(..)) => Ok("invalid"),
@@ -339,11 +353,21 @@ fn print_outcomes(sent: &SendLog) {
 /// PostgreSQL 16).
 fn state_of(db: &BenchDb, backend: Backend) -> AppState {
     let mut config = db.config();
-    config.db_pool = match backend {
+    config.db_pool = pool_size(backend);
+    AppState::open(config).expect("open the database")
+}
+
+/// The server's default pool size.
+fn pool_size(backend: Backend) -> u32 {
+    match backend {
         Backend::Sqlite => 4,
         Backend::Postgres => 16,
-    };
-    AppState::open(config).expect("open the database")
+    }
+}
+
+/// Sheets sent before the measured ones to warm the pool: four per sending thread.
+fn warm_up(c: usize) -> usize {
+    4 * c
 }
 
 fn cores() -> usize {
@@ -492,20 +516,15 @@ pub fn open_and_unseal(args: &Args, figures: &mut Figures) {
     );
 }
 
-/// Part `people-submit`.
-pub fn submit(args: &Args, figures: &mut Figures) {
-    const PART: &str = "people-submit";
-    const BRANCH: usize = 31;
-    let c = if args.c_given { args.c } else { 16 };
-    println!(
-        "\n== {PART} ({}, {} sheets of {} people, c = {c}, library)",
-        args.backend.name(),
-        args.sheets,
-        BRANCH - 1
-    );
+/// Members of a branch in `people-submit` and `people-http`: each rates 30 others.
+const BRANCH: usize = 31;
+
+/// The setup of `people-submit` and `people-http`: a database with branches of 31, an open
+/// 民主评议 wave, and the warm-up sheets plus `--sheets` measured ones.
+fn submit_setup(args: &Args, c: usize) -> (BenchDb, AppState, i32, Vec<Job>) {
     let db = BenchDb::new(args.backend);
     let state = state_of(&db, args.backend);
-    let sizes = vec![BRANCH; args.sheets.div_ceil(BRANCH)];
+    let sizes = vec![BRANCH; (args.sheets + warm_up(c)).div_ceil(BRANCH)];
     let by_unit = load(&state, &sizes);
     let wave = create_wave_of(&state, "民主评议党员（基准，提交）", SURVEY, survey_src());
     let (opened, t_open, mut jobs) = open_with_links(&state, &db, wave, &by_unit);
@@ -513,11 +532,38 @@ pub fn submit(args: &Args, figures: &mut Figures) {
         "  wave::open: {opened} invitations in {:.2} s",
         secs(t_open)
     );
-    jobs.truncate(args.sheets);
-    // Warm the survey cache and the pool as a running server would have.
+    jobs.truncate(args.sheets + warm_up(c));
+    (db, state, wave, jobs)
+}
+
+/// Part `people-submit`.
+pub fn submit(args: &Args, figures: &mut Figures) {
+    const PART: &str = "people-submit";
+    let c = if args.c_given { args.c } else { 16 };
+    println!(
+        "\n== {PART} ({}, {} sheets of {} people, c = {c}, library)",
+        args.backend.name(),
+        args.sheets,
+        BRANCH - 1
+    );
+    let (_db, state, wave, jobs) = submit_setup(args, c);
+    // Warm the survey cache, the pool's connections and their prepared statements as a
+    // running server would have: `c` connections held at once (the pool grows to them),
+    // then a few sheets on each, sent and not counted.
     drop(state.survey(&mut state.pool.get().expect("a connection"), wave));
+    let held: Vec<_> = (0..c.min(pool_size(args.backend) as usize))
+        .map(|_| state.pool.get().expect("a connection"))
+        .collect();
+    drop(held);
+    let (warm, jobs) = jobs.split_at(warm_up(c));
+    let (warmed, _) = send_all(&state, warm, c);
+    assert_eq!(
+        stored_of(&warmed),
+        warm.len(),
+        "the warm-up sheets are stored"
+    );
     let cpu = cpu_seconds("self");
-    let (sent, elapsed) = send_all(&state, &jobs, c);
+    let (sent, elapsed) = send_all(&state, jobs, c);
     let cpu = cpu_seconds("self") - cpu;
     let stored = stored_of(&sent);
     let rate = per_sec(stored, elapsed);
@@ -560,8 +606,96 @@ pub fn submit(args: &Args, figures: &mut Figures) {
     figures.check(
         PART,
         "all stored",
-        format!("{stored} of {}, {used} links used", jobs.len()),
+        format!(
+            "{stored} of {}, {used} links used ({} by the warm-up)",
+            jobs.len(),
+            warm.len()
+        ),
         "every one",
-        stored == jobs.len() && usize::try_from(used).ok() == Some(stored),
+        stored == jobs.len() && usize::try_from(used).ok() == Some(stored + warm.len()),
     );
+}
+
+/// Part `people-http`: `people-submit` over HTTP, against the release `sanping serve` as a
+/// separate process with its default pool, `--c` keep-alive clients (16 unless given)
+/// posting each rater's form to `/s/{token}` and reading the page to the end.
+pub fn submit_http(args: &Args, figures: &mut Figures) {
+    const PART: &str = "people-http";
+    let c = if args.c_given { args.c } else { 16 };
+    println!(
+        "\n== {PART} ({}, {} sheets of {} people, c = {c}, HTTP)",
+        args.backend.name(),
+        args.sheets,
+        BRANCH - 1
+    );
+    let (db, state, wave, jobs) = submit_setup(args, c);
+    let tokens: Vec<String> = jobs.iter().map(|j| j.token.clone()).collect();
+    let bodies: Vec<String> = jobs.iter().map(|j| form_body(&j.fields)).collect();
+    let port = crate::free_port();
+    let server = crate::ServerProcess::start(&db, port);
+    let base = format!("http://127.0.0.1:{port}");
+    // Warm the server's pool and caches: four sheets per client, not counted.
+    let warm = warm_up(c);
+    let (warmed, _) = crate::run_clients(&base, &tokens[..warm], &bodies[..warm], c);
+    assert_eq!(
+        warmed.statuses.get(&200).copied().unwrap_or(0),
+        warm,
+        "the warm-up sheets are stored: {:?} {:?}",
+        warmed.statuses,
+        warmed.first_error
+    );
+    let pid = server.pid();
+    let cpu = cpu_seconds(&pid);
+    let (log, elapsed) = crate::run_clients(&base, &tokens[warm..], &bodies[warm..], c);
+    let cpu = cpu_seconds(&pid) - cpu;
+    let sent = tokens.len() - warm;
+    let ok = log.statuses.get(&200).copied().unwrap_or(0);
+    let p = |q: f64| percentile_ms(&log.latencies_us, q);
+    let (p50, p95, p99, max) = (p(50.0), p(95.0), p(99.0), p(100.0));
+    println!(
+        "  {sent} sheets in {:.2} s: {:.0}/s; latency p50 {p50:.1} ms, p95 {p95:.1} ms, \
+         p99 {p99:.1} ms, max {max:.1} ms; statuses {:?}, transport errors {}",
+        secs(elapsed),
+        per_sec(ok, elapsed),
+        log.statuses,
+        log.transport_errors
+    );
+    println!(
+        "  server CPU {cpu:.1} s = {:.2} ms a sheet",
+        cpu * 1000.0 / sent.max(1) as f64
+    );
+    let progress = sanping::wave::progress(&mut state.pool.get().expect("a connection"), wave)
+        .expect("the wave's progress");
+    let used: i64 = progress.iter().map(|p| p.used).sum();
+    figures.add(
+        PART,
+        &format!("sheets/s ({sent} sheets of 30, c={c}, HTTP)"),
+        format!("{:.0}/s", per_sec(ok, elapsed)),
+    );
+    figures.check(
+        PART,
+        "latency p99 (HTTP POST of a 30-person sheet)",
+        format!("{p99:.1} ms (p50 {p50:.1}, p95 {p95:.1}, max {max:.1})"),
+        "≤ 50 ms",
+        p99 <= 50.0,
+    );
+    figures.check(
+        PART,
+        "all stored",
+        format!("{ok} pages of 200 of {sent}, {used} links used ({warm} by the warm-up)"),
+        "every one",
+        ok == sent && usize::try_from(used).ok() == Some(tokens.len()),
+    );
+}
+
+/// A rater's fields as the browser posts them.
+fn form_body(fields: &[(String, String)]) -> String {
+    let enc = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }

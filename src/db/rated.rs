@@ -263,14 +263,19 @@ pub fn delete_draft(conn: &mut DbConn, invitation_id: &str) -> QueryResult<usize
     diesel::delete(rating_drafts::table.find(invitation_id)).execute(conn)
 }
 
-/// Forgets everything of a people wave but its frame (a rehearsal purged back to draft
-/// forgets the frame too, through `thaw`).
-pub fn purge(conn: &mut DbConn, wave_id: i32) -> QueryResult<()> {
+/// Forgets every draft of a wave's raters: at close nobody can send them any more.
+pub fn forget_drafts(conn: &mut DbConn, wave_id: i32) -> QueryResult<usize> {
     let invited = super::schema::invitations::table
         .filter(super::schema::invitations::wave_id.eq(wave_id))
         .select(super::schema::invitations::id);
     diesel::delete(rating_drafts::table.filter(rating_drafts::invitation_id.eq_any(invited)))
-        .execute(conn)?;
+        .execute(conn)
+}
+
+/// Forgets everything of a people wave but its frame (a rehearsal purged back to draft
+/// forgets the frame too, through `thaw`).
+pub fn purge(conn: &mut DbConn, wave_id: i32) -> QueryResult<()> {
+    forget_drafts(conn, wave_id)?;
     diesel::delete(person_tallies::table.filter(person_tallies::wave_id.eq(wave_id)))
         .execute(conn)?;
     diesel::delete(person_reasons::table.filter(person_reasons::wave_id.eq(wave_id)))

@@ -335,6 +335,20 @@ pub fn find_invitation_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Opt
         .optional()
 }
 
+/// The invitation holding this token hash and its wave's head, in one query: every page
+/// and submission of a link starts here.
+pub fn find_invitation_with_wave(
+    conn: &mut DbConn,
+    hash: &str,
+) -> QueryResult<Option<(Invitation, WaveHead)>> {
+    invitations::table
+        .inner_join(waves::table)
+        .filter(invitations::token_hash.eq(hash))
+        .select((Invitation::as_select(), WaveHead::as_select()))
+        .first(conn)
+        .optional()
+}
+
 /// Marks an invitation used (a submitted self-assessment).
 pub fn burn(conn: &mut DbConn, invitation_id: &str) -> QueryResult<usize> {
     diesel::update(invitations::table.find(invitation_id))
@@ -351,6 +365,30 @@ pub fn burn_token(conn: &mut DbConn, invitation_id: &str, token_hash: &str) -> Q
             .filter(invitations::id.eq(invitation_id))
             .filter(invitations::token_hash.eq(token_hash))
             .filter(invitations::used.eq(false)),
+    )
+    .set(invitations::used.eq(true))
+    .execute(conn)
+}
+
+/// [`burn_token`] only while the invitation's wave takes answers at `now` (open and before
+/// its closing time: `wave::accepts_answers` in SQL), in one statement: a submission's
+/// common path needs no read of the wave inside its transaction.
+pub fn burn_token_while_open(
+    conn: &mut DbConn,
+    invitation_id: &str,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let taking = waves::table
+        .filter(waves::id.eq(invitations::wave_id))
+        .filter(waves::state.eq("open"))
+        .filter(waves::closes_at.is_null().or(waves::closes_at.gt(now)));
+    diesel::update(
+        invitations::table
+            .filter(invitations::id.eq(invitation_id))
+            .filter(invitations::token_hash.eq(token_hash))
+            .filter(invitations::used.eq(false))
+            .filter(diesel::dsl::exists(taking)),
     )
     .set(invitations::used.eq(true))
     .execute(conn)
@@ -430,6 +468,25 @@ pub fn comments_of(conn: &mut DbConn, wave_id: i32) -> QueryResult<Vec<(String, 
         .filter(responses::comment.is_not_null())
         .select((responses::unit, responses::comment.assume_not_null()))
         .load(conn)
+}
+
+/// What [`purge`] would delete now: (opened responses, invitations, self-assessment and
+/// committee sheets).
+pub fn purge_counts(conn: &mut DbConn, wave_id: i32) -> QueryResult<(i64, i64, i64)> {
+    use super::schema::assessments;
+    let responses = responses::table
+        .filter(responses::wave_id.eq(wave_id))
+        .select(count_star())
+        .first(conn)?;
+    let invitations = invitations::table
+        .filter(invitations::wave_id.eq(wave_id))
+        .select(count_star())
+        .first(conn)?;
+    let sheets = assessments::table
+        .filter(assessments::wave_id.eq(wave_id))
+        .select(count_star())
+        .first(conn)?;
+    Ok((responses, invitations, sheets))
 }
 
 /// Deletes a wave's responses and invitations (rehearsal reset). Returns (responses, invitations).

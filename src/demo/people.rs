@@ -408,7 +408,8 @@ fn send_sheet(
     let leniency: f64 = rng.random_range(-0.08..0.1);
     let indifferent = rng.random_bool(0.06);
     let mut fields = Vec::new();
-    for target in rating::targets(conn, &invitation)? {
+    let targets = rating::targets(conn, &invitation)?;
+    for target in &targets {
         let profile = profiles
             .get(target.person.as_str())
             .copied()
@@ -440,7 +441,7 @@ fn send_sheet(
             fields.push((sheet::reason_field(&target.person), reason.to_owned()));
         }
     }
-    match rating::submit(conn, &head, &invitation, survey, &fields)? {
+    match rating::submit(conn, &head, &invitation, survey, &targets, &fields)? {
         Sent::Done(Submitted::Stored(_)) => Ok(()),
         Sent::Done(Submitted::Refused(why)) => Err(DemoError::Refused(format!(
             "a rating sheet of {} was refused: {why:?}",

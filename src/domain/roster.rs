@@ -103,8 +103,21 @@ impl Role {
 pub struct RowError {
     /// 1-based line in the file (the header is line 1).
     pub line: u64,
-    /// What is wrong, naming the column and value.
+    /// What is wrong, naming the column and value (English, as the CLI prints it).
     pub message: String,
+    /// The same in Chinese, for the console's Chinese pages.
+    pub zh: String,
+}
+
+impl RowError {
+    /// A problem on `line`, said in English and Chinese.
+    pub fn new(line: u64, en: impl Into<String>, zh: impl Into<String>) -> Self {
+        Self {
+            line,
+            message: en.into(),
+            zh: zh.into(),
+        }
+    }
 }
 
 impl fmt::Display for RowError {
@@ -168,13 +181,14 @@ fn read_table(bytes: &[u8], columns: &[&'static str], errors: &mut Vec<RowError>
     let mut records = reader.byte_records();
     let header = match records.next() {
         None => {
-            errors.push(RowError {
-                line: 1,
-                message: format!(
+            errors.push(RowError::new(
+                1,
+                format!(
                     "the file is empty; expected a header line: {}",
                     columns.join(",")
                 ),
-            });
+                format!("文件是空的；第一行应为表头：`{}`", columns.join(",")),
+            ));
             return None;
         }
         Some(Err(e)) => {
@@ -191,13 +205,14 @@ fn read_table(bytes: &[u8], columns: &[&'static str], errors: &mut Vec<RowError>
     for &col in columns {
         match names.iter().position(|n| n == col) {
             Some(i) => index.push((col, i)),
-            None => errors.push(RowError {
-                line: 1,
-                message: format!(
+            None => errors.push(RowError::new(
+                1,
+                format!(
                     "missing column \"{col}\" in the header (expected: {})",
                     columns.join(",")
                 ),
-            }),
+                format!("表头缺少 `{col}` 列（应为：`{}`）", columns.join(",")),
+            )),
         }
     }
     if index.len() != columns.len() {
@@ -220,10 +235,11 @@ fn read_table(bytes: &[u8], columns: &[&'static str], errors: &mut Vec<RowError>
             continue;
         }
         if record.len() != names.len() {
-            errors.push(RowError {
+            errors.push(RowError::new(
                 line,
-                message: format!("expected {} fields, found {}", names.len(), record.len()),
-            });
+                format!("expected {} fields, found {}", names.len(), record.len()),
+                format!("应有 {} 列，实有 {} 列", names.len(), record.len()),
+            ));
             continue;
         }
         let mut row = HashMap::new();
@@ -232,20 +248,20 @@ fn read_table(bytes: &[u8], columns: &[&'static str], errors: &mut Vec<RowError>
             if let Ok(v) = std::str::from_utf8(&record[i]) {
                 // Names say so in their own words (a line break from Excel is common).
                 if col != "name" && v.chars().any(char::is_control) {
-                    errors.push(RowError {
+                    errors.push(RowError::new(
                         line,
-                        message: format!("column \"{col}\" contains a control character"),
-                    });
+                        format!("column \"{col}\" contains a control character"),
+                        format!("`{col}` 列含有控制字符"),
+                    ));
                     ok = false;
                 }
                 row.insert(col, v.trim().to_owned());
             } else {
-                errors.push(RowError {
+                errors.push(RowError::new(
                     line,
-                    message: format!(
-                        "column \"{col}\" is not valid UTF-8 (save the file as UTF-8)"
-                    ),
-                });
+                    format!("column \"{col}\" is not valid UTF-8 (save the file as UTF-8)"),
+                    format!("`{col}` 列不是有效的 UTF-8 文本（请将文件另存为 UTF-8）"),
+                ));
                 ok = false;
             }
         }
@@ -286,10 +302,11 @@ impl LineCounter {
 }
 
 fn csv_error(e: &csv::Error) -> RowError {
-    RowError {
-        line: e.position().map_or(1, csv::Position::line),
-        message: format!("not a readable CSV line: {e}"),
-    }
+    RowError::new(
+        e.position().map_or(1, csv::Position::line),
+        format!("not a readable CSV line: {e}"),
+        "无法读取的 CSV 行（请检查引号和分隔符）",
+    )
 }
 
 /// Parses a unit file (`code,name,kind,parent`) against the units already stored
@@ -310,38 +327,61 @@ pub fn parse_units(
         let name = r.remove("name").unwrap_or_default();
         let kind_raw = r.remove("kind").unwrap_or_default();
         let parent = r.remove("parent").filter(|p| !p.is_empty());
-        let mut bad = |message: String| errors.push(RowError { line, message });
+        let mut bad = |en: String, zh: String| errors.push(RowError::new(line, en, zh));
         if code.is_empty() {
-            bad("column \"code\" is empty".into());
+            bad(
+                "column \"code\" is empty".into(),
+                "`code`（代码）列为空".into(),
+            );
             continue;
         }
         if code.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            bad(format!(
-                "code \"{}\" contains white space or a control character",
-                code.escape_debug()
-            ));
+            bad(
+                format!(
+                    "code \"{}\" contains white space or a control character",
+                    code.escape_debug()
+                ),
+                format!("代码“{}”含有空白或控制字符", code.escape_debug()),
+            );
         }
         if let Some(&first) = first_line.get(&code) {
-            bad(format!("duplicate code \"{code}\" (first on line {first})"));
+            bad(
+                format!("duplicate code \"{code}\" (first on line {first})"),
+                format!("代码“{code}”重复（首次出现在第 {first} 行）"),
+            );
             continue;
         }
         first_line.insert(code.clone(), line);
         if name.is_empty() {
-            bad(format!("unit \"{code}\": column \"name\" is empty"));
+            bad(
+                format!("unit \"{code}\": column \"name\" is empty"),
+                format!("单位“{code}”：名称为空"),
+            );
         } else if name.chars().any(char::is_control) {
             // An Excel cell with Alt+Enter: it would break mail headers and terminals.
-            bad(format!(
-                "unit \"{code}\": the name contains a line break or another control character"
-            ));
+            bad(
+                format!(
+                    "unit \"{code}\": the name contains a line break or another control character"
+                ),
+                format!("单位“{code}”：名称含有换行或其他控制字符"),
+            );
         }
         let kind = UnitKind::parse(&kind_raw);
         if kind.is_none() {
-            bad(format!(
-                "unit \"{code}\": unknown kind \"{kind_raw}\" (use committee, general_branch, direct_branch or branch)"
-            ));
+            bad(
+                format!(
+                    "unit \"{code}\": unknown kind \"{kind_raw}\" (use committee, general_branch, direct_branch or branch)"
+                ),
+                format!(
+                    "单位“{code}”：未知类型“{kind_raw}”（可用 `committee` 党委、`general_branch` 党总支、`direct_branch` 直属党支部、`branch` 党支部）"
+                ),
+            );
         }
         if parent.as_deref() == Some(code.as_str()) {
-            bad(format!("unit \"{code}\" names itself as its parent"));
+            bad(
+                format!("unit \"{code}\" names itself as its parent"),
+                format!("单位“{code}”的上级是它自己"),
+            );
         }
         if let Some(kind) = kind {
             rows.push(UnitRow {
@@ -390,25 +430,32 @@ fn check_tree(
         .collect();
     for row in rows {
         match &row.parent {
-            Some(p) if !merged.contains_key(p.as_str()) => errors.push(RowError {
-                line: row.line,
-                message: format!("unit \"{}\": unknown parent \"{p}\"", row.code),
-            }),
-            None if roots.len() > 1 => errors.push(RowError {
-                line: row.line,
-                message: format!(
+            Some(p) if !merged.contains_key(p.as_str()) => errors.push(RowError::new(
+                row.line,
+                format!("unit \"{}\": unknown parent \"{p}\"", row.code),
+                format!("单位“{}”：上级“{p}”不存在", row.code),
+            )),
+            None if roots.len() > 1 => errors.push(RowError::new(
+                row.line,
+                format!(
                     "unit \"{}\" has no parent, but only the root may have none (units without a parent: {})",
                     row.code,
                     roots.join(", ")
                 ),
-            }),
+                format!(
+                    "单位“{}”没有上级，但只有根单位可以没有上级（没有上级的单位：{}）",
+                    row.code,
+                    roots.join("、")
+                ),
+            )),
             _ => {}
         }
         if in_cycle(&merged, &row.code) {
-            errors.push(RowError {
-                line: row.line,
-                message: format!("unit \"{}\" is part of a cycle of parents", row.code),
-            });
+            errors.push(RowError::new(
+                row.line,
+                format!("unit \"{}\" is part of a cycle of parents", row.code),
+                format!("单位“{}”的上级关系构成循环", row.code),
+            ));
         }
     }
 }
@@ -487,39 +534,55 @@ pub fn parse_people(
         let category = r.remove("category").unwrap_or_default();
         let role_raw = r.remove("role").unwrap_or_default();
         let before = errors.len();
-        let mut bad = |message: String| errors.push(RowError { line, message });
+        let mut bad = |en: String, zh: String| errors.push(RowError::new(line, en, zh));
         if !is_email(&email) {
-            bad(format!("\"{raw_email}\" is not an email address"));
+            bad(
+                format!("\"{raw_email}\" is not an email address"),
+                format!("“{raw_email}”不是邮箱地址"),
+            );
         } else if let Some(&first) = first_line.get(&email) {
-            bad(format!(
-                "duplicate email \"{raw_email}\" (first on line {first})"
-            ));
+            bad(
+                format!("duplicate email \"{raw_email}\" (first on line {first})"),
+                format!("邮箱“{raw_email}”重复（首次出现在第 {first} 行）"),
+            );
         } else {
             first_line.insert(email.clone(), line);
         }
         if name.is_empty() {
-            bad("column \"name\" is empty".into());
+            bad("column \"name\" is empty".into(), "姓名为空".into());
         } else if name.chars().any(char::is_control) {
             // An Excel cell with Alt+Enter: it would break the mail's To header.
-            bad("the name contains a line break or another control character".into());
+            bad(
+                "the name contains a line break or another control character".into(),
+                "姓名含有换行或其他控制字符".into(),
+            );
         }
         if unit.is_empty() {
-            bad("column \"unit\" is empty".into());
+            bad("column \"unit\" is empty".into(), "单位代码为空".into());
         } else if !units.contains(&unit) {
-            bad(format!(
-                "unknown unit \"{unit}\" (import the unit tree first)"
-            ));
+            bad(
+                format!("unknown unit \"{unit}\" (import the unit tree first)"),
+                format!("单位“{unit}”不存在（请先导入组织）"),
+            );
         }
         if category.is_empty() {
-            bad("column \"category\" is empty (e.g. faculty, student, retired)".into());
+            bad(
+                "column \"category\" is empty (e.g. faculty, student, retired)".into(),
+                "类别为空（如 `faculty` 教工、`student` 学生、`retired` 离退休）".into(),
+            );
         }
         let mut roles = Vec::new();
         for part in role_raw.split(';').map(str::trim).filter(|p| !p.is_empty()) {
             match Role::parse(&part.to_lowercase()) {
                 Some(role) => roles.push(role),
-                None => bad(format!(
-                    "unknown role \"{part}\" (use member, secretary, committee, party or cadre, separated by ';')"
-                )),
+                None => bad(
+                    format!(
+                        "unknown role \"{part}\" (use member, secretary, committee, party or cadre, separated by ';')"
+                    ),
+                    format!(
+                        "未知角色“{part}”（可用 `member` 成员、`secretary` 书记、`committee` 考评组、`party` 党员、`cadre` 领导干部，用 `;` 分隔）"
+                    ),
+                ),
             }
         }
         if roles.is_empty() {

@@ -220,6 +220,7 @@ impl Survey {
                 line: e.span().map(|s| line_of(src, s.start)),
                 place: String::new(),
                 message: e.message().to_owned(),
+                zh: format!("不是有效的 TOML：{}", e.message()),
             }]
         })?;
         let mut v = Validator {
@@ -270,8 +271,11 @@ pub struct SurveyError {
     pub line: Option<usize>,
     /// Where in the structure (e.g. `steps.mass item m3`).
     pub place: String,
-    /// What is wrong.
+    /// What is wrong (English, as `sanping survey check` prints it).
     pub message: String,
+    /// The same in Chinese, for the console's Chinese pages. Keys of the file stay as
+    /// written, between backticks.
+    pub zh: String,
 }
 
 impl fmt::Display for SurveyError {
@@ -488,12 +492,19 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn err(&mut self, offset: usize, place: impl Into<String>, message: impl Into<String>) {
+    fn err(
+        &mut self,
+        offset: usize,
+        place: impl Into<String>,
+        message: impl Into<String>,
+        zh: impl Into<String>,
+    ) {
         self.errors.push(SurveyError {
             file: self.file.to_owned(),
             line: Some(line_of(self.src, offset)),
             place: place.into(),
             message: message.into(),
+            zh: zh.into(),
         });
     }
 
@@ -518,6 +529,7 @@ impl Validator<'_> {
                 id.span().start,
                 "id",
                 "must be lowercase letters, digits, '-' or '_'",
+                "只能由小写字母、数字、`-` 或 `_` 组成",
             );
         }
         let is_people = self.is_people_kind(kind.as_ref(), people.is_some());
@@ -544,6 +556,7 @@ impl Validator<'_> {
                     0,
                     "people",
                     "missing: a survey of kind = \"people\" needs a [people] section",
+                    "缺少 `[people]` 一节：`kind = \"people\"` 的问卷必须有它",
                 );
                 people::placeholder()
             };
@@ -555,6 +568,7 @@ impl Validator<'_> {
                     "people",
                     "a unit survey has no [people] section: put kind = \"people\" at the top \
                      of the file to rate people",
+                    "单位问卷没有 `[people]` 一节：要评议人员，请在文件开头写 `kind = \"people\"`",
                 );
             }
             (self.unit_parts(parts, &scales), None)
@@ -586,6 +600,7 @@ impl Validator<'_> {
                     kind.span().start,
                     "kind",
                     format!("\"{other}\" is not a kind: use \"units\" (the default) or \"people\""),
+                    format!("“{other}”不是问卷类型：请用 `\"units\"`（默认）或 `\"people\"`"),
                 );
                 has_people
             }
@@ -594,8 +609,13 @@ impl Validator<'_> {
 
     /// Reports a key a unit survey cannot do without. Its line is the top of the file: the
     /// key is nowhere.
-    fn missing(&mut self, place: &str, what: &str) {
-        self.err(0, place, format!("missing: a unit survey needs {what}"));
+    fn missing(&mut self, place: &str, what: &str, what_zh: &str) {
+        self.err(
+            0,
+            place,
+            format!("missing: a unit survey needs {what}"),
+            format!("缺少：单位问卷需要 {what_zh}"),
+        );
     }
 
     /// The unit-only parts of a unit survey, each reported when missing.
@@ -603,7 +623,11 @@ impl Validator<'_> {
         let weights = if let Some(w) = &parts.weights {
             self.weights(w)
         } else {
-            self.missing("weights", "[weights] with self, mass and org");
+            self.missing(
+                "weights",
+                "[weights] with self, mass and org",
+                "含 `self`、`mass`、`org` 的 `[weights]`",
+            );
             Standard::PEOPLE_WEIGHTS
         };
         let anonymity = if let Some(a) = &parts.anonymity {
@@ -612,6 +636,7 @@ impl Validator<'_> {
             self.missing(
                 "anonymity",
                 "[anonymity] with min_responses and min_comments",
+                "含 `min_responses` 和 `min_comments` 的 `[anonymity]`",
             );
             Anonymity {
                 min_responses: 2,
@@ -621,7 +646,7 @@ impl Validator<'_> {
         let grades = if let Some(g) = &parts.grades {
             self.grades(g)
         } else {
-            self.missing("grades", "at least two [[grades]]");
+            self.missing("grades", "at least two [[grades]]", "至少两个 `[[grades]]`");
             Vec::new()
         };
         let gates = parts
@@ -649,11 +674,19 @@ impl Validator<'_> {
                          [steps.{}]",
                         kind.as_str()
                     ),
+                    format!(
+                        "缺少：单位问卷需要 `self`、`mass`、`org` 三个环节；请添加 `[steps.{}]`",
+                        kind.as_str()
+                    ),
                 );
                 empty_step(kind)
             })
         } else {
-            self.missing("steps", "[steps.self], [steps.mass] and [steps.org]");
+            self.missing(
+                "steps",
+                "[steps.self], [steps.mass] and [steps.org]",
+                "`[steps.self]`、`[steps.mass]` 和 `[steps.org]`",
+            );
             StepKind::ALL.map(empty_step)
         };
         Standard {
@@ -682,7 +715,7 @@ impl Validator<'_> {
                     format!(
                         "a people survey (kind = \"people\") has no {key}: people are rated on \
                          [[people.items]] and graded by [people] rules; remove it"
-                    ),
+                    ), format!("人员问卷（`kind = \"people\"`）不用 `{key}`：人员按 `[[people.items]]` 评议、按 `[people]` 的规则定等次；请删除它"),
                 );
             }
         }
@@ -691,7 +724,7 @@ impl Validator<'_> {
                 a.span().start,
                 "anonymity",
                 "a people survey (kind = \"people\") takes its threshold k from \
-                 people.min_raters; remove [anonymity]",
+                 people.min_raters; remove [anonymity]", "人员问卷（`kind = \"people\"`）的门槛 k 取自 `people.min_raters`；请删除 `[anonymity]`",
             );
         }
     }
@@ -709,6 +742,7 @@ impl Validator<'_> {
                     at,
                     format!("weights.{name}"),
                     format!("{value} is not between 0 and 1"),
+                    format!("{value} 不在 0 到 1 之间"),
                 );
             }
         }
@@ -718,6 +752,7 @@ impl Validator<'_> {
                 at,
                 "weights",
                 format!("self + mass + org must sum to 1, not {sum}"),
+                format!("`self + mass + org` 之和必须为 1，现为 {sum}"),
             );
         }
         Weights {
@@ -735,6 +770,7 @@ impl Validator<'_> {
                 at,
                 "anonymity.min_responses",
                 "must be at least 2: a group of one is a person",
+                "至少为 2：一个人的答卷就是这个人",
             );
         }
         if a.min_comments < a.min_responses {
@@ -742,6 +778,7 @@ impl Validator<'_> {
                 at,
                 "anonymity.min_comments",
                 "must be at least min_responses",
+                "不能小于 `min_responses`",
             );
         }
         let clamp = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
@@ -755,7 +792,12 @@ impl Validator<'_> {
         let at = raw.span().start;
         let list = raw.get_ref();
         if list.len() < 2 {
-            self.err(at, "grades", "at least two grades are needed");
+            self.err(
+                at,
+                "grades",
+                "at least two grades are needed",
+                "至少需要两个等级",
+            );
         }
         let mut seen = HashSet::new();
         for (i, g) in list.iter().enumerate() {
@@ -765,6 +807,7 @@ impl Validator<'_> {
                     g.label.span().start,
                     place.clone(),
                     "the label is used twice",
+                    "等级名称重复",
                 );
             }
             if !(0.0..=100.0).contains(&g.min) {
@@ -772,6 +815,7 @@ impl Validator<'_> {
                     g.label.span().start,
                     place.clone(),
                     "min must be between 0 and 100",
+                    "`min` 必须在 0 到 100 之间",
                 );
             }
             if i > 0 && g.min >= list[i - 1].min {
@@ -779,6 +823,7 @@ impl Validator<'_> {
                     g.label.span().start,
                     place.clone(),
                     "grades must go from best to worst with strictly decreasing min",
+                    "等级须从高到低排列，`min` 严格递减",
                 );
             }
         }
@@ -789,6 +834,7 @@ impl Validator<'_> {
                 last.label.span().start,
                 "grades",
                 "the last grade must have min = 0 so every score gets a grade",
+                "最后一个等级的 `min` 必须为 0，使每个得分都有等级",
             );
         }
         list.iter()
@@ -810,6 +856,7 @@ impl Validator<'_> {
                         g.min_satisfaction.span().start,
                         place.clone(),
                         "min_satisfaction is a rate between 0 and 1 (e.g. 0.9)",
+                        "`min_satisfaction` 是 0 到 1 之间的比率（如 0.9）",
                     );
                 }
                 let Some(cap) = grades.iter().position(|gr| &gr.label.zh == g.cap.get_ref()) else {
@@ -817,6 +864,7 @@ impl Validator<'_> {
                         g.cap.span().start,
                         place,
                         format!("cap \"{}\" is not one of the grades", g.cap.get_ref()),
+                        format!("`cap` “{}”不是已有的等级", g.cap.get_ref()),
                     );
                     return None;
                 };
@@ -836,11 +884,17 @@ impl Validator<'_> {
                 at,
                 place.clone(),
                 "a scale id must be lowercase letters, digits, '-' or '_'",
+                "量表 id 只能由小写字母、数字、`-` 或 `_` 组成",
             );
         }
         let raw = raw.into_inner();
         if raw.options.len() < 2 {
-            self.err(at, place.clone(), "a scale needs at least two options");
+            self.err(
+                at,
+                place.clone(),
+                "a scale needs at least two options",
+                "量表至少需要两个选项",
+            );
         }
         let mut seen = HashSet::new();
         let mut options = Vec::new();
@@ -852,6 +906,7 @@ impl Validator<'_> {
                     oat,
                     oplace.clone(),
                     "an option id must be lowercase letters, digits, '-' or '_'",
+                    "选项 id 只能由小写字母、数字、`-` 或 `_` 组成",
                 );
             }
             if !seen.insert(o.id.get_ref().clone()) {
@@ -859,17 +914,29 @@ impl Validator<'_> {
                     oat,
                     oplace.clone(),
                     "the option id is used twice in this scale",
+                    "同一量表中选项 id 重复",
                 );
             }
             match (o.valid, o.score) {
-                (true, None) => self.err(oat, oplace.clone(), "a valid option needs a score"),
+                (true, None) => self.err(
+                    oat,
+                    oplace.clone(),
+                    "a valid option needs a score",
+                    "有效选项需要 `score`",
+                ),
                 (false, Some(_)) => self.err(
                     oat,
                     oplace.clone(),
                     "an option with valid = false is not scored: remove its score",
+                    "`valid = false` 的选项不计分：请删除它的 `score`",
                 ),
                 (_, Some(s)) if !(0.0..=100.0).contains(&s) => {
-                    self.err(oat, oplace.clone(), "score must be between 0 and 100");
+                    self.err(
+                        oat,
+                        oplace.clone(),
+                        "score must be between 0 and 100",
+                        "`score` 必须在 0 到 100 之间",
+                    );
                 }
                 _ => {}
             }
@@ -878,6 +945,7 @@ impl Validator<'_> {
                     oat,
                     oplace.clone(),
                     "an option that is not a valid vote cannot count as satisfied",
+                    "无效选项不能算作满意",
                 );
             }
             if o.reason && !is_people {
@@ -885,7 +953,7 @@ impl Validator<'_> {
                     oat,
                     oplace.clone(),
                     "reason = true is only asked in people surveys (kind = \"people\"); a \
-                     unit survey's forms never ask for a reason",
+                     unit survey's forms never ask for a reason", "`reason = true` 只用于人员问卷（`kind = \"people\"`）；单位问卷的表单从不询问理由",
                 );
             }
             options.push(ScaleOption {
@@ -897,7 +965,12 @@ impl Validator<'_> {
             });
         }
         if !options.is_empty() && !options.iter().any(ScaleOption::is_valid) {
-            self.err(at, place, "a scale needs at least one valid option");
+            self.err(
+                at,
+                place,
+                "a scale needs at least one valid option",
+                "量表至少需要一个有效选项",
+            );
         }
         Scale {
             id: id.to_owned(),
@@ -924,6 +997,7 @@ impl Validator<'_> {
                     "scale \"{}\" is not defined under [scales]",
                     raw.scale.get_ref()
                 ),
+                format!("量表“{}”未在 `[scales]` 中定义", raw.scale.get_ref()),
             );
         }
         if raw.dimensions.is_empty() {
@@ -931,6 +1005,7 @@ impl Validator<'_> {
                 at,
                 sname.clone(),
                 "a step needs at least one dimension with items",
+                "每个环节至少需要一个含题目的维度",
             );
         }
         if kind != StepKind::Mass && (raw.comment.is_some() || !raw.also_rate_parent.is_empty()) {
@@ -938,6 +1013,7 @@ impl Validator<'_> {
                 at,
                 sname.clone(),
                 "comment and also_rate_parent belong to the mass step only",
+                "`comment` 和 `also_rate_parent` 只属于群众测评环节（`mass`）",
             );
         }
         if kind != StepKind::Org && raw.trim_extremes.is_some() {
@@ -945,6 +1021,7 @@ impl Validator<'_> {
                 at,
                 sname.clone(),
                 "trim_extremes belongs to the org step only",
+                "`trim_extremes` 只属于组织考评环节（`org`）",
             );
         }
         let mut dim_ids = HashSet::new();
@@ -956,6 +1033,7 @@ impl Validator<'_> {
                     d.id.span().start,
                     dplace.clone(),
                     "a dimension id must be lowercase letters, digits, '-' or '_'",
+                    "维度 id 只能由小写字母、数字、`-` 或 `_` 组成",
                 );
             }
             if !dim_ids.insert(d.id.get_ref().clone()) {
@@ -963,6 +1041,7 @@ impl Validator<'_> {
                     d.id.span().start,
                     dplace.clone(),
                     "the dimension id is used twice in this step",
+                    "同一环节中维度 id 重复",
                 );
             }
             if d.items.is_empty() {
@@ -970,6 +1049,7 @@ impl Validator<'_> {
                     d.id.span().start,
                     dplace.clone(),
                     "a dimension needs at least one item",
+                    "维度至少需要一道题",
                 );
             }
             let items = d
@@ -996,7 +1076,7 @@ impl Validator<'_> {
                 .filter_map(|i| scales.get(&i.scale))
                 .all(|s| s.options.iter().any(|o| o.satisfied));
             if !any_satisfied {
-                self.err(at, sname, "every mass scale needs at least one option with satisfied = true, or no satisfaction rate can be computed");
+                self.err(at, sname, "every mass scale needs at least one option with satisfied = true, or no satisfaction rate can be computed", "群众测评的每个量表至少需要一个 `satisfied = true` 的选项，否则无法计算满意率");
             }
         }
         step
@@ -1017,6 +1097,7 @@ impl Validator<'_> {
                 iat,
                 place.clone(),
                 "an item id must be lowercase letters, digits, '-' or '_'",
+                "题目 id 只能由小写字母、数字、`-` 或 `_` 组成",
             );
         }
         if !item_ids.insert(raw.id.get_ref().clone()) {
@@ -1024,14 +1105,20 @@ impl Validator<'_> {
                 iat,
                 place.clone(),
                 "the item id is used twice in this survey (ids are unique across all steps)",
+                "题目 id 在本问卷中重复（各环节的 id 必须互不相同）",
             );
         }
         if raw.text.trim().is_empty() {
-            self.err(iat, place.clone(), "text is empty");
+            self.err(iat, place.clone(), "text is empty", "题目文字为空");
         }
         let weight = raw.weight.unwrap_or(1.0);
         if weight.is_nan() || weight <= 0.0 {
-            self.err(iat, place.clone(), "weight must be greater than 0");
+            self.err(
+                iat,
+                place.clone(),
+                "weight must be greater than 0",
+                "`weight` 必须大于 0",
+            );
         }
         let scale = match raw.scale {
             Some(s) => {
@@ -1040,6 +1127,7 @@ impl Validator<'_> {
                         s.span().start,
                         place,
                         format!("scale \"{}\" is not defined under [scales]", s.get_ref()),
+                        format!("量表“{}”未在 `[scales]` 中定义", s.get_ref()),
                     );
                 }
                 s.into_inner()

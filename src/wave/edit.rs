@@ -115,7 +115,7 @@ impl From<EditError> for super::WaveError {
         match e {
             EditError::NotFound(id) => Self::NotFound(id),
             EditError::Db(e) => Self::Db(e),
-            other => Self::Invalid(other.to_string()),
+            other => Self::Edit(other),
         }
     }
 }

@@ -86,6 +86,8 @@ pub struct Strings {
     pub not_answered: &'static str,
     pub item: &'static str,
     pub answer: &'static str,
+    /// The colon after a label: fullwidth in Chinese.
+    pub colon: &'static str,
 }
 
 /// 简体中文.
@@ -168,6 +170,7 @@ pub static ZH: Strings = Strings {
     not_answered: "未作答",
     item: "项目",
     answer: "选择",
+    colon: "：",
 };
 
 /// English.
@@ -250,6 +253,7 @@ pub static EN: Strings = Strings {
     not_answered: "not answered",
     item: "Item",
     answer: "Answer",
+    colon: ": ",
 };
 
 /// The strings of a language.

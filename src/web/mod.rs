@@ -13,6 +13,7 @@ pub mod receipts;
 pub mod respond;
 pub mod server;
 pub mod session;
+pub mod survey_text;
 pub mod templates;
 
 use actix_web::web as aw;

@@ -17,6 +17,7 @@ use super::respond::{Ctx, local_time, message, parse_form};
 use super::templates::page;
 use crate::app::AppState;
 use crate::db::rated::Rated;
+use crate::db::waves::{Invitation, WaveHead};
 use crate::domain::Lang;
 use crate::domain::answers::FieldError;
 use crate::domain::people::sheet::{Ratings, field_name, reason_field};
@@ -353,10 +354,16 @@ pub async fn show(
     if ctx.invitation.step != StepKind::Mass.as_str() {
         return Err(AppError::NotFound);
     }
-    let (invitation, raw) = (ctx.invitation.clone(), token.to_owned());
+    let (st, wave, invitation, raw) = (
+        state.clone(),
+        ctx.wave.clone(),
+        ctx.invitation.clone(),
+        token.to_owned(),
+    );
     let (targets, draft) = super::admin::blocking(state, move |conn| {
+        let in_unit = st.frame(conn, &wave, &invitation.unit)?;
         Ok((
-            rating::targets(conn, &invitation)?,
+            rating::targets_among(&in_unit, &invitation),
             rating::load_draft(conn, &raw, &invitation)?,
         ))
     })
@@ -383,7 +390,7 @@ fn max_body(targets: usize, items: usize) -> usize {
 }
 
 /// What a rating `POST` came to.
-enum Outcome {
+pub(super) enum Outcome {
     /// The sheet again: the targets, what to show, errors, whether a draft was asked for
     /// and whether it was saved.
     Sheet {
@@ -399,7 +406,9 @@ enum Outcome {
     Refused(Box<crate::respond::Lookup>),
 }
 
-/// `POST /s/{token}` of a people wave that takes answers.
+/// `POST /s/{token}` of a people wave's own link (个人总结): `respond` hands it over here.
+/// (A rater's sheet is checked and stored by [`rate_post`] on `respond`'s connection, and
+/// its outcome shown by [`answer`].)
 pub async fn post(
     state: aw::Data<AppState>,
     lang: Lang,
@@ -410,22 +419,33 @@ pub async fn post(
     if ctx.invitation.step == StepKind::SelfAssessment.as_str() {
         return own::post(state, lang, token, ctx, body).await;
     }
-    if ctx.invitation.step != StepKind::Mass.as_str() {
-        return Err(AppError::NotFound);
-    }
-    let (c, raw) = (ctx.clone(), token.clone());
-    let done = super::admin::blocking(&state, move |conn| rate_post(conn, &raw, &c, &body)).await?;
+    Err(AppError::NotFound)
+}
+
+/// The page a rating `POST` leads to: thanks, the link's refusal, or the sheet again (with
+/// `ctx`, which is there exactly for sheets).
+pub(super) fn answer(
+    state: &AppState,
+    lang: Lang,
+    token: &str,
+    wave_id: i32,
+    ctx: Option<&Ctx>,
+    done: Outcome,
+) -> Result<HttpResponse, AppError> {
     let path = format!("/s/{token}");
-    match done {
-        Outcome::Refused(refused) => message(&state, lang, &path, &refused),
-        Outcome::Stored(receipt) => super::respond::thanks(&state, lang, receipt, ctx.wave.id),
-        Outcome::Sheet {
-            targets,
-            ratings,
-            typed,
-            errors,
-            draft,
-        } => {
+    match (done, ctx) {
+        (Outcome::Refused(refused), _) => message(state, lang, &path, &refused),
+        (Outcome::Stored(receipt), _) => super::respond::thanks(state, lang, receipt, wave_id),
+        (
+            Outcome::Sheet {
+                targets,
+                ratings,
+                typed,
+                errors,
+                draft,
+            },
+            Some(ctx),
+        ) => {
             let filled = Filled {
                 ratings: &ratings,
                 typed_reasons: (!errors.is_empty()).then_some(&typed),
@@ -433,7 +453,7 @@ pub async fn post(
                 draft,
                 saved: draft && errors.is_empty(),
             };
-            let sheet = sheet_page(lang, &token, &ctx, &targets, &filled)?;
+            let sheet = sheet_page(lang, token, ctx, &targets, &filled)?;
             let status = if errors.is_empty() {
                 StatusCode::OK
             } else {
@@ -441,19 +461,29 @@ pub async fn post(
             };
             page(&state.templates, status, "pages/rate/sheet", &sheet)
         }
+        (Outcome::Sheet { .. }, None) => Err(AppError::Internal(
+            "a rating sheet to show again without its context".into(),
+        )),
     }
 }
 
-/// Handles a rating sheet on one blocking thread with one connection.
-fn rate_post(
+/// Handles a rater's sheet on the connection its link was looked up with: the targets from
+/// the cached frame, the size bound, then a draft saved or the sheet submitted.
+pub(super) fn rate_post(
+    state: &AppState,
     conn: &mut crate::db::DbConn,
     token: &str,
-    ctx: &Ctx,
+    wave: &WaveHead,
+    invitation: &Invitation,
     body: &[u8],
 ) -> Result<Outcome, AppError> {
-    let survey = &ctx.survey;
-    let spec = spec_of(ctx)?;
-    let targets = rating::targets(conn, &ctx.invitation)?;
+    let survey = state.survey(conn, wave.id)?;
+    let spec = survey
+        .people
+        .as_ref()
+        .ok_or_else(|| AppError::Internal("a people wave without a people section".into()))?;
+    let in_unit = state.frame(conn, wave, &invitation.unit)?;
+    let targets = rating::targets_among(&in_unit, invitation);
     if body.len() > max_body(targets.len(), spec.items.len()) {
         return Err(AppError::TooLarge(
             "评议表过大。The rating sheet is larger than any this page can produce.".into(),
@@ -482,14 +512,14 @@ fn rate_post(
     };
     if draft {
         return Ok(
-            match rating::save_draft(conn, token, &ctx.invitation, survey, &fields)? {
+            match rating::save_draft(conn, token, invitation, &survey, &targets, &fields)? {
                 Ok(ratings) => sheet(ratings, Vec::new()),
                 Err((errors, kept)) => sheet(kept, errors),
             },
         );
     }
     Ok(
-        match rating::submit(conn, &ctx.wave, &ctx.invitation, survey, &fields)? {
+        match rating::submit(conn, wave, invitation, &survey, &targets, &fields)? {
             Sent::Invalid(errors, kept) => sheet(kept, errors),
             Sent::Done(Submitted::Stored(receipt)) => Outcome::Stored(receipt),
             Sent::Done(Submitted::Refused(refused)) => Outcome::Refused(refused),

@@ -535,6 +535,9 @@ pub async fn submit(
             )
         }
         Posted::Stored { receipt, wave_id } => thanks(&state, lang, receipt, wave_id),
+        Posted::Rated(wave_id, ctx, done) => {
+            super::rate::answer(&state, lang, &raw, wave_id, ctx.as_deref(), done)
+        }
     }
 }
 
@@ -570,6 +573,9 @@ enum Posted {
     Invalid(Box<Ctx>, Vec<FieldError>, Submission),
     /// Stored.
     Stored { receipt: String, wave_id: i32 },
+    /// A people wave's rating sheet, handled by `rate` (with the context when the sheet is
+    /// to be shown again).
+    Rated(i32, Option<Box<Ctx>>, super::rate::Outcome),
 }
 
 /// The largest mass answer sheet accepted: a questionnaire has at most about 100 items
@@ -587,7 +593,19 @@ fn post(state: &AppState, token: &str, body: &aw::Bytes) -> Result<Posted, AppEr
         Lookup::Ready(wave, invitation) => (wave, invitation),
         refused => return Ok(Posted::Refused(Box::new(refused))),
     };
-    // A people wave's sheets (rating or 个人总结) are checked and bounded by `rate`.
+    // A people wave's sheets (rating or 个人总结) are checked and bounded by `rate`; a rating
+    // sheet on this same connection.
+    if wave.is_people() && invitation.step == StepKind::Mass.as_str() {
+        let done = super::rate::rate_post(state, &mut conn, token, &wave, &invitation, body)?;
+        let id = wave.id;
+        let ctx = match done {
+            super::rate::Outcome::Sheet { .. } => {
+                Some(Box::new(ready(state, &mut conn, wave, invitation)?))
+            }
+            _ => None,
+        };
+        return Ok(Posted::Rated(id, ctx, done));
+    }
     if invitation.step != StepKind::Mass.as_str() || wave.is_people() {
         let ctx = ready(state, &mut conn, wave, invitation)?;
         return Ok(Posted::Sheet(Box::new(ctx), body.clone()));

@@ -14,17 +14,17 @@ use crate::support::{self, Server, TestDb};
 
 const PHONE: f64 = 360.0;
 
-async fn js(c: &Client, script: &str) -> serde_json::Value {
+pub(crate) async fn js(c: &Client, script: &str) -> serde_json::Value {
     c.execute(script, vec![]).await.expect("script")
 }
 
-async fn shot(c: &Client, name: &str) {
+pub(crate) async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     std::fs::write(screenshots().join(name), png).unwrap();
 }
 
 /// The page does not scroll sideways on a phone.
-async fn no_sideways_scroll(c: &Client, what: &str) {
+pub(crate) async fn no_sideways_scroll(c: &Client, what: &str) {
     let width = js(c, "return document.documentElement.scrollWidth").await;
     assert!(
         width.as_f64().unwrap() <= PHONE,
@@ -35,7 +35,7 @@ async fn no_sideways_scroll(c: &Client, what: &str) {
 /// Every table matching `table` either fits the screen or scrolls inside a wrapper whose own
 /// box fits the screen; and no header or cell is narrower than `min` px (about three
 /// characters), so no column reads one character per line. Returns the narrowest cell.
-async fn tables_readable(c: &Client, table: &str, min: f64) -> f64 {
+pub(crate) async fn tables_readable(c: &Client, table: &str, min: f64) -> f64 {
     let script = format!(
         r"const vw = document.documentElement.clientWidth;
         const out = {{ tables: 0, bad: [], narrowest: 1e9, cell: '' }};
@@ -75,7 +75,7 @@ async fn tables_readable(c: &Client, table: &str, min: f64) -> f64 {
     narrowest
 }
 
-async fn login(c: &Client, server: &Server, user: &str, password: &str) {
+pub(crate) async fn login(c: &Client, server: &Server, user: &str, password: &str) {
     c.goto(&server.url("/admin/login")).await.unwrap();
     c.find(Locator::Id("username"))
         .await

@@ -1,5 +1,7 @@
 //! The organizer's console says what it does: uploads return to their own page with the
-//! roster's counts before and after, and each wave state has its own one-line hint.
+//! roster's counts before and after, each wave state has its own one-line hint, and each
+//! confirmation (open, remind, invite the people added since, close, publish, purge) says
+//! what it will do with its numbers.
 
 use sanping::auth::{self, Role};
 
@@ -410,4 +412,94 @@ fn publishing_with_no_answers_warns_of_the_low_rate() {
     assert!(page.contains("参与率 0.0%"), "{page}");
     assert!(page.contains("参与率低于 30%"), "{page}");
     assert!(page.contains("个单位没有提交自评"), "{page}");
+}
+
+#[test]
+fn the_invite_added_confirmation_says_how_many_mails_go_to_whom() {
+    let (db, server, org) = setup();
+    let state = db.state();
+    let (id, _) = support::open_wave(&state, "liuhao.toml", None, false);
+    // A member (one mass invitation) and a secretary (mass and self-assessment).
+    sanping::import::people(
+        &mut state.pool.get().unwrap(),
+        "email,name,unit,category,role\n\
+         new.one@demo.edu.cn,新来的,CS-T,faculty,member\n\
+         new.two@demo.edu.cn,新书记,LIB,faculty,member;secretary\n"
+            .as_bytes(),
+    )
+    .unwrap();
+    let expected = "将向开放后新增的 2 人发送 3 封邀请邮件，涉及 2 个单位。";
+    let path = format!("/admin/waves/{id}/invite-added");
+    let (status, confirm) = get(&server, Some(&org), &path);
+    assert_eq!(status, 200);
+    assert!(confirm.contains(expected), "{confirm}");
+    let (_, en) = get(&server, Some(&org), &format!("{path}?lang=en"));
+    assert!(
+        en.contains(
+            "3 invitation mails go to 2 people added since the wave opened, about 2 units."
+        ),
+        "{en}"
+    );
+    let (invited, mailed) = (
+        support::stored_invitations(&mut state.pool.get().unwrap(), id),
+        outbox_of(&db, id, "invitation"),
+    );
+    let status = crate::admin::post(&server, Some(&org), &path, &[("csrf", &org.csrf)]);
+    assert_eq!(status, 303);
+    // It does what the page said.
+    let mails = i64::try_from(number_after(&confirm, "人发送")).unwrap();
+    assert_eq!(
+        support::stored_invitations(&mut state.pool.get().unwrap(), id),
+        invited + mails
+    );
+    assert_eq!(outbox_of(&db, id, "invitation"), mailed + mails);
+}
+
+#[test]
+fn the_purge_confirmation_says_how_many_responses_and_invitations_it_deletes() {
+    let (db, server, org) = setup();
+    let state = db.state();
+    let (id, links) = support::open_wave(&state, "liuhao.toml", None, true);
+    let answers = support::answers_for("liuhao.toml", 0);
+    for link in support::mass_links(links).iter().take(2) {
+        let (status, _) = support::post_fields(&server.url(&support::path_of(&link.url)), &answers);
+        assert_eq!(status, 200);
+    }
+    let invitations = support::stored_invitations(&mut state.pool.get().unwrap(), id);
+    assert_eq!(
+        support::stored_sheets(&mut state.pool.get().unwrap(), id),
+        2
+    );
+    let path = format!("/admin/waves/{id}/purge");
+    let (status, confirm) = get(&server, Some(&org), &path);
+    assert_eq!(status, 200);
+    let expected = format!(
+        "将删除 2 份答卷、{invitations} 个邀请（其链接随之失效）和 0 份自评表与评分表，批次回到草稿。"
+    );
+    assert!(confirm.contains(&expected), "{confirm}");
+    let (_, en) = get(&server, Some(&org), &format!("{path}?lang=en"));
+    assert!(
+        en.contains(&format!(
+            "2 responses, {invitations} invitations (their links stop working)"
+        )),
+        "{en}"
+    );
+    let status = crate::admin::post(&server, Some(&org), &path, &[("csrf", &org.csrf)]);
+    assert_eq!(status, 303);
+    // It deleted what the page said: the audit entry counts the same.
+    let mut conn = state.pool.get().unwrap();
+    assert_eq!(support::stored_sheets(&mut conn, id), 0);
+    assert_eq!(support::stored_invitations(&mut conn, id), 0);
+    let audited = sanping::db::accounts::audit_entries(&mut conn, 10)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.action == "wave.purge")
+        .expect("audited");
+    assert!(
+        audited
+            .detail
+            .contains(&format!("2 responses, {invitations} invitations deleted")),
+        "{}",
+        audited.detail
+    );
 }

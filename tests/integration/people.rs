@@ -84,13 +84,14 @@ fn rate(
     let (wave, invitation) = ready(conn, link);
     let survey = survey_of(conn, wave.id);
     let mut fields = Vec::new();
-    for t in rating::targets(conn, &invitation).expect("targets") {
+    let targets = rating::targets(conn, &invitation).expect("targets");
+    for t in &targets {
         fields.push((format!("{}:grade", t.person), grade(&t.person).to_owned()));
         if let Some(r) = reason(&t.person) {
             fields.push((format!("{}:reason", t.person), r));
         }
     }
-    rating::submit(conn, &wave, &invitation, &survey, &fields).expect("submit")
+    rating::submit(conn, &wave, &invitation, &survey, &targets, &fields).expect("submit")
 }
 
 fn stored(sent: &Sent) -> bool {
@@ -174,9 +175,9 @@ fn forged_fields_are_refused_and_the_link_stays_usable() {
     let link = rating_link(&links, "m2@demo.edu.cn");
     let (wave, invitation) = ready(&mut conn, link);
     let survey = survey_of(&mut conn, id);
-    let mut fields: Vec<(String, String)> = rating::targets(&mut conn, &invitation)
-        .expect("targets")
-        .into_iter()
+    let targets = rating::targets(&mut conn, &invitation).expect("targets");
+    let mut fields: Vec<(String, String)> = targets
+        .iter()
         .map(|t| (format!("{}:grade", t.person), "qualified".to_owned()))
         .collect();
     for forged in [
@@ -187,35 +188,38 @@ fn forged_fields_are_refused_and_the_link_stays_usable() {
     ] {
         let mut f = fields.clone();
         f.push((format!("{forged}:grade"), "excellent".to_owned()));
-        let sent = rating::submit(&mut conn, &wave, &invitation, &survey, &f).expect("submit");
+        let sent =
+            rating::submit(&mut conn, &wave, &invitation, &survey, &targets, &f).expect("submit");
         assert!(matches!(sent, Sent::Invalid(..)), "{forged}: {sent:?}");
     }
     // A reason with a good grade, an unknown option, a missing answer: refused too.
     let mut f = fields.clone();
     f.push(("m3@demo.edu.cn:reason".into(), "理由".into()));
     assert!(matches!(
-        rating::submit(&mut conn, &wave, &invitation, &survey, &f).expect("submit"),
+        rating::submit(&mut conn, &wave, &invitation, &survey, &targets, &f).expect("submit"),
         Sent::Invalid(..)
     ));
     let mut f = fields.clone();
     f[0].1 = "superb".into();
     assert!(matches!(
-        rating::submit(&mut conn, &wave, &invitation, &survey, &f).expect("submit"),
+        rating::submit(&mut conn, &wave, &invitation, &survey, &targets, &f).expect("submit"),
         Sent::Invalid(..)
     ));
     let f = fields[1..].to_vec();
     assert!(matches!(
-        rating::submit(&mut conn, &wave, &invitation, &survey, &f).expect("submit"),
+        rating::submit(&mut conn, &wave, &invitation, &survey, &targets, &f).expect("submit"),
         Sent::Invalid(..)
     ));
     assert_eq!(support::stored_sheets(&mut conn, id), 0);
     let (_, still) = ready(&mut conn, link);
     assert!(!still.used);
     fields[0].1 = "excellent".into();
-    let sent = rating::submit(&mut conn, &wave, &invitation, &survey, &fields).expect("submit");
+    let sent =
+        rating::submit(&mut conn, &wave, &invitation, &survey, &targets, &fields).expect("submit");
     assert!(stored(&sent), "{sent:?}");
     assert_eq!(support::stored_sheets(&mut conn, id), 1);
-    let again = rating::submit(&mut conn, &wave, &invitation, &survey, &fields).expect("submit");
+    let again =
+        rating::submit(&mut conn, &wave, &invitation, &survey, &targets, &fields).expect("submit");
     assert!(
         matches!(again, Sent::Done(Submitted::Refused(ref l)) if matches!(**l, Lookup::Used(_))),
         "{again:?}"
@@ -237,9 +241,9 @@ fn fifty_racing_submissions_of_one_sheet_store_one() {
                 let mut conn = state.pool.get().expect("conn");
                 let (wave, invitation) = ready(&mut conn, &link);
                 let survey = survey_of(&mut conn, wave.id);
-                let fields: Vec<(String, String)> = rating::targets(&mut conn, &invitation)
-                    .expect("targets")
-                    .into_iter()
+                let targets = rating::targets(&mut conn, &invitation).expect("targets");
+                let fields: Vec<(String, String)> = targets
+                    .iter()
                     .map(|t| (format!("{}:grade", t.person), "qualified".to_owned()))
                     .collect();
                 // The pool is smaller than 50: nobody may wait at the barrier holding one.
@@ -247,7 +251,7 @@ fn fifty_racing_submissions_of_one_sheet_store_one() {
                 barrier.wait();
                 let mut conn = state.pool.get().expect("conn");
                 stored(
-                    &rating::submit(&mut conn, &wave, &invitation, &survey, &fields)
+                    &rating::submit(&mut conn, &wave, &invitation, &survey, &targets, &fields)
                         .expect("submit"),
                 )
             })

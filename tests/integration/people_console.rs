@@ -39,13 +39,15 @@ fn rate(conn: &mut DbConn, links: &[Link], rater: &str, grade: impl Fn(&str) -> 
     let w = sanping::wave::get(conn, wave.id).expect("wave");
     let survey = sanping::wave::survey_of(&w).expect("survey");
     let mut fields = Vec::new();
-    for t in rating::targets(conn, &invitation).expect("targets") {
+    let targets = rating::targets(conn, &invitation).expect("targets");
+    for t in &targets {
         fields.push((format!("{}:grade", t.person), grade(&t.person).to_owned()));
         if grade(&t.person) == "unqualified" {
             fields.push((format!("{}:reason", t.person), "工作不够投入".to_owned()));
         }
     }
-    let sent = rating::submit(conn, &wave, &invitation, &survey, &fields).expect("submit");
+    let sent =
+        rating::submit(conn, &wave, &invitation, &survey, &targets, &fields).expect("submit");
     assert!(
         matches!(sent, Sent::Done(Submitted::Stored(_))),
         "sheet of {rater} not stored: {sent:?}"

@@ -192,6 +192,11 @@ fn a_draft_comes_back_on_the_next_visit_and_is_never_stored_in_the_clear() {
     assert!(html.contains(r##"href="#p-1-reason""##));
     let (_, html) = support::get(&url);
     assert!(html.contains(SECRET_REASON), "the earlier draft is kept");
+    // Closing the wave forgets every draft never sent: nobody can send it any more.
+    let mut conn = f.server.state.pool.get().unwrap();
+    sanping::wave::close(&mut conn, f.wave).unwrap();
+    drop(conn);
+    assert_eq!(f.drafts(), 0, "a closed wave keeps no drafts");
 }
 
 #[test]

@@ -115,10 +115,7 @@ fn roles_round_trip_and_join_with_semicolons() {
 
 #[test]
 fn row_error_displays_its_line() {
-    let e = RowError {
-        line: 3,
-        message: "bad".into(),
-    };
+    let e = RowError::new(3, "bad", "不对");
     assert_eq!(e.to_string(), "line 3: bad");
 }
 

@@ -105,6 +105,7 @@ impl Validator<'_> {
                         c.span().start,
                         "people.rated_categories",
                         "a category is empty (roster categories are e.g. \"student\", \"faculty\")",
+                        "类别为空（名册的类别如 `student`、`faculty`）",
                     );
                 }
                 c.into_inner()
@@ -118,7 +119,7 @@ impl Validator<'_> {
                     m.span().start,
                     "people.masses",
                     "masses = true only adds raters to raters = \"peers\"; with raters = \
-                     \"unit\" everyone in the unit rates already",
+                     \"unit\" everyone in the unit rates already", "`masses = true` 只在 `raters = \"peers\"` 时增加评议人；`raters = \"unit\"` 时全单位已参加评议",
                 );
                 false
             }
@@ -143,6 +144,10 @@ impl Validator<'_> {
                      must be a valid vote",
                     scale.id
                 ),
+                format!(
+                    "量表“{}”的第一个选项是受 `top_cap` 限制的最高等次，必须是有效票",
+                    scale.id
+                ),
             );
         }
         let default_grade = if let Some(g) = &raw.default_grade {
@@ -158,7 +163,7 @@ impl Validator<'_> {
                 at,
                 "people.default_grade",
                 "missing: the grade suggested when no [[people.suggest]] rule matches (an \
-                 option id of the overall item's scale)",
+                 option id of the overall item's scale)", "缺少：没有 `[[people.suggest]]` 规则适用时的建议等次（总体评价题量表的一个选项 id）",
             );
             String::new()
         };
@@ -191,6 +196,7 @@ impl Validator<'_> {
                 at,
                 "people.rated_roles",
                 "missing: the roster roles of the people who are rated, e.g. [\"party\"]",
+                "缺少：被评议人员的名册角色，如 `[\"party\"]`",
             );
             return Vec::new();
         };
@@ -200,6 +206,7 @@ impl Validator<'_> {
                 rat,
                 "people.rated_roles",
                 "name at least one roster role (party, secretary, cadre …)",
+                "请至少写一个名册角色（`party`、`secretary`、`cadre` 等）",
             );
         }
         for r in roles.get_ref() {
@@ -210,6 +217,9 @@ impl Validator<'_> {
                     format!(
                         "\"{r}\" is not a roster role (member, secretary, committee, party, \
                          cadre)"
+                    ),
+                    format!(
+                        "“{r}”不是名册角色（`member`、`secretary`、`committee`、`party`、`cadre`）"
                     ),
                 );
             }
@@ -224,6 +234,7 @@ impl Validator<'_> {
                 "people.raters",
                 "missing: \"peers\" (the rated rate each other) or \"unit\" (everyone in the \
                  unit rates them)",
+                "缺少：`\"peers\"`（被评议人互评）或 `\"unit\"`（全单位评议）",
             );
             return Raters::Peers;
         };
@@ -235,6 +246,7 @@ impl Validator<'_> {
                     raters.span().start,
                     "people.raters",
                     format!("\"{other}\" is not a kind of raters: use \"peers\" or \"unit\""),
+                    format!("“{other}”不是评议人类型：请用 `\"peers\"` 或 `\"unit\"`"),
                 );
                 Raters::Peers
             }
@@ -252,6 +264,7 @@ impl Validator<'_> {
                     k.span().start,
                     "people.min_raters",
                     "must be at least 2: a result from one rater is that rater's answer",
+                    "至少为 2：只有一人评议的结果就是这个人的答案",
                 );
                 DEFAULT_MIN_RATERS
             }
@@ -269,6 +282,7 @@ impl Validator<'_> {
                 at,
                 "people.items",
                 "a people survey needs at least one [[people.items]]",
+                "人员问卷至少需要一个 `[[people.items]]`",
             );
         }
         let mut ids = HashSet::new();
@@ -281,13 +295,19 @@ impl Validator<'_> {
                         iat,
                         place.clone(),
                         "an item id must be lowercase letters, digits, '-' or '_'",
+                        "题目 id 只能由小写字母、数字、`-` 或 `_` 组成",
                     );
                 }
                 if !ids.insert(i.id.get_ref().clone()) {
-                    self.err(iat, place.clone(), "the item id is used twice");
+                    self.err(
+                        iat,
+                        place.clone(),
+                        "the item id is used twice",
+                        "题目 id 重复",
+                    );
                 }
                 if i.text.trim().is_empty() {
-                    self.err(iat, place.clone(), "text is empty");
+                    self.err(iat, place.clone(), "text is empty", "题目文字为空");
                 }
                 if !scales.contains_key(i.scale.get_ref()) {
                     self.err(
@@ -297,6 +317,7 @@ impl Validator<'_> {
                             "scale \"{}\" is not defined under [scales]",
                             i.scale.get_ref()
                         ),
+                        format!("量表“{}”未在 `[scales]` 中定义", i.scale.get_ref()),
                     );
                 }
                 Item {
@@ -323,6 +344,7 @@ impl Validator<'_> {
                 at,
                 "people.overall",
                 "missing: the id of the [[people.items]] item whose options are the grades",
+                "缺少：其选项即为等次的 `[[people.items]]` 题目的 id",
             );
             return None;
         };
@@ -332,6 +354,10 @@ impl Validator<'_> {
                 "people.overall",
                 format!(
                     "\"{}\" is not the id of one of the [[people.items]]",
+                    overall.get_ref()
+                ),
+                format!(
+                    "“{}”不是 `[[people.items]]` 中任何题目的 id",
                     overall.get_ref()
                 ),
             );
@@ -353,6 +379,7 @@ impl Validator<'_> {
                     "option \"{id}\" of scale \"{}\" is not a valid vote, so it cannot be a grade",
                     scale.id
                 ),
+                format!("量表“{}”的选项“{id}”不是有效票，不能作为等次", scale.id),
             ),
             None => self.err(
                 at,
@@ -361,6 +388,7 @@ impl Validator<'_> {
                     "\"{id}\" is not an option of the overall item's scale \"{}\"",
                     scale.id
                 ),
+                format!("“{id}”不是总体评价题量表“{}”的选项", scale.id),
             ),
         }
     }
@@ -373,6 +401,7 @@ impl Validator<'_> {
                 raw.when.span().start,
                 place.clone(),
                 "when needs at least one option id of the overall scale",
+                "`when` 至少需要总体评价量表的一个选项 id",
             );
         }
         for w in raw.when.get_ref() {
@@ -394,44 +423,50 @@ impl Validator<'_> {
             toml::Value::String(s) => parse_ratio(s),
             toml::Value::Float(x) => from_decimal(*x),
             toml::Value::Integer(1) => Ok(Fraction { num: 1, den: 1 }),
-            toml::Value::Integer(n) => Err(format!(
-                "{n} is not in (0, 1]: a share is more than 0 and at most 1"
-            )),
-            _ => Err(
+            toml::Value::Integer(n) => Err(out_of_range(n)),
+            _ => Err((
                 "write a share as a string \"a/b\" (e.g. \"1/3\") or a number such as 0.5"
                     .to_owned(),
-            ),
+                "比例请写成字符串 `\"a/b\"`（如 `\"1/3\"`）或 0.5 这样的数".to_owned(),
+            )),
         };
         match parsed.and_then(|f| {
             if f.num == 0 || f.num > f.den {
-                Err(format!(
-                    "{f} is not in (0, 1]: a share is more than 0 and at most 1"
-                ))
+                Err(out_of_range(f))
             } else {
                 Ok(f)
             }
         }) {
             Ok(f) => f,
-            Err(message) => {
-                self.err(at, place, message);
+            Err((message, zh)) => {
+                self.err(at, place, message, zh);
                 DEFAULT_TOP_CAP
             }
         }
     }
 }
 
-/// `"a/b"` with whole numbers a, b (b > 0), reduced.
-fn parse_ratio(s: &str) -> Result<Fraction, String> {
-    let bad = || format!("\"{s}\" is not a share \"a/b\" of whole numbers (e.g. \"1/3\")");
+/// `"a/b"` with whole numbers a, b (b > 0), reduced; or why not, in English and Chinese.
+fn parse_ratio(s: &str) -> Result<Fraction, (String, String)> {
+    let bad = || {
+        (
+            format!("\"{s}\" is not a share \"a/b\" of whole numbers (e.g. \"1/3\")"),
+            format!("“{s}”不是由整数写成的比例 `\"a/b\"`（如 `\"1/3\"`）"),
+        )
+    };
     let (a, b) = s.split_once('/').ok_or_else(bad)?;
     let a: u64 = a.trim().parse().map_err(|_| bad())?;
     let b: u64 = b.trim().parse().map_err(|_| bad())?;
     if b == 0 {
-        return Err(format!("\"{s}\" divides by zero"));
+        return Err((
+            format!("\"{s}\" divides by zero"),
+            format!("“{s}”的分母为零"),
+        ));
     }
     if a > MAX_SHARE_TERM || b > MAX_SHARE_TERM {
-        return Err(format!(
-            "\"{s}\": write the share with numbers up to {MAX_SHARE_TERM}"
+        return Err((
+            format!("\"{s}\": write the share with numbers up to {MAX_SHARE_TERM}"),
+            format!("“{s}”：比例中的数不能超过 {MAX_SHARE_TERM}"),
         ));
     }
     Ok(reduced(a, b))
@@ -439,17 +474,18 @@ fn parse_ratio(s: &str) -> Result<Fraction, String> {
 
 /// `x` as `x × 10000 / 10000`, reduced; refused when it has more than four decimals, so that
 /// 0.33333 is not silently read as 3333/10000 (write "1/3" for a third).
-fn from_decimal(x: f64) -> Result<Fraction, String> {
+fn from_decimal(x: f64) -> Result<Fraction, (String, String)> {
     let scaled = x * DECIMAL_DEN as f64;
     if !(0.0..=1.0).contains(&x) || scaled.is_nan() {
-        return Err(format!(
-            "{x} is not in (0, 1]: a share is more than 0 and at most 1"
-        ));
+        return Err(out_of_range(x));
     }
     let rounded = scaled.round();
     if (scaled - rounded).abs() > 1e-6 {
-        return Err(format!(
-            "{x} has more than four decimals: write an exact share as a string, e.g. \"1/3\""
+        return Err((
+            format!(
+                "{x} has more than four decimals: write an exact share as a string, e.g. \"1/3\""
+            ),
+            format!("{x} 的小数超过四位：精确的比例请写成字符串，如 `\"1/3\"`"),
         ));
     }
     // In 0..=10000 after the checks above.
@@ -467,4 +503,12 @@ fn reduced(num: u64, den: u64) -> Fraction {
 
 fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// A share outside (0, 1], said in English and Chinese.
+fn out_of_range(value: impl std::fmt::Display) -> (String, String) {
+    (
+        format!("{value} is not in (0, 1]: a share is more than 0 and at most 1"),
+        format!("{value} 不在 (0, 1] 之内：比例须大于 0 且不大于 1"),
+    )
 }

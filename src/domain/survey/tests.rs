@@ -936,6 +936,7 @@ fn survey_error_displays_as_file_line_place_message() {
         line: Some(7),
         place: "weights".into(),
         message: "must sum to 1".into(),
+        zh: "之和必须为 1".into(),
     };
     assert_eq!(e.to_string(), "a.toml:7: weights: must sum to 1");
     let no_line = SurveyError {

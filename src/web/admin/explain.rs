@@ -1,5 +1,6 @@
 //! What a confirmation page of the console says: the numbers of the action (mails, people
-//! and units on opening, reminders due, responses so far, the response rate) and the warnings
+//! and units on opening or inviting people added since, reminders due, what a purge
+//! deletes, responses so far, the response rate) and the warnings
 //! worth a second thought (closing before the closing time, publishing thin results).
 
 use super::strings::{self, AdminStrings};
@@ -48,6 +49,8 @@ fn percent(rate: f64) -> String {
 pub(super) enum Numbers {
     None,
     Open(OpenPlan),
+    Added(OpenPlan),
+    Purge(forecast::PurgePlan),
     Remind(usize),
     Standing(forecast::Standing),
 }
@@ -60,6 +63,8 @@ pub(super) fn numbers(
 ) -> Result<Numbers, AppError> {
     Ok(match action {
         "open" => Numbers::Open(forecast::open_plan(conn, w).map_err(wave_error)?),
+        "invite-added" => Numbers::Added(forecast::added_plan(conn, w).map_err(wave_error)?),
+        "purge" => Numbers::Purge(forecast::purge_plan(conn, w).map_err(wave_error)?),
         "remind" => Numbers::Remind(
             wave::due_reminders(conn, w.id, min_days, MAX_REMINDERS)
                 .map_err(wave_error)?
@@ -82,6 +87,22 @@ pub(super) fn explain(
     let summary = match numbers {
         Numbers::None => None,
         Numbers::Open(p) => Some(plan_text(a, p)),
+        Numbers::Added(p) => Some(strings::fill(
+            a.added_summary,
+            &[
+                ("people", &p.people.to_string()),
+                ("mails", &p.mails.to_string()),
+                ("units", &p.units.to_string()),
+            ],
+        )),
+        Numbers::Purge(p) => Some(strings::fill(
+            a.purge_summary,
+            &[
+                ("responses", &p.responses.to_string()),
+                ("invitations", &p.invitations.to_string()),
+                ("sheets", &p.sheets.to_string()),
+            ],
+        )),
         Numbers::Remind(n) => Some(strings::fill(
             a.remind_summary,
             &[

@@ -158,7 +158,7 @@ async fn unseal_page(
     let data = UnsealData {
         id,
         title: w.title.clone(),
-        state_label: wave::state_label(&w),
+        state_label: strings::state_label(lang_of(req), &w),
         sealed: State::parse(&w.state) == State::Closed && w.is_sealed(),
         hint: strings::fill(a.unseal_hint, &[("t", &t.to_string())]),
         rows,

@@ -5,8 +5,9 @@
 use serde::Serialize;
 
 use super::strings::{AdminStrings, fill};
-use crate::report::WaveReport;
+use crate::domain::roster::UnitKind;
 use crate::report::export::{self, SummaryText};
+use crate::report::{UnitReport, WaveReport};
 
 /// The summary as the dashboard shows it.
 #[derive(Debug, Serialize)]
@@ -23,6 +24,30 @@ pub struct SummaryView {
     pub partial: bool,
     /// Whether any unit's figures are pooled.
     pub shown: bool,
+}
+
+/// A unit kind's name in the reader's language.
+pub fn kind_label<'a>(a: &'a AdminStrings, kind: &'a str) -> &'a str {
+    match UnitKind::parse(kind) {
+        Some(UnitKind::Committee) => a.kinds[0],
+        Some(UnitKind::GeneralBranch) => a.kinds[1],
+        Some(UnitKind::DirectBranch) => a.kinds[2],
+        Some(UnitKind::Branch) => a.kinds[3],
+        None => kind,
+    }
+}
+
+/// A unit's row of the results table in the reader's language: the export's cells (the
+/// XLSX and CSV keep Chinese), with the kind and 样本不足 translated.
+pub fn cells(a: &AdminStrings, u: &UnitReport, bar: f64) -> Vec<String> {
+    let mut cells = export::cells(u, bar, false);
+    kind_label(a, &u.kind).clone_into(&mut cells[2]);
+    for c in &mut cells {
+        if c == export::SUPPRESSED {
+            a.suppressed.clone_into(c);
+        }
+    }
+    cells
 }
 
 /// The summary of a report in the reader's language.

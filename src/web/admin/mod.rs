@@ -335,6 +335,7 @@ struct TreeRow {
 }
 
 fn walk(
+    a: &AdminStrings,
     all: &[units::Unit],
     inactive: &std::collections::HashSet<String>,
     parent: Option<&str>,
@@ -347,10 +348,10 @@ fn walk(
             indent: "　".repeat(depth * 2),
             code: u.code.clone(),
             name: u.name.clone(),
-            kind: crate::report::kind_label(&u.kind).to_owned(),
+            kind: legend::kind_label(a, &u.kind).to_owned(),
             active: !inactive.contains(&u.code),
         });
-        walk(all, inactive, Some(&u.code), depth + 1, out);
+        walk(a, all, inactive, Some(&u.code), depth + 1, out);
     }
 }
 
@@ -425,26 +426,19 @@ fn counts_text(a: &AdminStrings, c: Counts) -> String {
 
 /// The unit tree inside `scope`, drawn from its top.
 fn tree_of(
+    lang: Lang,
     all: &[units::Unit],
     inactive: &std::collections::HashSet<String>,
     scope: &crate::scope::Scope,
 ) -> Vec<TreeRow> {
     let mut rows = Vec::new();
-    match scope.root().and_then(|r| all.iter().find(|u| u.code == r)) {
-        None if *scope == crate::scope::Scope::All => walk(all, inactive, None, 0, &mut rows),
-        None => {}
-        Some(top) => {
-            rows.push(TreeRow {
-                depth: 0,
-                indent: String::new(),
-                code: top.code.clone(),
-                name: top.name.clone(),
-                kind: crate::report::kind_label(&top.kind).to_owned(),
-                active: !inactive.contains(&top.code),
-            });
-            walk(all, inactive, Some(&top.code), 1, &mut rows);
-        }
-    }
+    let inside: Vec<units::Unit> = scope.units(all).into_iter().cloned().collect();
+    // Inside the subtree only its top has the top's parent.
+    let top = scope
+        .root()
+        .and_then(|r| all.iter().find(|u| u.code == r))
+        .and_then(|u| u.parent.as_deref());
+    walk(strings::strings(lang), &inside, inactive, top, 0, &mut rows);
     rows
 }
 
@@ -465,7 +459,7 @@ pub async fn units_page(
     })
     .await?;
     let data = RosterData {
-        tree: tree_of(&all, &inactive, &sight),
+        tree: tree_of(lang_of(&req), &all, &inactive, &sight),
         now,
         ..RosterData::default()
     };
@@ -543,6 +537,15 @@ async fn read_upload(
     Ok((fields, file))
 }
 
+/// What an import did, in the page's language (the audit log keeps the English).
+fn import_result(lang: Lang, report: &import::ImportReport) -> String {
+    let (added, changed, unchanged) = (report.added.len(), report.changed.len(), report.unchanged);
+    match lang {
+        Lang::Zh => format!("新增 {added}，修改 {changed}，未变 {unchanged}"),
+        Lang::En => report.to_string(),
+    }
+}
+
 /// `POST /admin/people` (or `/admin/units`): import a CSV; all or nothing.
 pub async fn upload(
     req: HttpRequest,
@@ -556,6 +559,7 @@ pub async fn upload(
     let user = session.user.clone();
     let sight = session.sight();
     let scope = sight.clone();
+    let lang = lang_of(&req);
     let (before, outcome, now, all) = blocking(&state, move |conn| {
         let before = counts(conn, &scope)?;
         // A scoped organizer imports inside its subtree only: a row outside is a line error.
@@ -577,11 +581,15 @@ pub async fn upload(
                     &report.to_string(),
                     scope.root(),
                 )?;
-                Ok(report.to_string())
+                Ok(import_result(lang, &report))
             }
-            Err(ImportError::Rows(rows)) => {
-                Err(rows.iter().map(ToString::to_string).collect::<Vec<_>>())
-            }
+            Err(ImportError::Rows(rows)) => Err(rows
+                .iter()
+                .map(|r| match lang {
+                    Lang::Zh => format!("第 {} 行：{}", r.line, r.zh),
+                    Lang::En => r.to_string(),
+                })
+                .collect::<Vec<_>>()),
             Err(ImportError::Db(e)) => return Err(e.into()),
         };
         let inactive = db::inactive::of_kind(conn, db::inactive::UNIT)?;
@@ -594,7 +602,7 @@ pub async fn upload(
     })
     .await?;
     let tree = if units_file {
-        tree_of(&all.0, &all.1, &sight)
+        tree_of(lang, &all.0, &all.1, &sight)
     } else {
         Vec::new()
     };
@@ -645,19 +653,20 @@ pub async fn surveys_page(
     state: aw::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer).await?;
+    let lang = lang_of(&req);
     let rows: Vec<SurveyRow> = survey_files(&state)
         .into_iter()
         .map(
             |(file, src)| match crate::domain::survey::Survey::parse(&file, &src) {
                 Ok(s) => SurveyRow {
-                    summary: crate::cli::survey_summary(&file, &s, &src),
+                    summary: super::survey_text::summary(lang, &s, &src),
                     file,
                     ok: true,
                 },
                 Err(errors) => SurveyRow {
                     summary: errors
                         .iter()
-                        .map(ToString::to_string)
+                        .map(|e| super::survey_text::error(lang, e))
                         .collect::<Vec<_>>()
                         .join("\n"),
                     file,
@@ -666,6 +675,6 @@ pub async fn surveys_page(
             },
         )
         .collect();
-    let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).surveys);
+    let admin = Admin::new(&req, &session, strings::strings(lang).surveys);
     render(&state, StatusCode::OK, "pages/admin/surveys", admin, rows)
 }

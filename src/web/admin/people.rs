@@ -8,18 +8,20 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
 use serde::Serialize;
 
-use super::people_text::{chinese, legend, units_csv};
+use super::people_text::{PeopleWords, chinese, legend, units_csv, words};
+use super::strings::fill;
 use super::{Admin, blocking, render, see_other};
 use crate::app::AppState;
 use crate::auth::{self, Role};
 use crate::db::{self, DbConn, frames, rated, waves as db_waves};
+use crate::domain::Lang;
 use crate::domain::people::{PeopleSpec, is_team};
 use crate::error::AppError;
-use crate::report::export::SUPPRESSED;
 use crate::report::people::{self as people_report, GradeOf, PeopleReport, PersonResult};
 use crate::report::{ReportError, people_export};
 use crate::wave::people_wave::{GradeSpec, grade as record_grade};
-use crate::wave::{self, State, WaveError};
+use crate::wave::{State, WaveError};
+use crate::web::home::lang_of;
 use crate::web::session::{Session, check_csrf, require_any};
 
 /// What an account may see of a people wave.
@@ -127,12 +129,21 @@ struct Attempt {
     error_en: String,
 }
 
+impl Attempt {
+    /// Why it failed, in `lang`.
+    fn error(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.error,
+            Lang::En => &self.error_en,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct GradeForm {
     options: Vec<(String, String, bool)>,
     reason: String,
     error: Option<String>,
-    error_en: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -154,7 +165,8 @@ struct PersonRow {
     final_class: String,
     final_reason: Option<String>,
     reasons: Vec<String>,
-    reasons_count: usize,
+    /// "3 条".
+    reasons_count: String,
     form: Option<GradeForm>,
 }
 
@@ -162,8 +174,8 @@ struct PersonRow {
 struct UnitBlock {
     code: String,
     name: String,
-    people: u64,
-    max_top: u64,
+    /// How many are rated and how many may get the top grade.
+    hint: String,
     rows: Vec<PersonRow>,
 }
 
@@ -192,6 +204,10 @@ struct PageData {
     legend: Vec<(String, String)>,
     exports: Vec<(&'static str, String)>,
     error: Option<String>,
+    /// The page's words, and the headings that name the top grade.
+    w: &'static PeopleWords,
+    top_quota: String,
+    top_share: String,
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -209,9 +225,10 @@ fn grade_class(grades: &[GradeOf], g: Option<&GradeOf>) -> String {
 fn person_row(
     report: &PeopleReport,
     p: &PersonResult,
-    can_grade: bool,
+    (can_grade, lang): (bool, Lang),
     attempt: Option<&Attempt>,
 ) -> PersonRow {
+    let hidden = words(lang).suppressed;
     let attempt = attempt.filter(|a| a.person == p.key);
     let form = (can_grade && !p.team).then(|| {
         let chosen = attempt.map_or_else(
@@ -236,8 +253,7 @@ fn person_row(
                 || p.final_reason.clone().unwrap_or_default(),
                 |a| a.reason.clone(),
             ),
-            error: attempt.map(|a| a.error.clone()),
-            error_en: attempt.map(|a| a.error_en.clone()),
+            error: attempt.map(|a| a.error(lang).to_owned()),
         }
     });
     PersonRow {
@@ -249,22 +265,16 @@ fn person_row(
         raters: p.raters,
         suppressed: p.suppressed,
         counts: p.counts.as_ref().map_or_else(
-            || {
-                report
-                    .grades
-                    .iter()
-                    .map(|_| SUPPRESSED.to_owned())
-                    .collect()
-            },
+            || report.grades.iter().map(|_| hidden.to_owned()).collect(),
             |cs| cs.iter().map(|c| c.count.to_string()).collect(),
         ),
         share_top: if p.suppressed {
-            SUPPRESSED.to_owned()
+            hidden.to_owned()
         } else {
             pct(p.share_top)
         },
         share_low: if p.suppressed {
-            SUPPRESSED.to_owned()
+            hidden.to_owned()
         } else {
             pct(p.share_low)
         },
@@ -275,18 +285,27 @@ fn person_row(
         final_class: grade_class(&report.grades, p.final_grade.as_ref()),
         final_reason: p.final_reason.clone(),
         reasons: p.reasons.clone(),
-        reasons_count: p.reasons.len(),
+        reasons_count: fill(
+            words(lang).reasons_count,
+            &[("n", &p.reasons.len().to_string())],
+        ),
         form,
     }
 }
 
 fn page_data(
-    w: &db_waves::Wave,
+    (w, lang): (&db_waves::Wave, Lang),
     report: &PeopleReport,
     spec: &PeopleSpec,
     sight: &Sight,
     attempt: Option<&Attempt>,
 ) -> PageData {
+    let words = words(lang);
+    let top = report
+        .grades
+        .first()
+        .map(|g| g.label.clone())
+        .unwrap_or_default();
     let can_grade = sight.persons()
         && spec.final_grade
         && State::parse(&w.state) == State::Closed
@@ -298,20 +317,28 @@ fn page_data(
             units.push(UnitBlock {
                 code: p.unit.clone(),
                 name: p.unit_name.clone(),
-                people: summary.map_or(0, |s| s.people),
-                max_top: summary.map_or(0, |s| s.max_top),
+                hint: fill(
+                    words.unit_hint,
+                    &[
+                        ("people", &summary.map_or(0, |s| s.people).to_string()),
+                        ("max", &summary.map_or(0, |s| s.max_top).to_string()),
+                        ("top", &top),
+                    ],
+                ),
                 rows: Vec::new(),
             });
         }
         if let Some(block) = units.last_mut() {
-            block.rows.push(person_row(report, p, can_grade, attempt));
+            block
+                .rows
+                .push(person_row(report, p, (can_grade, lang), attempt));
         }
     }
     let id = w.id;
     PageData {
         id,
         title: w.title.clone(),
-        state_label: wave::state_label(w),
+        state_label: super::strings::state_label(lang, w),
         persons: sight.persons(),
         can_grade,
         grade_labels: report.grades.iter().map(|g| g.label.clone()).collect(),
@@ -337,13 +364,16 @@ fn page_data(
                 }
             })
             .collect(),
-        legend: legend(report, spec),
+        legend: legend(report, spec, lang),
         exports: vec![
             ("CSV", format!("/admin/waves/{id}/people.csv")),
             ("Excel", format!("/admin/waves/{id}/people.xlsx")),
             ("JSON", format!("/admin/waves/{id}/people.json")),
         ],
-        error: attempt.map(|a| a.error.clone()),
+        error: attempt.map(|a| a.error(lang).to_owned()),
+        w: words,
+        top_quota: fill(words.top_quota, &[("top", &top)]),
+        top_share: fill(words.top_share, &[("top", &top)]),
     }
 }
 
@@ -370,8 +400,9 @@ async fn people_page(
         Ok((w, spec, report, sight))
     })
     .await?;
-    let data = page_data(&w, &report, &spec, &sight, attempt.as_ref());
-    let admin = Admin::new(req, session, format!("民主评议结果 · {}", w.title));
+    let lang = lang_of(req);
+    let data = page_data((&w, lang), &report, &spec, &sight, attempt.as_ref());
+    let admin = Admin::new(req, session, format!("{} · {}", words(lang).title, w.title));
     render(state, status, "pages/admin/people_results", admin, data)
 }
 

@@ -1,16 +1,115 @@
-//! The words of the people results page: its legend (样本不足, the suggested grade's rules,
-//! the quota), the refusals of a final grade in Chinese with their numbers, and the counts
-//! per unit as CSV for readers who see no person.
+//! The words of the people results page in Chinese and English: its headings, its legend
+//! (样本不足, the suggested grade's rules, the quota), the refusals of a final grade in
+//! Chinese with their numbers, and the counts per unit as CSV for readers who see no person.
 
 use std::fmt::Write as _;
 
+use serde::Serialize;
+
+use crate::domain::Lang;
 use crate::domain::people::PeopleSpec;
 use crate::report::export::{SUPPRESSED, neutralize};
 use crate::report::people::{PeopleReport, PersonResult};
 use crate::report::people_export;
 
+/// The fixed words of the people results page; `{top}` is the top grade's label, `{people}`
+/// and `{max}` a branch's counts, `{n}` a number of reasons.
+#[derive(Debug, Serialize)]
+pub struct PeopleWords {
+    pub title: &'static str,
+    pub per_branch: &'static str,
+    pub branch: &'static str,
+    pub rated: &'static str,
+    pub shown: &'static str,
+    pub graded: &'static str,
+    pub ungraded: &'static str,
+    pub top_quota: &'static str,
+    pub counts_only: &'static str,
+    pub unit_hint: &'static str,
+    pub name: &'static str,
+    pub raters: &'static str,
+    pub top_share: &'static str,
+    pub low_share: &'static str,
+    pub suggested: &'static str,
+    pub final_grade: &'static str,
+    pub reasons: &'static str,
+    pub grade: &'static str,
+    pub reason: &'static str,
+    pub final_reason: &'static str,
+    pub suppressed: &'static str,
+    pub flagged: &'static str,
+    pub reasons_count: &'static str,
+}
+
+static ZH: PeopleWords = PeopleWords {
+    title: "民主评议结果",
+    per_branch: "各支部汇总",
+    branch: "支部",
+    rated: "评议对象",
+    shown: "结果可显示",
+    graded: "评定",
+    ungraded: "未评定",
+    top_quota: "{top}名额上限",
+    counts_only: "仅显示各支部的汇总数字；个人结果只对组织者和本支部书记可见。",
+    unit_hint: "评议对象 {people} 人，{top}至多 {max} 人。",
+    name: "姓名",
+    raters: "评议人数",
+    top_share: "{top}率",
+    low_share: "较低等次率",
+    suggested: "建议等次",
+    final_grade: "组织评定",
+    reasons: "理由",
+    grade: "评定",
+    reason: "理由",
+    final_reason: "评定理由",
+    suppressed: SUPPRESSED,
+    flagged: "需关注",
+    reasons_count: "{n} 条",
+};
+
+static EN: PeopleWords = PeopleWords {
+    title: "Democratic evaluation results",
+    per_branch: "Per branch",
+    branch: "Branch",
+    rated: "People rated",
+    shown: "With a result shown",
+    graded: "Graded",
+    ungraded: "Not graded",
+    top_quota: "Places for {top}",
+    counts_only: "Only the counts per branch are shown to this account; a person's result is seen by the organizers and their branch secretary only.",
+    unit_hint: "{people} people rated; at most {max} may be graded {top}.",
+    name: "Name",
+    raters: "Raters",
+    top_share: "Share {top}",
+    low_share: "Share of lower grades",
+    suggested: "Suggested grade",
+    final_grade: "Final grade",
+    reasons: "Reasons",
+    grade: "Grade",
+    reason: "Reason",
+    final_reason: "Reason for the final grade",
+    suppressed: "too few ratings",
+    flagged: "needs attention",
+    reasons_count: "{n} reasons",
+};
+
+/// The people results page's words in `lang`.
+pub(super) fn words(lang: Lang) -> &'static PeopleWords {
+    match lang {
+        Lang::Zh => &ZH,
+        Lang::En => &EN,
+    }
+}
+
 /// The legend: 样本不足, the suggested grade's rules, the quota, the shares, the reasons.
-pub(super) fn legend(report: &PeopleReport, spec: &PeopleSpec) -> Vec<(String, String)> {
+pub(super) fn legend(
+    report: &PeopleReport,
+    spec: &PeopleSpec,
+    lang: Lang,
+) -> Vec<(String, String)> {
+    if lang == Lang::En {
+        return legend_en(report, spec);
+    }
     let label = |id: &str| {
         report
             .grades
@@ -67,6 +166,67 @@ pub(super) fn legend(report: &PeopleReport, spec: &PeopleSpec) -> Vec<(String, S
             "理由".to_owned(),
             "评议人选择较低等次时填写的理由，随机排列，不显示评议人；评议人数达到 k 时才显示。"
                 .to_owned(),
+        ),
+    ]
+}
+
+/// The legend in English (the grade labels are the survey's own words).
+fn legend_en(report: &PeopleReport, spec: &PeopleSpec) -> Vec<(String, String)> {
+    let label = |id: &str| {
+        report
+            .grades
+            .iter()
+            .find(|g| g.id == id)
+            .map_or_else(|| id.to_owned(), |g| g.label.clone())
+    };
+    let top = report.grades.first().map_or("", |g| g.label.as_str());
+    let k = report.min_raters;
+    let mut rules = String::new();
+    for r in &spec.suggest {
+        let when: Vec<String> = r.when.iter().map(|w| label(w)).collect();
+        let _ = write!(
+            rules,
+            "when {} make up at least {} of the valid ratings, {} {}; ",
+            when.join(" + "),
+            r.min_share,
+            if r.flag {
+                "flag for attention:"
+            } else {
+                "suggest"
+            },
+            label(&r.grade)
+        );
+    }
+    let _ = write!(rules, "otherwise suggest {}.", label(&spec.default_grade));
+    vec![
+        (
+            EN.suppressed.to_owned(),
+            format!(
+                "With fewer than k = {k} raters (the survey's min_raters) a person's counts, shares, suggested grade and reasons are not shown at all, so that no one's rating can be inferred; the final grade can still be recorded."
+            ),
+        ),
+        (
+            EN.suggested.to_owned(),
+            format!("The survey's rules, in order: {rules} A suggestion only; the final grade decides."),
+        ),
+        (
+            EN.flagged.to_owned(),
+            "A flagged rule matched (e.g. many ratings of the lowest grade): for the branch committee to look into.".to_owned(),
+        ),
+        (
+            format!("Places for {top}"),
+            format!(
+                "Of a branch's n people rated, at most ⌊n × {}⌋ (rounded down) may get the final grade {top}; saving one more is refused.",
+                report.top_cap
+            ),
+        ),
+        (
+            format!("Share {top} / share of lower grades"),
+            format!("The shares of {top} and of the lower grades that ask for a reason among the valid ratings."),
+        ),
+        (
+            EN.reasons.to_owned(),
+            "Reasons raters gave with a lower grade, shuffled and without the rater; shown only with at least k raters.".to_owned(),
         ),
     ]
 }

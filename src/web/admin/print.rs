@@ -26,7 +26,7 @@ use crate::db::waves as db_waves;
 use crate::domain::Lang;
 use crate::domain::roster::UnitKind;
 use crate::error::AppError;
-use crate::report::{UnitReport, WaveReport, export};
+use crate::report::{UnitReport, WaveReport};
 use crate::web::home::lang_of;
 use crate::web::query_param as query;
 use crate::web::session::require;
@@ -52,8 +52,8 @@ pub struct PrintStrings {
     pub units: &'static str,
     /// The heading of the units under no general branch.
     pub others: &'static str,
-    /// "(units in this group)".
-    pub group_units: &'static str,
+    /// A group's heading: its `{name}` and `{n}` units.
+    pub group: &'static str,
     /// The table's column headers, in `export::HEADERS` order, with a line break (`\n`)
     /// where a narrow column's header may wrap.
     pub headers: [&'static str; 15],
@@ -68,7 +68,7 @@ const ZH: PrintStrings = PrintStrings {
     no_record: "无记录（演练批次或早期批次）",
     units: "各单位结果",
     others: "党委及直属单位",
-    group_units: "个单位",
+    group: "{name}（{n} 个单位）",
     headers: [
         "代码",
         "单位",
@@ -97,7 +97,7 @@ const EN: PrintStrings = PrintStrings {
     no_record: "none (a test wave or an early one)",
     units: "Results by unit",
     others: "The Party committee and units directly under it",
-    group_units: "units",
+    group: "{name} ({n} units)",
     headers: [
         "Code",
         "Unit",
@@ -194,10 +194,16 @@ fn general_branch<'a>(
 
 /// The units in groups: one group of every unit, or (`by_branch`) the units under no
 /// general branch first and then one group per general branch, each in unit-code order.
-fn groups(report: &WaveReport, by_branch: bool, p: &PrintStrings) -> Vec<Group> {
+fn groups(
+    report: &WaveReport,
+    by_branch: bool,
+    (p, a): (&PrintStrings, &strings::AdminStrings),
+) -> Vec<Group> {
+    let title =
+        |name: &str, n: usize| strings::fill(p.group, &[("name", name), ("n", &n.to_string())]);
     let row = |u: &UnitReport, head: bool| Row {
         code: u.code.clone(),
-        cells: export::cells(u, report.satisfaction_bar, false),
+        cells: legend::cells(a, u, report.satisfaction_bar),
         suppressed: u.suppressed,
         head,
     };
@@ -226,7 +232,7 @@ fn groups(report: &WaveReport, by_branch: bool, p: &PrintStrings) -> Vec<Group> 
     let mut out = Vec::new();
     if !others.is_empty() {
         out.push(Group {
-            title: format!("{}（{} {}）", p.others, others.len(), p.group_units),
+            title: title(p.others, others.len()),
             rows: others,
         });
     }
@@ -234,7 +240,7 @@ fn groups(report: &WaveReport, by_branch: bool, p: &PrintStrings) -> Vec<Group> 
         // The general branch first, then its units.
         rows.sort_by_key(|r| !r.head);
         out.push(Group {
-            title: format!("{} {}（{} {}）", g.name, g.code, rows.len(), p.group_units),
+            title: title(&format!("{} {}", g.name, g.code), rows.len()),
             rows,
         });
     }
@@ -273,7 +279,7 @@ fn print_page(
         span: WIDTHS.len(),
         summary: legend::summary(report, a),
         columns,
-        groups: groups(report, by_branch, p),
+        groups: groups(report, by_branch, (p, a)),
         paged: by_branch,
         legend: legend::legend(report, a),
     }

@@ -230,7 +230,8 @@ fn results_data(report: &WaveReport, view: &View, can_export: bool, lang: Lang) 
             .map(|p| format!("&parent={p}"))
             .unwrap_or_default()
     );
-    let headers = export::HEADERS
+    let headers = super::print::words(lang)
+        .headers
         .iter()
         .enumerate()
         .map(|(i, label)| Header {
@@ -259,7 +260,7 @@ fn results_data(report: &WaveReport, view: &View, can_export: bool, lang: Lang) 
             name: u.name.clone(),
             kind: u.kind.clone(),
             parent: u.parent.clone().unwrap_or_default(),
-            cells: export::cells(u, report.satisfaction_bar, false),
+            cells: legend::cells(a, u, report.satisfaction_bar),
             grade: u.grade.clone(),
             grade_class: format!("grade-{}", grade_index(u)),
             suppressed: u.suppressed,
@@ -278,7 +279,7 @@ fn results_data(report: &WaveReport, view: &View, can_export: bool, lang: Lang) 
         report
             .units
             .iter()
-            .map(|u| (u.kind.clone(), report::kind_label(&u.kind).to_owned())),
+            .map(|u| (u.kind.clone(), legend::kind_label(a, &u.kind).to_owned())),
         view.kind.as_ref(),
     );
     let parents = choices(
@@ -405,7 +406,7 @@ struct UnitData {
     interval: String,
     /// Per dimension: name, rate, its clustered 95% interval and the index.
     dimensions: Vec<DimensionRow>,
-    missing: Vec<&'static str>,
+    missing: Vec<String>,
     /// The legend: (term, paragraph).
     legend: Vec<(String, String)>,
 }
@@ -449,10 +450,11 @@ fn unit_data(
     let id = report.wave;
     let pct = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{:.1}%", v * 100.0));
     let num = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.1}"));
-    let cells: Vec<(String, String)> = export::HEADERS
+    let cells: Vec<(String, String)> = super::print::words(lang)
+        .headers
         .iter()
-        .map(|h| (*h).to_owned())
-        .zip(export::cells(u, report.satisfaction_bar, false))
+        .map(|h| h.replace('\n', " "))
+        .zip(legend::cells(a, u, report.satisfaction_bar))
         .collect();
     // Rates, not indices: the bar line drawn with them is a bar on the rate.
     let overall = (
@@ -523,15 +525,16 @@ fn unit_data(
     } else {
         Vec::new()
     };
-    let org = format!(
-        "{} 人评分{}，得分 {}",
-        u.org.scorers,
+    let org = strings::fill(
         if u.org.trimmed {
-            "（去掉一个最高分和一个最低分）"
+            a.org_scores_trimmed
         } else {
-            ""
+            a.org_scores
         },
-        num(u.org.score)
+        &[
+            ("n", &u.org.scorers.to_string()),
+            ("score", &num(u.org.score)),
+        ],
     );
     let comments_shown = !u.suppressed && u.responses >= u64::from(report.min_comments);
     let comments = report
@@ -568,11 +571,13 @@ fn unit_data(
         .missing
         .iter()
         .map(|s| match s {
-            crate::domain::survey::StepKind::SelfAssessment => "基层自评",
             // Say why: a hidden unit's grade rests on the other steps only.
-            crate::domain::survey::StepKind::Mass if u.suppressed => "群众测评（样本不足）",
-            crate::domain::survey::StepKind::Mass => "群众测评",
-            crate::domain::survey::StepKind::Org => "组织考评",
+            crate::domain::survey::StepKind::Mass if u.suppressed => format!(
+                "{} ({})",
+                crate::web::survey_text::step_name(lang, *s),
+                a.suppressed
+            ),
+            other => crate::web::survey_text::step_name(lang, *other).to_owned(),
         })
         .collect();
     UnitData {
@@ -697,8 +702,14 @@ struct TreeRow {
     rollup_partial: bool,
 }
 
-fn tree_rows(report: &WaveReport) -> Vec<TreeRow> {
-    fn walk(report: &WaveReport, parent: Option<&str>, depth: usize, out: &mut Vec<TreeRow>) {
+/// The unit tree's rows; `hidden` is what a hidden figure shows (样本不足).
+fn tree_rows(report: &WaveReport, hidden: &str) -> Vec<TreeRow> {
+    fn walk(
+        (report, hidden): (&WaveReport, &str),
+        parent: Option<&str>,
+        depth: usize,
+        out: &mut Vec<TreeRow>,
+    ) {
         let codes: std::collections::HashSet<&str> =
             report.units.iter().map(|u| u.code.as_str()).collect();
         for u in report
@@ -708,7 +719,7 @@ fn tree_rows(report: &WaveReport) -> Vec<TreeRow> {
         {
             let pct = |m: Option<&report::MassView>| {
                 m.map_or_else(
-                    || export::SUPPRESSED.to_owned(),
+                    || hidden.to_owned(),
                     |m| {
                         m.satisfaction_rate
                             .map_or_else(|| "—".into(), |r| format!("{:.1}%", r * 100.0))
@@ -717,7 +728,7 @@ fn tree_rows(report: &WaveReport) -> Vec<TreeRow> {
             };
             let idx = |m: Option<&report::MassView>| {
                 m.map_or_else(
-                    || export::SUPPRESSED.to_owned(),
+                    || hidden.to_owned(),
                     |m| {
                         m.satisfaction_index
                             .map_or_else(|| "—".into(), |v| format!("{v:.1}"))
@@ -741,11 +752,11 @@ fn tree_rows(report: &WaveReport) -> Vec<TreeRow> {
                 rollup_index: idx(u.rollup.as_ref()),
                 rollup_partial: !u.rollup_left_out.is_empty(),
             });
-            walk(report, Some(&u.code), depth + 1, out);
+            walk((report, hidden), Some(&u.code), depth + 1, out);
         }
     }
     let mut out = Vec::new();
-    walk(report, None, 0, &mut out);
+    walk((report, hidden), None, 0, &mut out);
     out
 }
 
@@ -763,12 +774,13 @@ pub async fn tree(
             "the wave is still open: no scores yet".into(),
         ));
     };
-    let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).rollup);
+    let a = strings::strings(lang_of(&req));
+    let admin = Admin::new(&req, &session, a.rollup);
     render(
         &state,
         StatusCode::OK,
         "pages/admin/tree",
         admin,
-        (id, tree_rows(&report)),
+        (id, tree_rows(&report, a.suppressed)),
     )
 }

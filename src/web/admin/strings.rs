@@ -79,6 +79,10 @@ pub struct AdminStrings {
     pub hint_published: &'static str,
     /// Draft page and open confirmation: whom opening invites.
     pub plan_summary: &'static str,
+    /// Invite-added confirmation: the mails inviting the people added since opening.
+    pub added_summary: &'static str,
+    /// Purge confirmation: what is deleted.
+    pub purge_summary: &'static str,
     /// Remind confirmation: how many reminders would be queued now.
     pub remind_summary: &'static str,
     /// The remind form's minimum-days field.
@@ -120,6 +124,14 @@ pub struct AdminStrings {
     pub what: &'static str,
     pub steps_missing: &'static str,
     pub rollup_partial: &'static str,
+    /// The same, in parentheses after a figure.
+    pub rollup_partial_note: &'static str,
+    /// A unit's committee scores: `{n}` scorers and the `{score}`, with or without the
+    /// highest and lowest dropped.
+    pub org_scores: &'static str,
+    pub org_scores_trimmed: &'static str,
+    /// Unit kinds: committee, general branch, directly affiliated branch, branch.
+    pub kinds: [&'static str; 4],
     pub interval: &'static str,
     pub interval_legend: &'static str,
     pub key_holders: &'static str,
@@ -166,6 +178,31 @@ pub struct AdminStrings {
     pub overall: &'static str,
     /// (term, paragraph) pairs; `{bar}`, `{k}` and `{grades}` are filled in per wave.
     pub legend: [(&'static str, &'static str); 7],
+    /// The wave page's actions: (action in the URL, button label).
+    pub actions: [(&'static str, &'static str); 6],
+    /// Publish confirmation of a people wave: `{n}` people with results and no final grade.
+    pub ungraded_warning: &'static str,
+    /// The tag of a rehearsal wave.
+    pub test_tag: &'static str,
+    /// The wave forms' refusals: no such survey file (`{file}`), a closing time that cannot
+    /// be read (`{value}`), no key holder, one holder not acknowledged (`{name}`), a
+    /// threshold that is not a number, and the head of a survey file's mistakes (`{file}`,
+    /// `{n}`).
+    pub no_survey_file: &'static str,
+    pub bad_closes: &'static str,
+    pub no_holders: &'static str,
+    pub single_unconfirmed: &'static str,
+    pub threshold_nan: &'static str,
+    pub survey_invalid: &'static str,
+    /// Results pages: short column names, and the print links.
+    pub index_short: &'static str,
+    pub composite_short: &'static str,
+    pub counts: &'static str,
+    pub print: &'static str,
+    pub print_by_branch: &'static str,
+    /// A people wave's page: what it rates, and the units too small to take part.
+    pub people_wave_notice: &'static str,
+    pub units_left_out: &'static str,
 }
 
 /// 简体中文.
@@ -226,6 +263,8 @@ pub static ZH: AdminStrings = AdminStrings {
     hint_sealed: "测评已结束，答卷仍加密（待开箱）：足够的密钥保管人开箱后才能计分。",
     hint_published: "结果已公布；参与者可凭回执核对自己的答卷。",
     plan_summary: "开放时将向 {people} 人发送 {mails} 封邀请邮件，涉及 {units} 个单位：群众测评 {mass} 份，自评表 {self} 份，党委评分表 {org} 份。",
+    added_summary: "将向开放后新增的 {people} 人发送 {mails} 封邀请邮件，涉及 {units} 个单位。",
+    purge_summary: "将删除 {responses} 份答卷、{invitations} 个邀请（其链接随之失效）和 {sheets} 份自评表与评分表，批次回到草稿。",
     remind_summary: "现在将排队发送 {n} 封提醒（只提醒距上一封邮件至少 {days} 天、提醒不足 {max} 次的未作答邀请；每封提醒会使旧链接失效）。",
     min_days_label: "距上一封邮件至少（天）",
     recount: "重新计算",
@@ -259,6 +298,10 @@ pub static ZH: AdminStrings = AdminStrings {
     what: "操作",
     steps_missing: "缺少的环节",
     rollup_partial: "不含样本不足单位",
+    rollup_partial_note: "（不含样本不足单位）",
+    org_scores: "{n} 人评分，得分 {score}",
+    org_scores_trimmed: "{n} 人评分（去掉一个最高分和一个最低分），得分 {score}",
+    kinds: ["党委", "党总支", "直属党支部", "党支部"],
     interval: "95%区间",
     interval_legend: "95%区间：单题为该题有效答案的 Wilson 区间；分维度和总体满意率按答卷人聚类（比率估计量的线性化方差，按有效样本量计算 Wilson 区间），一人的多题答案不当作相互独立。",
     key_holders: "密钥保管人",
@@ -270,7 +313,7 @@ pub static ZH: AdminStrings = AdminStrings {
     save: "保存",
     survey_fixed: "问卷不可更改：如需换用其他问卷，请新建一个批次。",
     any_t: "任意 {t} 人可开箱",
-    key_checked: "✓ 表示已检查密钥",
+    key_checked: "（✓ 表示已检查密钥）",
     single_holder_warning: "此批次只有一位密钥保管人（{name}）：此人与数据库合在一起即可读出全部答卷。",
     threshold_one_warning: "开箱只需一人：任何一位密钥保管人与数据库合在一起即可读出全部答卷。",
     check_my_key: "检查我的密钥",
@@ -331,6 +374,29 @@ pub static ZH: AdminStrings = AdminStrings {
             "“n / m”表示在 m 个同类型、有综合得分的单位中排第 n 名。",
         ),
     ],
+    actions: [
+        ("open", "开放并发送邀请"),
+        ("remind", "发送提醒"),
+        ("invite-added", "邀请开放后新增的人员"),
+        ("close", "结束测评"),
+        ("publish", "公布结果"),
+        ("purge", "清除演练数据"),
+    ],
+    ungraded_warning: "还有 {n} 人有评议结果但尚未组织评定；发布后组织评定不能再更改。",
+    test_tag: "演练",
+    no_survey_file: "没有问卷文件“{file}”。",
+    bad_closes: "截止时间“{value}”无法识别，请按 2026-12-31 18:00 的格式填写。",
+    no_holders: "请选择密钥保管人：测评结束后由他们开箱读出答卷。",
+    single_unconfirmed: "只选了一位密钥保管人（{name}）：{name} 与数据库合在一起即可读出全部答卷。请至少选两位，或勾选确认一人保管。",
+    threshold_nan: "开箱所需人数必须是数字。",
+    survey_invalid: "问卷文件“{file}”有 {n} 处错误：",
+    index_short: "指数",
+    composite_short: "综合",
+    counts: "各选项人数",
+    print: "打印版 (A4)",
+    print_by_branch: "打印版（每个党总支一页）",
+    people_wave_notice: "民主评议批次：评议的是人员（党员互评、个人总结、组织评定），结果按人显示在“民主评议结果”页。",
+    units_left_out: "不参加评议的单位",
 };
 
 /// English.
@@ -391,6 +457,8 @@ pub static EN: AdminStrings = AdminStrings {
     hint_sealed: "The wave is closed and its answers are still sealed: they are counted once enough key holders unseal them.",
     hint_published: "The results are published; participants can check their receipts.",
     plan_summary: "Opening sends {mails} invitation mails to {people} people, about {units} units: {mass} mass evaluations, {self} self-assessment sheets, {org} committee scoring sheets.",
+    added_summary: "{mails} invitation mails go to {people} people added since the wave opened, about {units} units.",
+    purge_summary: "{responses} responses, {invitations} invitations (their links stop working) and {sheets} self-assessment and committee sheets are deleted; the wave goes back to draft.",
     remind_summary: "{n} reminders would be queued now (unanswered invitations whose last mail is at least {days} days old and with fewer than {max} reminders; each reminder retires the old link).",
     min_days_label: "At least this many days since the last mail",
     recount: "Recount",
@@ -424,6 +492,15 @@ pub static EN: AdminStrings = AdminStrings {
     what: "What",
     steps_missing: "Steps missing",
     rollup_partial: "without units with too few responses",
+    rollup_partial_note: " (without units with too few responses)",
+    org_scores: "{n} committee members scored, score {score}",
+    org_scores_trimmed: "{n} committee members scored (the highest and the lowest dropped), score {score}",
+    kinds: [
+        "Party committee",
+        "general branch",
+        "directly affiliated branch",
+        "branch",
+    ],
     interval: "95% interval",
     interval_legend: "95% interval: an item's is Wilson's over its valid answers; a dimension's and the overall rate's are clustered by respondent (ratio estimator, linearization variance, Wilson at the effective sample size), so one person's answers are not taken as independent.",
     key_holders: "Key holders",
@@ -435,7 +512,7 @@ pub static EN: AdminStrings = AdminStrings {
     save: "Save",
     survey_fixed: "The survey cannot change: for another survey, create a new wave.",
     any_t: "Any {t} of them together can unseal",
-    key_checked: "✓ means the holder has checked their key",
+    key_checked: "(✓ means the holder has checked their key)",
     single_holder_warning: "This wave has a single key holder ({name}): that person together with the database can read every answer.",
     threshold_one_warning: "One holder is enough to unseal: any one key holder together with the database can read every answer.",
     check_my_key: "Check my key",
@@ -468,11 +545,11 @@ pub static EN: AdminStrings = AdminStrings {
     overall: "Overall",
     legend: [
         (
-            "Satisfaction rate (满意率)",
+            "Satisfaction rate",
             "The share of valid answers that are “satisfied” or “basically satisfied”. “Don’t know” is not a valid answer and is left out of the denominator. Item 18 of the standard (“satisfaction of {bar} or more”) is about this rate.",
         ),
         (
-            "Satisfaction index (满意度指数)",
+            "Satisfaction index",
             "The mean score of the valid answers, 0–100 (by default satisfied 100, basically satisfied 60, dissatisfied 0). “Basically satisfied” counts as satisfied in the rate but scores only 60 in the index, so a unit above the {bar} bar may have an index near 70–80 and a middling grade. The index, not the rate, enters the composite.",
         ),
         (
@@ -484,7 +561,7 @@ pub static EN: AdminStrings = AdminStrings {
             "Given by the composite (self-assessment, the mass step’s satisfaction index and the committee’s score, weighted): {grades}. A unit whose rate is below {bar} cannot get the higher grades; a grade lowered this way is marked “↓”.",
         ),
         (
-            "Too few responses (样本不足)",
+            "Too few responses",
             "A unit with fewer than {k} responses shows no rate, index or item result, to keep respondents anonymous; its grade rests on the self-assessment and the committee only. Roll-ups and the summary leave such units out (and say so), so no one can subtract the other units from a total to find them.",
         ),
         (
@@ -496,6 +573,29 @@ pub static EN: AdminStrings = AdminStrings {
             "“n / m” means n-th of the m units of the same kind that have a composite.",
         ),
     ],
+    actions: [
+        ("open", "Open and send invitations"),
+        ("remind", "Send reminders"),
+        ("invite-added", "Invite people added since"),
+        ("close", "Close"),
+        ("publish", "Publish"),
+        ("purge", "Purge rehearsal data"),
+    ],
+    ungraded_warning: "{n} people with results have no final grade yet; after publishing none can be recorded.",
+    test_tag: "rehearsal",
+    no_survey_file: "There is no survey file “{file}”.",
+    bad_closes: "The closing time “{value}” cannot be read; write it like 2026-12-31 18:00.",
+    no_holders: "Choose the key holders: they unseal the answers after the wave closes.",
+    single_unconfirmed: "Only one key holder is chosen ({name}): {name} together with the database can read every answer. Choose at least two, or confirm that one person holds the key.",
+    threshold_nan: "The number of holders needed to unseal must be a number.",
+    survey_invalid: "The survey file “{file}” has {n} mistakes:",
+    index_short: "Index",
+    composite_short: "Composite",
+    counts: "Counts",
+    print: "Print version (A4)",
+    print_by_branch: "Print, a page per general branch",
+    people_wave_notice: "A people-evaluation wave: it rates people (members rating each other, personal summaries, the branch's final grades); the results are per person, on the people results page.",
+    units_left_out: "Units left out",
 };
 
 /// The admin strings of a language.
@@ -503,6 +603,22 @@ pub fn strings(lang: Lang) -> &'static AdminStrings {
     match lang {
         Lang::Zh => &ZH,
         Lang::En => &EN,
+    }
+}
+
+/// A wave's state as the console names it: 待开箱 (sealed) for a closed wave whose answers
+/// are still sealed.
+pub fn state_label(lang: Lang, w: &crate::db::waves::Wave) -> &'static str {
+    use crate::wave::State;
+    match lang {
+        Lang::Zh => crate::wave::state_label(w),
+        Lang::En => match State::parse(&w.state) {
+            State::Draft => "draft",
+            State::Open => "open",
+            State::Closed if w.is_sealed() => "sealed",
+            State::Closed => "closed",
+            State::Published => "published",
+        },
     }
 }
 

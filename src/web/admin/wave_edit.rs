@@ -1,17 +1,20 @@
 //! Editing a draft wave in the console: the new-wave form, prefilled with the wave's title,
 //! scope, closing time and key holders. The survey is shown, not editable. A refused edit
-//! comes back (422) with the reason in Chinese and everything that was typed.
+//! comes back (422) with the reason in the page's language and everything that was typed.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
 
+use super::strings::{self, AdminStrings};
 use super::wave_new::{WaveForm, form_page, key_holders};
 use super::{blocking, see_other};
 use crate::app::AppState;
 use crate::auth::Role;
 use crate::db::{holders, waves as db_waves};
+use crate::domain::Lang;
 use crate::error::AppError;
 use crate::wave::{self, DraftEdit, EditError, State};
+use crate::web::home::lang_of;
 use crate::web::respond::local_time;
 use crate::web::session::{Session, check_csrf, require};
 
@@ -82,7 +85,8 @@ pub async fn save(
     // Not on the edit form: the survey is shown, the rehearsal flag stays.
     form.survey = was.survey;
     form.test = was.test;
-    match change_of(&form, &session) {
+    let lang = lang_of(&req);
+    match change_of(strings::strings(lang), &form, &session) {
         Ok(change) => {
             let sight = session.sight();
             let (scope, names) = (
@@ -102,7 +106,8 @@ pub async fn save(
                     Ok(_) => Ok(Ok(())),
                     Err(EditError::NotFound(_)) => Err(AppError::NotFound),
                     Err(EditError::Db(e)) => Err(e.into()),
-                    Err(e) => Ok(Err(e.zh())),
+                    Err(e) if lang == Lang::Zh => Ok(Err(e.zh())),
+                    Err(e) => Ok(Err(e.to_string())),
                 }
             })
             .await?;
@@ -127,16 +132,16 @@ async fn refuse(
     form_page(req, state, session, status, form, Some(msg)).await
 }
 
-/// The edit a posted form asks for, or why it cannot be read (in Chinese).
-fn change_of(form: &WaveForm, session: &Session) -> Result<DraftEdit, String> {
-    let closes =
-        match form.closes.as_str() {
-            "" => None,
-            s => Some(crate::cli::wave::parse_local(s).map_err(|_| {
-                format!("截止时间“{s}”无法识别，请按 2026-12-31 18:00 的格式填写。")
-            })?),
-        };
-    let (holders, threshold) = key_holders(form, &session.user)?;
+/// The edit a posted form asks for, or why it cannot be read (in the page's language).
+fn change_of(a: &AdminStrings, form: &WaveForm, session: &Session) -> Result<DraftEdit, String> {
+    let closes = match form.closes.as_str() {
+        "" => None,
+        s => Some(
+            crate::cli::wave::parse_local(s)
+                .map_err(|_| strings::fill(a.bad_closes, &[("value", s)]))?,
+        ),
+    };
+    let (holders, threshold) = key_holders(a, form, &session.user)?;
     Ok(DraftEdit {
         title: Some(form.title.clone()),
         closes_at: Some(closes),

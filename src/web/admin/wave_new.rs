@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{Admin, blocking, render, see_other, strings};
 use crate::app::AppState;
 use crate::auth::{self, Role};
-
+use crate::domain::Lang;
 use crate::error::AppError;
 use crate::wave::{self, NewWaveSpec};
 use crate::web::home::lang_of;
@@ -190,6 +190,8 @@ pub async fn create(
     let fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let form = WaveForm::posted(&fields);
+    let lang = lang_of(&req);
+    let a = strings::strings(lang);
     let refuse = |form: WaveForm, msg: String| {
         let (req, state, session) = (&req, &state, &session);
         async move {
@@ -208,17 +210,20 @@ pub async fn create(
         .into_iter()
         .find(|(f, _)| *f == form.survey)
     else {
-        let msg = format!("没有问卷文件 “{}” (no such survey file)", form.survey);
+        let msg = strings::fill(a.no_survey_file, &[("file", &form.survey)]);
         return refuse(form, msg).await;
     };
     let closes = match form.closes.as_str() {
         "" => None,
-        s => match crate::cli::wave::parse_local(s) {
-            Ok(t) => Some(t),
-            Err(e) => return refuse(form, format!("{e:#}")).await,
-        },
+        s => {
+            let Ok(t) = crate::cli::wave::parse_local(s) else {
+                let msg = strings::fill(a.bad_closes, &[("value", s)]);
+                return refuse(form, msg).await;
+            };
+            Some(t)
+        }
     };
-    let (holders, threshold) = match key_holders(&form, &session.user) {
+    let (holders, threshold) = match key_holders(a, &form, &session.user) {
         Ok(keys) => keys,
         Err(msg) => return refuse(form, msg).await,
     };
@@ -258,7 +263,7 @@ pub async fn create(
             Ok(Ok(id))
         }
         Err(wave::WaveError::Db(e)) => Err(e.into()),
-        Err(e) => Ok(Err(e.to_string())),
+        Err(e) => Ok(Err(create_error(lang, &e))),
     })
     .await?;
     match created {
@@ -267,24 +272,48 @@ pub async fn create(
     }
 }
 
+/// Why a wave could not be created, in the page's language: the survey file's mistakes one
+/// per line (their places and lines as the file has them), or what the form should say.
+fn create_error(lang: Lang, e: &wave::WaveError) -> String {
+    match (lang, e) {
+        (Lang::Zh, wave::WaveError::Edit(e)) => e.zh(),
+        (_, wave::WaveError::Survey(errors)) => {
+            let a = strings::strings(lang);
+            let file = errors.first().map_or("", |e| e.file.as_str());
+            let mut text = strings::fill(
+                a.survey_invalid,
+                &[("file", file), ("n", &errors.len().to_string())],
+            );
+            for e in errors {
+                text.push('\n');
+                text.push_str(&crate::web::survey_text::error(lang, e));
+            }
+            text
+        }
+        _ => e.to_string(),
+    }
+}
+
 /// The key holders checked on the new-wave form and its threshold. One holder must be
 /// acknowledged (`single_ok`): that person with the database can read every answer. A test
 /// wave with none checked is held by its creator alone.
-pub(super) fn key_holders(form: &WaveForm, user: &str) -> Result<(Vec<String>, u8), String> {
+pub(super) fn key_holders(
+    a: &strings::AdminStrings,
+    form: &WaveForm,
+    user: &str,
+) -> Result<(Vec<String>, u8), String> {
     let holders = form.holders.clone();
     if holders.is_empty() && form.test {
         return Ok((vec![user.to_owned()], 1));
     }
     if holders.is_empty() {
-        return Err(
-            "请选择密钥保管人：测评结束后由他们开箱读出答卷 (check the key holders)".to_owned(),
-        );
+        return Err(a.no_holders.to_owned());
     }
     if holders.len() == 1 {
         if !form.single_ok {
-            return Err(format!(
-                "只选了一位密钥保管人（{0}）：{0} 与数据库合在一起即可读出全部答卷。请至少选两位，或勾选确认一人保管。",
-                holders[0]
+            return Err(strings::fill(
+                a.single_unconfirmed,
+                &[("name", &holders[0])],
             ));
         }
         return Ok((holders, 1));
@@ -292,6 +321,6 @@ pub(super) fn key_holders(form: &WaveForm, user: &str) -> Result<(Vec<String>, u
     let threshold = form
         .threshold
         .parse::<u8>()
-        .map_err(|_| "开箱所需人数必须是数字 (the threshold must be a number)".to_owned())?;
+        .map_err(|_| a.threshold_nan.to_owned())?;
     Ok((holders, threshold))
 }

@@ -22,6 +22,7 @@ use crate::wave::{self, State};
 use crate::web::home::lang_of;
 use crate::web::respond::local_time;
 use crate::web::session::{Session, check_csrf, require};
+use crate::web::survey_text::step_name;
 
 #[derive(Serialize)]
 struct WaveRow {
@@ -59,12 +60,13 @@ pub async fn index(req: HttpRequest, state: aw::Data<AppState>) -> Result<HttpRe
         Ok(seen)
     })
     .await?;
+    let lang = lang_of(&req);
     let rows: Vec<WaveRow> = all
         .into_iter()
         .map(|w| {
             let st = State::parse(&w.state);
             WaveRow {
-                state_label: wave::state_label(&w),
+                state_label: strings::state_label(lang, &w),
                 id: w.id,
                 title: w.title.clone(),
                 state: st.as_str(),
@@ -75,7 +77,7 @@ pub async fn index(req: HttpRequest, state: aw::Data<AppState>) -> Result<HttpRe
             }
         })
         .collect();
-    let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).waves);
+    let admin = Admin::new(&req, &session, strings::strings(lang).waves);
     render(&state, StatusCode::OK, "pages/admin/waves", admin, rows)
 }
 
@@ -180,26 +182,27 @@ struct KeyActions {
     error: Option<String>,
 }
 
-fn actions(st: State, is_test: bool, sealed: bool) -> Vec<(&'static str, &'static str)> {
-    let mut a = match st {
-        State::Draft => vec![("open", "开放并发送邀请 Open and send invitations")],
-        State::Open => vec![
-            ("remind", "发送提醒 Send reminders"),
-            (
-                "invite-added",
-                "邀请开放后新增的人员 Invite people added since",
-            ),
-            ("close", "结束测评 Close"),
-        ],
+fn actions(
+    a: &AdminStrings,
+    st: State,
+    is_test: bool,
+    sealed: bool,
+) -> Vec<(&'static str, &'static str)> {
+    let mut names = match st {
+        State::Draft => vec!["open"],
+        State::Open => vec!["remind", "invite-added", "close"],
         // Sealed answers cannot be counted, so there is nothing to publish before 开箱.
         State::Closed if sealed => vec![],
-        State::Closed => vec![("publish", "公布结果 Publish")],
+        State::Closed => vec!["publish"],
         State::Published => vec![],
     };
     if is_test {
-        a.push(("purge", "清除演练数据 Purge rehearsal data"));
+        names.push("purge");
     }
-    a
+    names
+        .into_iter()
+        .filter_map(|n| a.actions.iter().find(|(name, _)| *name == n).copied())
+        .collect()
 }
 
 /// A wave error as the console shows it: what a person can fix is a 409 with the reason.
@@ -240,6 +243,7 @@ pub(super) async fn wave_page(
     status: StatusCode,
     key_error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
+    let lang = lang_of(req);
     let (w, progress, mails, all, (holders, changes, plan, people_plan)) =
         blocking(state, move |conn| {
             let w = db_waves::find(conn, id)?.ok_or(AppError::NotFound)?;
@@ -253,7 +257,7 @@ pub(super) async fn wave_page(
                 ),
                 (true, Some(spec)) => {
                     let plan = wave::people_plan(conn, &w, &spec).map_err(wave_error)?;
-                    (None, Some(people_plan_view(&plan)))
+                    (None, Some(people_plan_view(&plan, lang)))
                 }
             };
             let progress =
@@ -304,12 +308,12 @@ pub(super) async fn wave_page(
     let organizer = session.role == Role::Organizer;
     let sealed = w.is_sealed();
     let targets = all.clone();
-    let a = strings::strings(lang_of(req));
+    let a = strings::strings(lang);
     let data = WavePageData {
         id: w.id,
         title: w.title.clone(),
         state: st.as_str(),
-        state_label: wave::state_label(&w),
+        state_label: strings::state_label(lang, &w),
         hint: match st {
             State::Draft => a.hint_draft,
             State::Open => a.no_scores_open,
@@ -326,7 +330,7 @@ pub(super) async fn wave_page(
         fingerprint: w.fingerprint.clone(),
         rows,
         actions: if organizer {
-            actions(st, w.is_test, sealed)
+            actions(a, st, w.is_test, sealed)
         } else {
             Vec::new()
         },
@@ -350,14 +354,16 @@ pub(super) async fn wave_page(
                     p.name,
                     p.email,
                     name(unit),
-                    step.as_str()
+                    step_name(lang, *step)
                 )
             })
             .collect(),
         gone: changes
             .gone
             .iter()
-            .map(|(email, unit, step)| format!("{email} → {} ({})", name(unit), step.as_str()))
+            .map(|(email, unit, step)| {
+                format!("{email} → {} ({})", name(unit), step_name(lang, *step))
+            })
             .collect(),
     };
     let admin = Admin::new(req, session, w.title);
@@ -411,9 +417,14 @@ async fn confirm_page(
         let w = db_waves::find(conn, id)?.ok_or(AppError::NotFound)?;
         let holders = holders::of_wave(conn, id)?;
         // Only for an action the wave's state allows; anything else is refused below.
-        let allowed = actions(State::parse(&w.state), w.is_test, w.is_sealed())
-            .iter()
-            .any(|(a, _)| *a == act);
+        let allowed = actions(
+            &strings::ZH,
+            State::parse(&w.state),
+            w.is_test,
+            w.is_sealed(),
+        )
+        .iter()
+        .any(|(a, _)| *a == act);
         let numbers = if allowed {
             numbers(conn, &w, &act, min_days)?
         } else {
@@ -428,14 +439,15 @@ async fn confirm_page(
     })
     .await?;
     let (numbers, ungraded) = numbers;
-    let label = actions(State::parse(&w.state), w.is_test, w.is_sealed())
+    let lang = lang_of(req);
+    let a = strings::strings(lang);
+    let label = actions(a, State::parse(&w.state), w.is_test, w.is_sealed())
         .into_iter()
         .find(|(a, _)| *a == action)
         .map(|(_, l)| l)
         .ok_or_else(|| {
             AppError::BadRequest(format!("\"{action}\" is not possible for wave {id} now"))
         })?;
-    let a = strings::strings(lang_of(req));
     let (mut key_warning, mut unchecked_warning) = (None, None);
     if action == "open" {
         key_warning = keys_view(a, &holders, w.threshold).warning;
@@ -453,9 +465,9 @@ async fn confirm_page(
     }
     let (summary, mut warnings) = explain(a, &w, &action, numbers, min_days);
     if ungraded > 0 {
-        warnings.push(format!(
-            "还有 {ungraded} 人有评议结果但尚未组织评定；发布后组织评定不能再更改。\
-             {ungraded} people with results have no final grade yet; after publishing none can be recorded."
+        warnings.push(strings::fill(
+            a.ungraded_warning,
+            &[("n", &ungraded.to_string())],
         ));
     }
     let remind = action == "remind";
@@ -623,6 +635,7 @@ pub async fn extend(
     blocking(&state, move |conn| {
         crate::deadline::extend(conn, id, closes, &user).map_err(|e| match e {
             wave::WaveError::Invalid(msg) => AppError::BadRequest(msg),
+            wave::WaveError::Edit(e) => AppError::BadRequest(e.to_string()),
             other => wave_error(other),
         })
     })
