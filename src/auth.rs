@@ -187,7 +187,7 @@ pub fn add_scoped_user_as(
         refuse_live_shares(conn, name)?;
         accounts::put_user(conn, &user)?;
         holders::unconfirm_all(conn, name)?;
-        record(
+        record_in(
             conn,
             actor,
             "admin.add",
@@ -195,9 +195,48 @@ pub fn add_scoped_user_as(
                 Some(code) => format!("{name} as {} of {code}", role.as_str()),
                 None => format!("{name} as {}", role.as_str()),
             },
+            scope,
         )?;
         Ok(())
     })?;
+    Ok(())
+}
+
+/// Whether an account with role `granter` and scope `within` may create (or reset) account
+/// `username` with `role` and `scope`: the new role at most the granter's, the new scope
+/// inside the granter's, and an existing account of that name must lie inside the granter's
+/// scope with a role at most the granter's (resetting its password would take it over).
+pub fn check_grant(
+    conn: &mut DbConn,
+    granter: Role,
+    within: &crate::scope::Scope,
+    username: &str,
+    role: Role,
+    scope: Option<&str>,
+) -> anyhow::Result<()> {
+    use crate::scope::Scope;
+    let units = crate::db::units::all(conn)?;
+    if role > granter {
+        anyhow::bail!(
+            "an account may create accounts of at most its own role ({}), not {}",
+            granter.as_str(),
+            role.as_str()
+        );
+    }
+    let wanted = Scope::of(scope);
+    if !within.includes(&units, &wanted) {
+        anyhow::bail!(
+            "the scope must lie inside your own ({}): there is no unit \"{}\" there",
+            within.root().unwrap_or("the whole tree"),
+            wanted.root().unwrap_or("the whole tree")
+        );
+    }
+    if let Some(old) = accounts::find_user(conn, username.trim())? {
+        let old_role = Role::parse(&old.role).unwrap_or(Role::Organizer);
+        if old_role > granter || !within.includes(&units, &Scope::of(old.scope.as_deref())) {
+            anyhow::bail!("the username \"{}\" is taken", username.trim());
+        }
+    }
     Ok(())
 }
 
@@ -400,7 +439,7 @@ pub fn login(
                 // The attempt counted up front was no failure.
                 accounts::clear_throttle(conn, &pair_key)?;
                 accounts::uncount_failure(conn, &addr_key)?;
-                record(conn, &u.username, "login", address)?;
+                record_in(conn, &u.username, "login", address, u.scope.as_deref())?;
                 Ok(Ok(LoggedIn {
                     username: u.username.clone(),
                     role: Role::parse(&u.role).unwrap_or(Role::Viewer),
@@ -421,12 +460,40 @@ pub fn login(
     )?
 }
 
-/// Appends an entry to the audit log (inside the caller's transaction).
+/// Appends an entry to the audit log (inside the caller's transaction). An entry about a
+/// wave — its detail starts `wave N`, as every wave action's does, from the console, the CLI
+/// and the closing clock alike — carries that wave's scope, so that a scoped account's audit
+/// log shows it; any other entry is installation-wide unless written with [`record_in`].
 pub fn record(
     conn: &mut DbConn,
     actor: &str,
     action: &str,
     detail: &str,
+) -> diesel::QueryResult<()> {
+    let scope = match wave_named(detail) {
+        Some(id) => crate::db::waves::find_head(conn, id)?.and_then(|w| w.scope),
+        None => None,
+    };
+    record_in(conn, actor, action, detail, scope.as_deref())
+}
+
+/// The wave an audit detail names: `wave 12`, `wave 12: …`, `wave 12 by …`.
+fn wave_named(detail: &str) -> Option<i32> {
+    let rest = detail.strip_prefix("wave ")?;
+    let digits: &str = &rest[..rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len())];
+    digits.parse().ok()
+}
+
+/// [`record`] for an entry that concerns the subtree under unit `scope` (`None`: the whole
+/// installation): a scoped account's audit log shows the entries inside its subtree.
+pub fn record_in(
+    conn: &mut DbConn,
+    actor: &str,
+    action: &str,
+    detail: &str,
+    scope: Option<&str>,
 ) -> diesel::QueryResult<()> {
     accounts::audit(
         conn,
@@ -436,7 +503,19 @@ pub fn record(
             actor: actor.to_owned(),
             action: action.to_owned(),
             detail: detail.to_owned(),
+            scope: scope.map(str::to_owned),
         },
     )
     .map(|_| ())
+}
+
+#[cfg(test)]
+mod audit_tests {
+    #[test]
+    fn an_audit_detail_names_its_wave() {
+        assert_eq!(super::wave_named("wave 12: closes at"), Some(12));
+        assert_eq!(super::wave_named("wave 3"), Some(3));
+        assert_eq!(super::wave_named("wave x"), None);
+        assert_eq!(super::wave_named("li as organizer"), None);
+    }
 }

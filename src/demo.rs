@@ -27,6 +27,7 @@ use crate::respond::{self, Submitted};
 use crate::wave::{self, Link, NewWaveSpec, WaveError};
 
 pub mod people;
+pub mod province;
 
 pub use people::PeopleWaveSummary;
 

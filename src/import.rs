@@ -9,6 +9,7 @@ use crate::db::people::{self, Person};
 use crate::db::units::{self, Unit};
 use crate::db::{self, DbConn};
 use crate::domain::roster::{self, RowError};
+use crate::scope::Scope;
 
 /// Why an import wrote nothing.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +48,13 @@ impl fmt::Display for ImportReport {
 
 /// Imports a unit file (`code,name,kind,parent`).
 pub fn units(conn: &mut DbConn, csv: &[u8]) -> Result<ImportReport, ImportError> {
+    units_in(conn, csv, &Scope::All)
+}
+
+/// [`units`] limited to `scope`: every row must be a unit inside it, as stored and after the
+/// import (no unit taken in from outside, none moved out, the scope's own unit kept under
+/// its parent); a row outside is a line error and nothing is imported.
+pub fn units_in(conn: &mut DbConn, csv: &[u8], scope: &Scope) -> Result<ImportReport, ImportError> {
     db::write_tx(conn, |conn| {
         let stored: HashMap<String, Unit> = units::all(conn)?
             .into_iter()
@@ -57,6 +65,47 @@ pub fn units(conn: &mut DbConn, csv: &[u8]) -> Result<ImportReport, ImportError>
             .map(|u| (u.code.clone(), u.parent.clone()))
             .collect();
         let rows = roster::parse_units(csv, &tree).map_err(ImportError::Rows)?;
+        if let Scope::Subtree(root) = scope {
+            let before: Vec<Unit> = stored.values().cloned().collect();
+            let mut after: HashMap<String, Unit> = stored.clone();
+            for row in &rows {
+                after.insert(
+                    row.code.clone(),
+                    Unit {
+                        code: row.code.clone(),
+                        name: row.name.clone(),
+                        kind: row.kind.as_str().to_owned(),
+                        parent: row.parent.clone(),
+                    },
+                );
+            }
+            let after: Vec<Unit> = after.into_values().collect();
+            let outside: Vec<RowError> = rows
+                .iter()
+                .filter(|row| {
+                    let old = stored.get(&row.code);
+                    old.is_some_and(|_| !scope.contains(&before, &row.code))
+                        || !scope.contains(&after, &row.code)
+                        || (row.code == *root && old.is_some_and(|o| o.parent != row.parent))
+                })
+                .map(|row| {
+                    RowError::new(
+                        row.line,
+                        format!(
+                            "code \"{}\": the unit must lie inside your scope ({root}), under a parent inside it",
+                            row.code
+                        ),
+                        format!(
+                            "代码“{}”：单位须在您的范围（{root}）之内，上级单位也须在其中",
+                            row.code
+                        ),
+                    )
+                })
+                .collect();
+            if !outside.is_empty() {
+                return Err(ImportError::Rows(outside));
+            }
+        }
         let mut report = ImportReport::default();
         for row in rows {
             let unit = Unit {
@@ -77,20 +126,65 @@ pub fn units(conn: &mut DbConn, csv: &[u8]) -> Result<ImportReport, ImportError>
                 }
             }
         }
-        report.unchanged = stored.len() - report.changed.len();
+        // Counted inside the scope only: the whole tree's size is no business of a scoped import.
+        let units_now = units::all(conn)?;
+        let inside = stored
+            .keys()
+            .filter(|code| scope.contains(&units_now, code))
+            .count();
+        report.unchanged = inside - report.changed.len();
         Ok(report)
     })
 }
 
 /// Imports a roster file (`email,name,unit,category,role`).
 pub fn people(conn: &mut DbConn, csv: &[u8]) -> Result<ImportReport, ImportError> {
+    people_in(conn, csv, &Scope::All)
+}
+
+/// [`people`] limited to `scope`: every row's unit must lie inside it, and an address already
+/// on the roster must belong to a unit inside it (a person is not moved in from elsewhere);
+/// a row outside is a line error and nothing is imported.
+pub fn people_in(
+    conn: &mut DbConn,
+    csv: &[u8],
+    scope: &Scope,
+) -> Result<ImportReport, ImportError> {
     db::write_tx(conn, |conn| {
-        let codes: HashSet<String> = units::all(conn)?.into_iter().map(|u| u.code).collect();
+        let all = units::all(conn)?;
+        let codes: HashSet<String> = all.iter().map(|u| u.code.clone()).collect();
         let rows = roster::parse_people(csv, &codes).map_err(ImportError::Rows)?;
         let stored: HashMap<String, Person> = people::all(conn)?
             .into_iter()
             .map(|p| (p.email.clone(), p))
             .collect();
+        if let Scope::Subtree(root) = scope {
+            let outside: Vec<RowError> = rows
+                .iter()
+                .filter(|row| {
+                    !scope.contains(&all, &row.unit)
+                        || stored
+                            .get(&row.email)
+                            .is_some_and(|p| !scope.contains(&all, &p.unit))
+                })
+                .map(|row| {
+                    RowError::new(
+                        row.line,
+                        format!(
+                            "email \"{}\", unit \"{}\": the person must belong to a unit inside your scope ({root})",
+                            row.email, row.unit
+                        ),
+                        format!(
+                            "邮箱“{}”，单位“{}”：人员须属于您的范围（{root}）之内的单位",
+                            row.email, row.unit
+                        ),
+                    )
+                })
+                .collect();
+            if !outside.is_empty() {
+                return Err(ImportError::Rows(outside));
+            }
+        }
         let mut report = ImportReport::default();
         let mut added = Vec::new();
         for row in rows {
@@ -114,7 +208,11 @@ pub fn people(conn: &mut DbConn, csv: &[u8]) -> Result<ImportReport, ImportError
             }
         }
         people::insert(conn, &added)?;
-        report.unchanged = stored.len() - report.changed.len();
+        let inside = stored
+            .values()
+            .filter(|p| scope.contains(&all, &p.unit))
+            .count();
+        report.unchanged = inside - report.changed.len();
         Ok(report)
     })
 }

@@ -20,8 +20,9 @@ pub enum AdminCommand {
         /// (results) or secretary (the people results and final grades of one branch).
         #[arg(long)]
         role: String,
-        /// The code of the unit whose subtree the account sees: required for a secretary
-        /// (their branch).
+        /// The code of the unit whose subtree the account sees and changes (a university, a
+        /// college; required for a secretary: their branch); none: installation-wide. With
+        /// `--as` an account, the role is at most its own and the scope inside its own.
         #[arg(long)]
         scope: Option<String>,
     },
@@ -77,7 +78,12 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 /// Runs an admin command.
-pub fn run(state: &AppState, cmd: AdminCommand, actor: &str) -> anyhow::Result<()> {
+pub fn run(
+    state: &AppState,
+    cmd: AdminCommand,
+    actor: &str,
+    acting: Option<&str>,
+) -> anyhow::Result<()> {
     let (username, role, scope) = match cmd {
         AdminCommand::Add {
             username,
@@ -109,11 +115,22 @@ pub fn run(state: &AppState, cmd: AdminCommand, actor: &str) -> anyhow::Result<(
             "a secretary account needs --scope UNIT_CODE: the branch whose people results it sees"
         );
     }
-    let password = read_password()?;
     let mut conn = state
         .pool
         .get()
         .context("cannot get a database connection")?;
+    // `--as` an account: at most its role, inside its scope (as on the console's page).
+    if let Some((granter, within)) = super::acting(&mut conn, acting)? {
+        auth::check_grant(
+            &mut conn,
+            granter,
+            &within,
+            &username,
+            role,
+            scope.as_deref(),
+        )?;
+    }
+    let password = read_password()?;
     auth::add_scoped_user_as(
         &mut conn,
         actor,
@@ -167,12 +184,34 @@ fn set_disabled(
 }
 
 /// `sanping audit`: the newest entries of the audit log.
-pub fn audit(state: &AppState, limit: i64) -> anyhow::Result<()> {
+pub fn audit(
+    state: &AppState,
+    limit: i64,
+    acting: Option<&str>,
+    scope: Option<&str>,
+) -> anyhow::Result<()> {
     let mut conn = state
         .pool
         .get()
         .context("cannot get a database connection")?;
-    for e in accounts::audit_entries(&mut conn, limit)? {
+    let within = match super::acting(&mut conn, acting)? {
+        Some((_, within)) => within,
+        None => crate::scope::Scope::All,
+    };
+    let entries = match (within, scope) {
+        (crate::scope::Scope::All, None) => accounts::audit_entries(&mut conn, limit)?,
+        (within, given) => {
+            let units = crate::db::units::all(&mut conn)?;
+            let sight = match given {
+                Some(code) if within.contains(&units, code) => crate::scope::Scope::of(Some(code)),
+                Some(code) => bail!("there is no unit \"{code}\" (inside your scope)"),
+                None => within,
+            };
+            let codes: Vec<String> = sight.units(&units).iter().map(|u| u.code.clone()).collect();
+            accounts::audit_entries_in(&mut conn, &codes, limit)?
+        }
+    };
+    for e in entries {
         println!(
             "{}  {:<12} {:<16} {}",
             crate::web::respond::local_time(e.at),

@@ -23,6 +23,10 @@ pub struct DemoArgs {
     /// Build the data, print the summary and exit instead of serving it.
     #[arg(long)]
     no_serve: bool,
+    /// Two universities under one provincial committee: the demo university and a small
+    /// second one, each with its own organizer login (and one for the province).
+    #[arg(long)]
+    province: bool,
 }
 
 /// Runs `sanping demo`. Without `DATABASE_URL` (or `--database-url`) it starts over in
@@ -75,9 +79,15 @@ pub fn run(mut config: Config, args: &ConfigArgs, demo_args: DemoArgs) -> anyhow
         crate::auth::Role::Organizer,
         DEMO_PASSWORD,
     )?;
+    if demo_args.province {
+        demo::province::add(&mut conn)?;
+    }
     drop(conn);
     bar.finish_and_clear();
     print_summary(&summary, &config, &env_line, started);
+    if demo_args.province {
+        print_province(&config.base_url);
+    }
     drop(state);
     if demo_args.no_serve {
         return Ok(());
@@ -88,6 +98,21 @@ pub fn run(mut config: Config, args: &ConfigArgs, demo_args: DemoArgs) -> anyhow
 /// The demo's organizer login (a demo database only; never a real one).
 const DEMO_USER: &str = "demo";
 const DEMO_PASSWORD: &str = "sanping-demo";
+
+/// The province's logins, each seeing its own subtree.
+fn print_province(base: &str) {
+    use demo::province::{FIRST, LOGINS, ROOT, SECOND};
+    println!();
+    println!(
+        "province: {ROOT} (省委教育工委) over two universities, {FIRST} (the demo university) and {SECOND}:"
+    );
+    for (name, password, scope) in LOGINS {
+        println!(
+            "  {base}/admin/login  (user {name}, password {password}) — organizer of {}",
+            scope.unwrap_or("the whole province")
+        );
+    }
+}
 
 /// Deletes `./sanping-demo.db` and its WAL files, if they exist.
 fn remove_demo_db() -> anyhow::Result<()> {

@@ -70,6 +70,10 @@ enum Command {
         /// How many entries.
         #[arg(long, default_value_t = 50)]
         limit: i64,
+        /// Only the entries inside this unit's subtree (as an account scoped to it sees them
+        /// on the console); default: the `--as` account's scope, else every entry.
+        #[arg(long)]
+        scope: Option<String>,
     },
     /// Build a demonstration university with two answered waves (in ./sanping-demo.db
     /// unless `DATABASE_URL` is set) and serve it.
@@ -147,6 +151,56 @@ fn actor(name: Option<&str>) -> String {
     format!("cli:{name}")
 }
 
+/// The account `--as NAME` names, if it is one: its role and scope. The command line acts
+/// installation-wide as the server's operator; given `--as` an account, the commands that
+/// grant accounts or import the roster act within that account's limits (its role and
+/// subtree), as its console pages would.
+pub(crate) fn acting(
+    conn: &mut db::DbConn,
+    name: Option<&str>,
+) -> anyhow::Result<Option<(crate::auth::Role, crate::scope::Scope)>> {
+    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    Ok(db::accounts::find_user(conn, name)?
+        .filter(|u| !u.disabled)
+        .map(|u| {
+            (
+                crate::auth::Role::parse(&u.role).unwrap_or(crate::auth::Role::Viewer),
+                crate::scope::Scope::of(u.scope.as_deref()),
+            )
+        }))
+}
+
+/// The scope an import acts in: `--scope CODE` (a unit, inside the acting account's scope
+/// if `--as` names one), else the acting account's scope, else the whole tree.
+pub(crate) fn import_scope(
+    conn: &mut db::DbConn,
+    acting_name: Option<&str>,
+    given: Option<&str>,
+) -> anyhow::Result<(crate::scope::Scope, Option<String>)> {
+    use crate::scope::Scope;
+    let acting = acting(conn, acting_name)?;
+    if let Some((role, _)) = &acting
+        && *role < crate::auth::Role::Organizer
+    {
+        anyhow::bail!(
+            "only an organizer imports units and people (--as names a {})",
+            role.as_str()
+        );
+    }
+    let within = acting.map_or(Scope::All, |(_, s)| s);
+    let Some(code) = given.map(str::trim).filter(|c| !c.is_empty()) else {
+        let root = within.root().map(str::to_owned);
+        return Ok((within, root));
+    };
+    let units = db::units::all(conn)?;
+    if !units.iter().any(|u| u.code == code) || !within.contains(&units, code) {
+        anyhow::bail!("there is no unit \"{code}\" (inside your scope); --scope takes a unit code");
+    }
+    Ok((Scope::of(Some(code)), Some(code.to_owned())))
+}
+
 /// Runs `change` and appends its audit entry (`detail` from what it returned) in one
 /// transaction: the change is not kept without its entry.
 pub(crate) fn audited<T, E: From<diesel::result::Error>>(
@@ -159,6 +213,22 @@ pub(crate) fn audited<T, E: From<diesel::result::Error>>(
     db::write_tx(conn, |conn| {
         let done = change(conn)?;
         crate::auth::record(conn, actor, action, &detail(&done))?;
+        Ok(done)
+    })
+}
+
+/// [`audited`] for a change inside the subtree under unit `scope`: the entry carries it.
+pub(crate) fn audited_in<T, E: From<diesel::result::Error>>(
+    conn: &mut db::DbConn,
+    actor: &str,
+    action: &str,
+    scope: Option<&str>,
+    change: impl FnOnce(&mut db::DbConn) -> Result<T, E>,
+    detail: impl FnOnce(&T) -> String,
+) -> Result<T, E> {
+    db::write_tx(conn, |conn| {
+        let done = change(conn)?;
+        crate::auth::record_in(conn, actor, action, &detail(&done), scope)?;
         Ok(done)
     })
 }
@@ -198,14 +268,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Survey(cmd) => survey::run(cmd),
-        Command::Units(cmd) => roster::units(&open(config)?, cmd, actor),
-        Command::People(cmd) => roster::people(&open(config)?, cmd, actor),
+        Command::Units(cmd) => roster::units(&open(config)?, cmd, actor, cli.actor.as_deref()),
+        Command::People(cmd) => roster::people(&open(config)?, cmd, actor, cli.actor.as_deref()),
         Command::Wave(cmd) => wave::run(&open_waves(config)?, cmd, actor),
         Command::Mail(cmd) => mail::run(&open(config)?, cmd),
         Command::Report(args) => report::run(&open_waves(config)?, args, actor),
-        Command::Admin(cmd) => admin::run(&open(config)?, cmd, actor),
+        Command::Admin(cmd) => admin::run(&open(config)?, cmd, actor, cli.actor.as_deref()),
         Command::Token(cmd) => token::run(&open(config)?, cmd, actor),
-        Command::Audit { limit } => admin::audit(&open(config)?, limit),
+        Command::Audit { limit, scope } => admin::audit(
+            &open(config)?,
+            limit,
+            cli.actor.as_deref(),
+            scope.as_deref(),
+        ),
         Command::Demo(args) => demo::run(config, &cli.config, args),
     }
 }

@@ -17,6 +17,10 @@ pub enum UnitsCommand {
     Import {
         /// The CSV file (UTF-8, with or without BOM).
         file: PathBuf,
+        /// Only units inside this unit's subtree: a row outside it is a line error and
+        /// nothing is imported (default: the `--as` account's scope, else the whole tree).
+        #[arg(long)]
+        scope: Option<String>,
     },
     /// Print the unit tree (units out of use marked 停用).
     List,
@@ -39,6 +43,10 @@ pub enum PeopleCommand {
     Import {
         /// The CSV file (UTF-8, with or without BOM).
         file: PathBuf,
+        /// Only people of units inside this unit's subtree: a row outside it is a line error
+        /// and nothing is imported (default: the `--as` account's scope, else the whole tree).
+        #[arg(long)]
+        scope: Option<String>,
     },
     /// Print the number of people per unit and category.
     List,
@@ -81,7 +89,12 @@ fn report(file: &Path, result: Result<ImportReport, ImportError>) -> anyhow::Res
 }
 
 /// Runs a units command.
-pub fn units(state: &AppState, cmd: UnitsCommand, actor: &str) -> anyhow::Result<()> {
+pub fn units(
+    state: &AppState,
+    cmd: UnitsCommand,
+    actor: &str,
+    acting: Option<&str>,
+) -> anyhow::Result<()> {
     let cmd_kind = match cmd {
         UnitsCommand::Activate { .. } => Toggle::On,
         _ => Toggle::Off,
@@ -91,14 +104,16 @@ pub fn units(state: &AppState, cmd: UnitsCommand, actor: &str) -> anyhow::Result
         .get()
         .context("cannot get a database connection")?;
     match cmd {
-        UnitsCommand::Import { file } => {
+        UnitsCommand::Import { file, scope } => {
+            let (scope, code) = super::import_scope(&mut conn, acting, scope.as_deref())?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let done = super::audited(
+            let done = super::audited_in(
                 &mut conn,
                 actor,
                 "units.import",
-                |conn| import::units(conn, &bytes),
+                code.as_deref(),
+                |conn| import::units_in(conn, &bytes, &scope),
                 |r| format!("{}: {r}", file.display()),
             );
             report(&file, done)
@@ -176,7 +191,12 @@ pub fn tree(all: &[units::Unit], inactive: &std::collections::HashSet<String>) -
 }
 
 /// Runs a people command.
-pub fn people(state: &AppState, cmd: PeopleCommand, actor: &str) -> anyhow::Result<()> {
+pub fn people(
+    state: &AppState,
+    cmd: PeopleCommand,
+    actor: &str,
+    acting: Option<&str>,
+) -> anyhow::Result<()> {
     let cmd_kind = match cmd {
         PeopleCommand::Activate { .. } => Toggle::On,
         _ => Toggle::Off,
@@ -186,14 +206,16 @@ pub fn people(state: &AppState, cmd: PeopleCommand, actor: &str) -> anyhow::Resu
         .get()
         .context("cannot get a database connection")?;
     match cmd {
-        PeopleCommand::Import { file } => {
+        PeopleCommand::Import { file, scope } => {
+            let (scope, code) = super::import_scope(&mut conn, acting, scope.as_deref())?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let done = super::audited(
+            let done = super::audited_in(
                 &mut conn,
                 actor,
                 "people.import",
-                |conn| import::people(conn, &bytes),
+                code.as_deref(),
+                |conn| import::people_in(conn, &bytes, &scope),
                 |r| format!("{}: {r}", file.display()),
             );
             report(&file, done)

@@ -134,6 +134,28 @@ pub fn usernames(conn: &mut DbConn) -> QueryResult<Vec<String>> {
         .load(conn)
 }
 
+/// An account as the accounts page lists it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct AccountRow {
+    /// Login name.
+    pub username: String,
+    /// Role name.
+    pub role: String,
+    /// The unit code of its subtree; `None`: installation-wide.
+    pub scope: Option<String>,
+    /// Whether it may not log in.
+    pub disabled: bool,
+}
+
+/// Every account, by name.
+pub fn accounts(conn: &mut DbConn) -> QueryResult<Vec<AccountRow>> {
+    users::table
+        .select(AccountRow::as_select())
+        .order(users::username)
+        .load(conn)
+}
+
 /// A throttle entry: failures so far and until when logins are refused.
 pub fn throttle(conn: &mut DbConn, key: &str) -> QueryResult<Option<(i32, NaiveDateTime)>> {
     login_throttle::table
@@ -212,6 +234,9 @@ pub struct AuditEntry {
     pub action: String,
     /// Details, e.g. the wave id.
     pub detail: String,
+    /// The unit code of the subtree the entry concerns (a wave's scope, an account's, an
+    /// import's); `None` for installation-wide entries.
+    pub scope: Option<String>,
 }
 
 /// Appends to the audit log.
@@ -224,6 +249,20 @@ pub fn audit(conn: &mut DbConn, entry: &AuditEntry) -> QueryResult<usize> {
 /// The newest audit entries.
 pub fn audit_entries(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<AuditEntry>> {
     audit_log::table
+        .order(audit_log::at.desc())
+        .limit(limit)
+        .select(AuditEntry::as_select())
+        .load(conn)
+}
+
+/// The newest audit entries whose scope is one of `codes` (the units of a subtree).
+pub fn audit_entries_in(
+    conn: &mut DbConn,
+    codes: &[String],
+    limit: i64,
+) -> QueryResult<Vec<AuditEntry>> {
+    audit_log::table
+        .filter(audit_log::scope.eq_any(codes))
         .order(audit_log::at.desc())
         .limit(limit)
         .select(AuditEntry::as_select())

@@ -182,6 +182,7 @@ diesel::table! {
         actor -> Text,
         action -> Text,
         detail -> Text,
+        scope -> Nullable<Text>,
     }
 }
 

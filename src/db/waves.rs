@@ -217,6 +217,15 @@ pub fn update_draft(
     .execute(conn)
 }
 
+/// Gives every wave of the whole tree (`scope` NULL) the scope `code`: when the tree gains a
+/// new root above the old one (the demo's province), the old waves keep evaluating what they
+/// did, now named as the subtree they lie in. Returns the rows changed.
+pub fn scope_unscoped(conn: &mut DbConn, code: &str) -> QueryResult<usize> {
+    diesel::update(waves::table.filter(waves::scope.is_null()))
+        .set(waves::scope.eq(Some(code)))
+        .execute(conn)
+}
+
 /// Every wave, newest first.
 pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Wave>> {
     waves::table

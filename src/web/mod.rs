@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api;
 pub mod assess;
 pub mod form_cache;
+pub mod guard;
 pub mod home;
 pub mod i18n;
 pub mod limits;
@@ -28,6 +29,8 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
         .route("/admin/logout", aw::post().to(admin::logout))
         .route("/admin", aw::get().to(admin::waves::index))
         .route("/admin/audit", aw::get().to(admin::audit))
+        .route("/admin/accounts", aw::get().to(admin::accounts_page::index))
+        .route("/admin/accounts", aw::post().to(admin::accounts_page::add))
         .route("/admin/units", aw::get().to(admin::units_page))
         .route("/admin/units", aw::post().to(admin::upload))
         .route("/admin/people", aw::get().to(admin::people_page))

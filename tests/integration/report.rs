@@ -34,7 +34,13 @@ fn sheet(prefix: &str, option: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn mass(state: &AppState, wave: i32, unit: &str, options: &[&str], comment: Option<&str>) {
+pub(crate) fn mass(
+    state: &AppState,
+    wave: i32,
+    unit: &str,
+    options: &[&str],
+    comment: Option<&str>,
+) {
     let mut conn = state.pool.get().unwrap();
     let (_, _, tokens) = sanping::wave::slips(&mut conn, wave, unit, options.len()).unwrap();
     for (token, option) in tokens.iter().zip(options) {

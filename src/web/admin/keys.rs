@@ -55,6 +55,7 @@ pub async fn check_key(
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Committee).await?;
+    crate::web::guard::wave_async(&state, &session, *id).await?;
     let mut fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let id = id.into_inner();
@@ -106,6 +107,7 @@ pub async fn unseal_form(
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Committee).await?;
+    crate::web::guard::wave_async(&state, &session, *id).await?;
     unseal_page(
         &req,
         &state,
@@ -181,6 +183,7 @@ pub async fn unseal(
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Committee).await?;
+    crate::web::guard::wave_async(&state, &session, *id).await?;
     let mut fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let id = id.into_inner();

@@ -2,6 +2,7 @@
 //! files, waves, results and the audit log. Every page checks the session's role; every form
 //! carries the session's CSRF token; every change or export is written to the audit log.
 
+pub mod accounts_page;
 mod explain;
 pub mod keys;
 pub mod legend;
@@ -54,6 +55,8 @@ pub struct Admin {
     pub secretary: bool,
     /// The CSRF token for the page's forms.
     pub csrf: String,
+    /// The accounts page's link text.
+    pub accounts_link: &'static str,
 }
 
 impl Admin {
@@ -69,6 +72,11 @@ impl Admin {
             committee: session.role >= Role::Committee,
             secretary: session.role == Role::Secretary,
             csrf: session.csrf.clone(),
+            accounts_link: if lang == Lang::En {
+                "Accounts"
+            } else {
+                "账号"
+            },
         }
     }
 }
@@ -286,7 +294,22 @@ struct AuditRow {
 /// `GET /admin/audit`.
 pub async fn audit(req: HttpRequest, state: aw::Data<AppState>) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer).await?;
-    let entries = blocking(&state, |conn| Ok(accounts::audit_entries(conn, 500)?)).await?;
+    let sight = session.sight();
+    let entries = blocking(&state, move |conn| {
+        // A scoped account sees the entries inside its subtree; installation-wide entries
+        // (and other subtrees') only installation-wide accounts see.
+        Ok(match sight {
+            crate::scope::Scope::All => accounts::audit_entries(conn, 500)?,
+            scoped @ crate::scope::Scope::Subtree(_) => {
+                let codes: Vec<String> = super::guard::units_in(conn, &scoped)?
+                    .into_iter()
+                    .map(|u| u.code)
+                    .collect();
+                accounts::audit_entries_in(conn, &codes, 500)?
+            }
+        })
+    })
+    .await?;
     let rows: Vec<AuditRow> = entries
         .into_iter()
         .map(|e| AuditRow {
@@ -339,10 +362,16 @@ struct Counts {
     people: usize,
 }
 
-fn counts(conn: &mut db::DbConn) -> Result<Counts, AppError> {
+fn counts(conn: &mut db::DbConn, scope: &crate::scope::Scope) -> Result<Counts, AppError> {
+    let all = units::all(conn)?;
+    let inside: std::collections::HashSet<&str> =
+        scope.units(&all).iter().map(|u| u.code.as_str()).collect();
     Ok(Counts {
-        units: units::all(conn)?.len(),
-        people: db::people::all(conn)?.len(),
+        units: inside.len(),
+        people: db::people::all(conn)?
+            .iter()
+            .filter(|p| inside.contains(p.unit.as_str()))
+            .count(),
     })
 }
 
@@ -395,13 +424,21 @@ fn counts_text(a: &AdminStrings, c: Counts) -> String {
     )
 }
 
+/// The unit tree inside `scope`, drawn from its top.
 fn tree_of(
     lang: Lang,
     all: &[units::Unit],
     inactive: &std::collections::HashSet<String>,
+    scope: &crate::scope::Scope,
 ) -> Vec<TreeRow> {
     let mut rows = Vec::new();
-    walk(strings::strings(lang), all, inactive, None, 0, &mut rows);
+    let inside: Vec<units::Unit> = scope.units(all).into_iter().cloned().collect();
+    // Inside the subtree only its top has the top's parent.
+    let top = scope
+        .root()
+        .and_then(|r| all.iter().find(|u| u.code == r))
+        .and_then(|u| u.parent.as_deref());
+    walk(strings::strings(lang), &inside, inactive, top, 0, &mut rows);
     rows
 }
 
@@ -411,16 +448,18 @@ pub async fn units_page(
     state: aw::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer).await?;
-    let (all, inactive, now) = blocking(&state, |conn| {
+    let sight = session.sight();
+    let scope = sight.clone();
+    let (all, inactive, now) = blocking(&state, move |conn| {
         Ok((
             units::all(conn)?,
             db::inactive::of_kind(conn, db::inactive::UNIT)?,
-            counts(conn)?,
+            counts(conn, &scope)?,
         ))
     })
     .await?;
     let data = RosterData {
-        tree: tree_of(lang_of(&req), &all, &inactive),
+        tree: tree_of(lang_of(&req), &all, &inactive, &sight),
         now,
         ..RosterData::default()
     };
@@ -435,8 +474,12 @@ pub async fn people_page(
     let session = require(&req, &state, Role::Organizer).await?;
     let query = super::query_param(&req, "q").unwrap_or_default();
     let q = query.clone();
+    let sight = session.sight();
     let (now, found) = blocking(&state, move |conn| {
-        Ok((counts(conn)?, roster_status::find(conn, &q)?))
+        Ok((
+            counts(conn, &sight)?,
+            roster_status::find(conn, &sight, &q)?,
+        ))
     })
     .await?;
     let data = RosterData {
@@ -514,17 +557,20 @@ pub async fn upload(
     check_csrf(&session, &fields)?;
     let units_file = req.path().ends_with("/units");
     let user = session.user.clone();
+    let sight = session.sight();
+    let scope = sight.clone();
     let lang = lang_of(&req);
     let (before, outcome, now, all) = blocking(&state, move |conn| {
-        let before = counts(conn)?;
+        let before = counts(conn, &scope)?;
+        // A scoped organizer imports inside its subtree only: a row outside is a line error.
         let result = if units_file {
-            import::units(conn, &file)
+            import::units_in(conn, &file, &scope)
         } else {
-            import::people(conn, &file)
+            import::people_in(conn, &file, &scope)
         };
         let outcome = match result {
             Ok(report) => {
-                auth::record(
+                auth::record_in(
                     conn,
                     &user,
                     if units_file {
@@ -533,6 +579,7 @@ pub async fn upload(
                         "people.import"
                     },
                     &report.to_string(),
+                    scope.root(),
                 )?;
                 Ok(import_result(lang, &report))
             }
@@ -549,13 +596,13 @@ pub async fn upload(
         Ok((
             before,
             outcome,
-            counts(conn)?,
+            counts(conn, &scope)?,
             (units::all(conn)?, inactive),
         ))
     })
     .await?;
     let tree = if units_file {
-        tree_of(lang, &all.0, &all.1)
+        tree_of(lang, &all.0, &all.1, &sight)
     } else {
         Vec::new()
     };

@@ -413,6 +413,7 @@ pub async fn show(
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let session = require_any(&req, &state).await?;
+    crate::web::guard::wave_async(&state, &session, *id).await?;
     people_page(
         &req,
         &state,
@@ -432,6 +433,7 @@ pub async fn export(
     path: aw::Path<(i32, String)>,
 ) -> Result<HttpResponse, AppError> {
     let session = require_any(&req, &state).await?;
+    crate::web::guard::wave_async(&state, &session, path.0).await?;
     let (id, format) = path.into_inner();
     if !matches!(format.as_str(), "csv" | "xlsx" | "json") {
         return Err(AppError::NotFound);
@@ -494,6 +496,7 @@ pub async fn grade(
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let session = require_any(&req, &state).await?;
+    crate::web::guard::wave_async(&state, &session, *id).await?;
     let fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let sight = Sight::of(&session);

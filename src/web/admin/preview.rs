@@ -19,7 +19,8 @@ pub async fn show(
     state: aw::Data<AppState>,
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
-    require(&req, &state, Role::Organizer).await?;
+    let session = require(&req, &state, Role::Organizer).await?;
+    crate::web::guard::wave_async(&state, &session, *id).await?;
     let id = id.into_inner();
     let wanted = crate::web::query_param(&req, "unit");
     let st = state.clone();

@@ -292,10 +292,11 @@ pub async fn show(
     state: aw::Data<AppState>,
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
-    require(&req, &state, Role::Viewer).await?;
+    let session = require(&req, &state, Role::Viewer).await?;
+    crate::web::guard::wave_async(&state, &session, *id).await?;
     let id = id.into_inner();
     let lang = lang_of(&req);
-    let Ok(report) = super::results::load(&state, id).await? else {
+    let Ok(report) = super::results::load(&state, &session, id).await? else {
         return Err(AppError::Conflict(
             "the wave is still open: no scores yet".into(),
         ));

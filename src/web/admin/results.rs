@@ -20,12 +20,18 @@ use crate::web::home::lang_of;
 use crate::web::query_param as query;
 use crate::web::session::require;
 
-/// The previous closed or published wave (for the change columns).
-fn previous(conn: &mut crate::db::DbConn, id: i32) -> diesel::QueryResult<Option<i32>> {
+/// The previous closed or published wave inside `scope` (for the change columns).
+fn previous(
+    conn: &mut crate::db::DbConn,
+    id: i32,
+    scope: &crate::scope::Scope,
+) -> diesel::QueryResult<Option<i32>> {
+    let units = crate::db::units::all(conn)?;
     Ok(db_waves::all(conn)?
         .into_iter()
         .filter(|w| {
             w.id < id
+                && scope.covers(&units, w.scope.as_deref())
                 && !w.is_sealed()
                 && matches!(State::parse(&w.state), State::Closed | State::Published)
         })
@@ -33,20 +39,33 @@ fn previous(conn: &mut crate::db::DbConn, id: i32) -> diesel::QueryResult<Option
         .max())
 }
 
-/// The report the dashboard shows (and its print view prints).
+/// The report the dashboard shows (and its print view prints), as `session` may see it: a
+/// wave inside its scope (else 404), compared with the previous wave inside it, and without
+/// the comments unless its scope lies inside the wave's ([`crate::web::guard::comments_allowed`]).
 pub(super) async fn load(
     state: &aw::Data<AppState>,
+    session: &crate::web::session::Session,
     id: i32,
 ) -> Result<Result<WaveReport, String>, AppError> {
+    let session = session.clone();
     blocking(state, move |conn| {
+        let head = crate::web::guard::wave(conn, &session, id)?;
         // A people wave's results are per person (`/admin/waves/{id}/people`): the unit
         // dashboard, its pages and downloads do not exist for it.
-        if db_waves::find(conn, id)?.is_none_or(|w| w.is_people()) {
+        if head.kind == db_waves::PEOPLE {
             return Err(AppError::NotFound);
         }
-        let prev = previous(conn, id)?;
+        let sight = session.sight();
+        let prev = previous(conn, id, &sight)?;
+        let units = crate::db::units::all(conn)?;
+        let comments = crate::web::guard::comments_allowed(&units, &sight, head.scope.as_deref());
         match report::build(conn, id, prev) {
-            Ok(r) => Ok(Ok(r)),
+            Ok(mut r) => {
+                if !comments {
+                    r.comments.clear();
+                }
+                Ok(Ok(r))
+            }
             Err(ReportError::Open(_)) => Ok(Err("open".into())),
             Err(ReportError::Wave(crate::wave::WaveError::NotFound(_))) => Err(AppError::NotFound),
             // Still sealed (待开箱): say so, with what to do.
@@ -322,6 +341,7 @@ pub async fn show(
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Viewer).await?;
+    crate::web::guard::wave_async(&state, &session, *id).await?;
     let id = id.into_inner();
     let people = blocking(&state, move |conn| {
         Ok(db_waves::find(conn, id)?.is_some_and(|w| w.is_people()))
@@ -331,7 +351,7 @@ pub async fn show(
         return Ok(super::see_other(&format!("/admin/waves/{id}/people")));
     }
     let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).results);
-    let Ok(report) = load(&state, id).await? else {
+    let Ok(report) = load(&state, &session, id).await? else {
         return render(
             &state,
             StatusCode::OK,
@@ -587,8 +607,9 @@ pub async fn unit(
     path: aw::Path<(i32, String)>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Viewer).await?;
+    crate::web::guard::wave_async(&state, &session, path.0).await?;
     let (id, code) = path.into_inner();
-    let Ok(report) = load(&state, id).await? else {
+    let Ok(report) = load(&state, &session, id).await? else {
         return Err(AppError::Conflict(
             "the wave is still open: no scores yet".into(),
         ));
@@ -627,8 +648,9 @@ pub async fn export(
     path: aw::Path<(i32, String)>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Committee).await?;
+    crate::web::guard::wave_async(&state, &session, path.0).await?;
     let (id, format) = path.into_inner();
-    let Ok(report) = load(&state, id).await? else {
+    let Ok(report) = load(&state, &session, id).await? else {
         return Err(AppError::Conflict(
             "the wave is still open: no scores yet".into(),
         ));
@@ -745,8 +767,9 @@ pub async fn tree(
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Viewer).await?;
+    crate::web::guard::wave_async(&state, &session, *id).await?;
     let id = id.into_inner();
-    let Ok(report) = load(&state, id).await? else {
+    let Ok(report) = load(&state, &session, id).await? else {
         return Err(AppError::Conflict(
             "the wave is still open: no scores yet".into(),
         ));

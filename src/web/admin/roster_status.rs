@@ -10,6 +10,7 @@ use crate::auth::{self, Role};
 use crate::db::{self, DbConn};
 use crate::deactivate::{self, StatusError};
 use crate::error::AppError;
+use crate::scope::Scope;
 use crate::web::session::{check_csrf, require};
 
 /// A person found by the roster page's search.
@@ -26,19 +27,21 @@ pub struct PersonRow {
 /// The most people a search shows.
 const MAX_FOUND: usize = 50;
 
-/// People whose name, address or unit code contains `query` (case-insensitive), at most
+/// People inside `scope` whose name, address or unit code contains `query` (case-insensitive), at most
 /// [`MAX_FOUND`]; none for an empty query.
-pub fn find(conn: &mut DbConn, query: &str) -> Result<Vec<PersonRow>, AppError> {
+pub fn find(conn: &mut DbConn, scope: &Scope, query: &str) -> Result<Vec<PersonRow>, AppError> {
     let q = query.trim().to_lowercase();
     if q.is_empty() {
         return Ok(Vec::new());
     }
     let out = db::inactive::of_kind(conn, db::inactive::PERSON)?;
+    let units = db::units::all(conn)?;
     Ok(db::people::all(conn)?
         .into_iter()
         .filter(|p| {
             p.email.contains(&q) || p.name.to_lowercase().contains(&q) || p.unit.to_lowercase() == q
         })
+        .filter(|p| scope.contains(&units, &p.unit))
         .take(MAX_FOUND)
         .map(|p| PersonRow {
             active: !out.contains(&p.email),
@@ -82,10 +85,12 @@ pub async fn unit(
     let code = code.into_inner();
     let c = code.clone();
     let user = session.user.clone();
+    let sight = session.sight();
     blocking(&state, move |conn| {
+        crate::web::guard::unit_in(conn, &sight, &c)?;
         let n = deactivate::set_unit(conn, &c, active).map_err(status_error)?;
         db::write_tx(conn, |conn| {
-            auth::record(
+            auth::record_in(
                 conn,
                 &user,
                 if active {
@@ -94,6 +99,7 @@ pub async fn unit(
                     "units.deactivate"
                 },
                 &format!("{c} and the units below it: {n} changed"),
+                Some(&c),
             )
         })?;
         Ok(())
@@ -117,10 +123,19 @@ pub async fn person(
         .to_lowercase();
     let e = email.clone();
     let user = session.user.clone();
+    let sight = session.sight();
     blocking(&state, move |conn| {
+        // The person's unit: outside a scoped account's subtree, or unknown to it, is 404.
+        let unit = db::people::find(conn, &e)?.map(|p| p.unit);
+        if sight != Scope::All {
+            let Some(unit) = &unit else {
+                return Err(AppError::NotFound);
+            };
+            crate::web::guard::unit_in(conn, &sight, unit)?;
+        }
         let changed = deactivate::set_person(conn, &e, active).map_err(status_error)?;
         db::write_tx(conn, |conn| {
-            auth::record(
+            auth::record_in(
                 conn,
                 &user,
                 if active {
@@ -129,6 +144,7 @@ pub async fn person(
                     "people.deactivate"
                 },
                 &format!("{e}: {}", if changed { "changed" } else { "unchanged" }),
+                unit.as_deref(),
             )
         })?;
         Ok(())

@@ -54,6 +54,7 @@ pub async fn edit_form(
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer).await?;
+    crate::web::guard::wave_async(&state, &session, *id).await?;
     let id = id.into_inner();
     let form = current(&state, id).await?;
     form_page(
@@ -75,6 +76,7 @@ pub async fn save(
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer).await?;
+    crate::web::guard::wave_async(&state, &session, *id).await?;
     let id = id.into_inner();
     let fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
@@ -86,6 +88,18 @@ pub async fn save(
     let lang = lang_of(&req);
     match change_of(strings::strings(lang), &form, &session) {
         Ok(change) => {
+            let sight = session.sight();
+            let (scope, names) = (
+                change.scope.clone().flatten(),
+                change.holders.clone().unwrap_or_default(),
+            );
+            let misfit = blocking(&state, move |conn| {
+                crate::web::guard::wave_misfit(conn, &sight, scope.as_deref(), &names)
+            })
+            .await?;
+            if let Some(msg) = misfit {
+                return refuse(&req, &state, &session, id, form, msg).await;
+            }
             let user = session.user.clone();
             let done = blocking(&state, move |conn| {
                 match wave::edit::edit(conn, id, &change, &user) {

@@ -8,7 +8,6 @@ use serde::Serialize;
 use super::{Admin, blocking, render, see_other, strings};
 use crate::app::AppState;
 use crate::auth::{self, Role};
-use crate::db::{accounts, units};
 use crate::domain::Lang;
 use crate::error::AppError;
 use crate::wave::{self, NewWaveSpec};
@@ -98,7 +97,11 @@ pub async fn new_form(
         &state,
         &session,
         StatusCode::OK,
-        WaveForm::blank(),
+        WaveForm {
+            // A scoped organizer's wave starts as its whole subtree.
+            scope: session.scope.clone().unwrap_or_default(),
+            ..WaveForm::blank()
+        },
         None,
     )
     .await
@@ -124,8 +127,14 @@ pub(super) async fn form_page(
     form: WaveForm,
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (all, names) = blocking(state, |conn| {
-        Ok((units::all(conn)?, accounts::usernames(conn)?))
+    let sight = session.sight();
+    let (all, names) = blocking(state, move |conn| {
+        // Only the units and accounts inside the account's own scope are offered.
+        let names = crate::web::guard::accounts_in(conn, &sight)?
+            .into_iter()
+            .map(|a| a.username)
+            .collect::<Vec<_>>();
+        Ok((crate::web::guard::units_in(conn, &sight)?, names))
     })
     .await?;
     let surveys = super::survey_files(state)
@@ -228,6 +237,15 @@ pub async fn create(
         holders,
         threshold,
     };
+    let sight = session.sight();
+    let (scope, names) = (spec.scope.clone(), spec.holders.clone());
+    let misfit = blocking(&state, move |conn| {
+        crate::web::guard::wave_misfit(conn, &sight, scope.as_deref(), &names)
+    })
+    .await?;
+    if let Some(msg) = misfit {
+        return refuse(form, msg).await;
+    }
     let user = session.user.clone();
     let created = blocking(&state, move |conn| match wave::create(conn, &spec) {
         Ok(id) => {

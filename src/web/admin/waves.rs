@@ -42,8 +42,14 @@ struct WaveRow {
 pub async fn index(req: HttpRequest, state: aw::Data<AppState>) -> Result<HttpResponse, AppError> {
     let session = crate::web::session::require_any(&req, &state).await?;
     let scope = (session.role == Role::Secretary).then(|| session.scope.clone());
+    let sight = session.sight();
     let all = blocking(&state, move |conn| {
-        let all = db_waves::all(conn)?;
+        let units = crate::db::units::all(conn)?;
+        // Only the waves inside the account's scope exist for it.
+        let all: Vec<_> = db_waves::all(conn)?
+            .into_iter()
+            .filter(|w| scope.is_some() || sight.covers(&units, w.scope.as_deref()))
+            .collect();
         let Some(scope) = scope else { return Ok(all) };
         let mut seen = Vec::new();
         for w in all {
@@ -216,6 +222,7 @@ pub async fn show(
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Committee).await?;
+    crate::web::guard::wave_async(&state, &session, *id).await?;
     wave_page(
         &req,
         &state,
@@ -390,6 +397,7 @@ pub async fn confirm(
     path: aw::Path<(i32, String)>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer).await?;
+    crate::web::guard::wave_async(&state, &session, path.0).await?;
     let (id, action) = path.into_inner();
     let min_days = min_days_of(crate::web::query_param(&req, "min_days").as_deref())?;
     let status = StatusCode::OK;
@@ -495,6 +503,7 @@ pub async fn act(
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer).await?;
+    crate::web::guard::wave_async(&state, &session, path.0).await?;
     let fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let (id, action) = path.into_inner();
@@ -570,6 +579,7 @@ pub async fn slips(
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer).await?;
+    crate::web::guard::wave_async(&state, &session, *id).await?;
     let fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let id = id.into_inner();
@@ -615,6 +625,7 @@ pub async fn extend(
     body: aw::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Organizer).await?;
+    crate::web::guard::wave_async(&state, &session, *id).await?;
     let fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let id = id.into_inner();

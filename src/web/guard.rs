@@ -1,0 +1,159 @@
+//! What a console account may see: the one place that turns a session and a wave id, a unit
+//! code or a list into what lies inside the account's scope ([`crate::scope::Scope`]), and
+//! answers 404 for anything outside it, so that nothing about other scopes leaks (not even
+//! that a wave or unit exists).
+//!
+//! A wave lies inside an account's scope when the account's subtree covers the wave's own
+//! scope (`Scope::covers`): an installation-wide wave only for installation-wide accounts.
+//! A wave's comments (意见建议) are read only by accounts whose scope lies inside the wave's
+//! (see [`comments_allowed`]): a provincial account sees a university's roll-ups but not its
+//! people's words.
+
+use crate::auth::Role;
+use crate::db::DbConn;
+use crate::db::units::{self, Unit};
+use crate::db::waves::{self as db_waves, WaveHead};
+use crate::error::AppError;
+use crate::scope::Scope;
+use crate::web::session::Session;
+
+impl Session {
+    /// The account's subtree (the whole tree when it has no scope).
+    pub fn sight(&self) -> Scope {
+        Scope::of(self.scope.as_deref())
+    }
+}
+
+/// Wave `id` if it lies inside `scope`; 404 when it does not exist or lies outside.
+pub fn wave_in(conn: &mut DbConn, scope: &Scope, id: i32) -> Result<WaveHead, AppError> {
+    let w = db_waves::find_head(conn, id)?.ok_or(AppError::NotFound)?;
+    if *scope == Scope::All || scope.covers(&units::all(conn)?, w.scope.as_deref()) {
+        Ok(w)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Wave `id` as `session` may see it, or 404. A secretary's pages (people results of its
+/// branch) check their own, narrower sight; for them only existence is checked here.
+pub fn wave(conn: &mut DbConn, session: &Session, id: i32) -> Result<WaveHead, AppError> {
+    if session.role == Role::Secretary {
+        return db_waves::find_head(conn, id)?.ok_or(AppError::NotFound);
+    }
+    wave_in(conn, &session.sight(), id)
+}
+
+/// [`wave`] off the async threads: the first thing every wave page does.
+pub async fn wave_async(
+    state: &actix_web::web::Data<crate::app::AppState>,
+    session: &Session,
+    id: i32,
+) -> Result<WaveHead, AppError> {
+    let session = session.clone();
+    super::admin::blocking(state, move |conn| wave(conn, &session, id)).await
+}
+
+/// Whether unit `code` lies inside `scope`, or 404.
+pub fn unit_in(conn: &mut DbConn, scope: &Scope, code: &str) -> Result<(), AppError> {
+    if scope.contains(&units::all(conn)?, code) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// The units inside `scope`, in code order.
+pub fn units_in(conn: &mut DbConn, scope: &Scope) -> Result<Vec<Unit>, AppError> {
+    let all = units::all(conn)?;
+    Ok(scope.units(&all).into_iter().cloned().collect())
+}
+
+/// Whether an account scoped to `account` may read the comments of a wave scoped to `wave`:
+/// only when the account's subtree lies inside the wave's, i.e. the account belongs to the
+/// university (or unit) that ran the wave. A provincial account reading a university's wave
+/// gets figures and roll-ups without the comments; to read them, the provincial organizer
+/// gives someone an account scoped to that university (the grant).
+pub fn comments_allowed(units: &[Unit], account: &Scope, wave: Option<&str>) -> bool {
+    Scope::of(wave).includes(units, account)
+}
+
+/// The accounts inside `scope` (their own scope lies inside it), by name.
+pub fn accounts_in(
+    conn: &mut DbConn,
+    scope: &Scope,
+) -> Result<Vec<crate::db::accounts::AccountRow>, AppError> {
+    let units = units::all(conn)?;
+    Ok(crate::db::accounts::accounts(conn)?
+        .into_iter()
+        .filter(|a| scope.includes(&units, &Scope::of(a.scope.as_deref())))
+        .collect())
+}
+
+/// Why a wave with `scope` and key `holders` does not fit inside `sight` (the creating or
+/// editing account's scope), in Chinese and English; `None` when it fits. A wave lies inside
+/// the account's subtree, and its key holders are accounts inside it.
+pub fn wave_misfit(
+    conn: &mut DbConn,
+    sight: &Scope,
+    scope: Option<&str>,
+    holders: &[String],
+) -> Result<Option<String>, AppError> {
+    if *sight == Scope::All {
+        return Ok(None);
+    }
+    let units = units::all(conn)?;
+    let root = sight.root().unwrap_or_default();
+    if !sight.covers(&units, scope) {
+        return Ok(Some(format!(
+            "测评范围须在您的范围（{root}）之内。The wave's scope must lie inside yours ({root})."
+        )));
+    }
+    let inside: Vec<String> = accounts_in(conn, sight)?
+        .into_iter()
+        .map(|a| a.username)
+        .collect();
+    if let Some(h) = holders.iter().find(|h| !inside.contains(h)) {
+        return Ok(Some(format!(
+            "没有账号 “{h}”（在您的范围之内）。There is no account \"{h}\" inside your scope."
+        )));
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(code: &str, parent: Option<&str>) -> Unit {
+        Unit {
+            code: code.into(),
+            name: code.into(),
+            kind: "committee".into(),
+            parent: parent.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn comments_go_to_accounts_inside_the_wave_scope_only() {
+        let units = [
+            unit("PROV", None),
+            unit("U1", Some("PROV")),
+            unit("U1-CS", Some("U1")),
+            unit("U2", Some("PROV")),
+        ];
+        let u1 = Scope::of(Some("U1"));
+        assert!(comments_allowed(&units, &u1, Some("U1")));
+        assert!(comments_allowed(
+            &units,
+            &Scope::of(Some("U1-CS")),
+            Some("U1")
+        ));
+        assert!(!comments_allowed(&units, &Scope::All, Some("U1")));
+        assert!(!comments_allowed(
+            &units,
+            &Scope::of(Some("U2")),
+            Some("U1")
+        ));
+        assert!(comments_allowed(&units, &Scope::All, None));
+    }
+}

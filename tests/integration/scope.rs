@@ -1,0 +1,616 @@
+//! Scoped roles (issue #17): two sibling scopes, CS and LIB, under the fixture university U.
+//! Every console route and the CLI commands that take a scope answer an account of one
+//! sibling as if the other's waves, units, people and audit entries did not exist (404), let
+//! it create waves and accounts only inside its own subtree, and import only rows inside it.
+
+use sanping::auth::{self, Role};
+use sanping::db::DbConn;
+
+use crate::admin::{Browser, get, login, post};
+use crate::support::{self, Server, TestDb};
+
+const PW: &str = "scope-password";
+
+/// The backends to run on: SQLite always, PostgreSQL when `SANPING_TEST_PG` is set.
+fn backends() -> Vec<TestDb> {
+    [Some(TestDb::sqlite()), TestDb::postgres()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+struct Province {
+    db: TestDb,
+    server: Server,
+    /// Closed and unsealed, scoped CS, with comments.
+    cs_wave: i32,
+    /// Closed and unsealed, scoped LIB.
+    lib_wave: i32,
+    /// A draft scoped CS.
+    cs_draft: i32,
+}
+
+fn add(conn: &mut DbConn, name: &str, role: Role, scope: Option<&str>) {
+    auth::add_scoped_user_as(conn, "test", name, role, scope, PW).unwrap();
+}
+
+fn setup(db: TestDb) -> Province {
+    let state = db.state();
+    {
+        let mut conn = state.pool.get().unwrap();
+        sanping::import::units(
+            &mut conn,
+            &std::fs::read(support::fixture("units.csv")).unwrap(),
+        )
+        .unwrap();
+        sanping::import::people(
+            &mut conn,
+            &std::fs::read(support::fixture("report_people.csv")).unwrap(),
+        )
+        .unwrap();
+        add(&mut conn, "root", Role::Organizer, None);
+        add(&mut conn, "cs", Role::Organizer, Some("CS"));
+        add(&mut conn, "lib", Role::Organizer, Some("LIB"));
+        add(&mut conn, "csview", Role::Viewer, Some("CS"));
+    }
+    let cs_wave = support::create_wave(&state, "liuhao.toml", Some("CS"), false);
+    let lib_wave = support::create_wave(&state, "liuhao.toml", Some("LIB"), false);
+    for (id, unit, n, comment) in [
+        (cs_wave, "CS", 10, Some("计算机学院的意见")),
+        (lib_wave, "LIB", 6, None),
+    ] {
+        sanping::wave::open(&mut state.pool.get().unwrap(), id, "http://x", |_| Ok(())).unwrap();
+        crate::report::mass(&state, id, unit, &vec!["satisfied"; n], comment);
+        support::close_and_unseal(&mut state.pool.get().unwrap(), id).unwrap();
+    }
+    let cs_draft = support::create_wave(&state, "liuhao.toml", Some("CS"), false);
+    let server = Server::start(state);
+    Province {
+        db,
+        server,
+        cs_wave,
+        lib_wave,
+        cs_draft,
+    }
+}
+
+fn who(p: &Province, name: &str) -> Browser {
+    login(&p.server, name, PW).1.unwrap()
+}
+
+/// Every GET route about one wave.
+fn wave_gets(id: i32) -> Vec<String> {
+    [
+        "/admin/waves/{id}",
+        "/admin/waves/{id}/unseal",
+        "/admin/waves/{id}/people",
+        "/admin/waves/{id}/people.csv",
+        "/admin/waves/{id}/edit",
+        "/admin/waves/{id}/preview",
+        "/admin/waves/{id}/close",
+        "/admin/waves/{id}/publish",
+        "/admin/results/{id}",
+        "/admin/results/{id}/unit/CS",
+        "/admin/results/{id}/unit/LIB",
+        "/admin/results/{id}/print",
+        "/admin/results/{id}/tree",
+        "/admin/results/{id}/export/csv",
+        "/admin/results/{id}/export/xlsx",
+    ]
+    .iter()
+    .map(|p| p.replace("{id}", &id.to_string()))
+    .collect()
+}
+
+/// Every POST route about one wave.
+fn wave_posts(id: i32) -> Vec<String> {
+    [
+        "/admin/waves/{id}/slips",
+        "/admin/waves/{id}/extend",
+        "/admin/waves/{id}/check-key",
+        "/admin/waves/{id}/unseal",
+        "/admin/waves/{id}/people/grade",
+        "/admin/waves/{id}/edit",
+        "/admin/waves/{id}/open",
+        "/admin/waves/{id}/close",
+        "/admin/waves/{id}/publish",
+        "/admin/waves/{id}/remind",
+        "/admin/waves/{id}/purge-test",
+    ]
+    .iter()
+    .map(|p| p.replace("{id}", &id.to_string()))
+    .collect()
+}
+
+#[test]
+fn a_sibling_scope_gets_404_on_every_wave_route_and_the_owner_does_not() {
+    for db in backends() {
+        let p = setup(db);
+        let (cs, lib, view) = (who(&p, "cs"), who(&p, "lib"), who(&p, "csview"));
+        for id in [p.cs_wave, p.cs_draft] {
+            for path in wave_gets(id) {
+                assert_eq!(get(&p.server, Some(&lib), &path).0, 404, "lib GET {path}");
+            }
+            for path in wave_posts(id) {
+                let fields = [("csrf", lib.csrf.as_str()), ("unit", "CS"), ("count", "1")];
+                assert_eq!(
+                    post(&p.server, Some(&lib), &path, &fields),
+                    404,
+                    "lib POST {path}"
+                );
+            }
+        }
+        for path in wave_gets(p.lib_wave) {
+            assert_eq!(get(&p.server, Some(&cs), &path).0, 404, "cs GET {path}");
+            // A viewer's role check comes first (403 on committee pages, for any id); on the
+            // pages its role has, a sibling's wave does not exist.
+            if path.starts_with("/admin/results/") && !path.contains("/export/") {
+                assert_eq!(
+                    get(&p.server, Some(&view), &path).0,
+                    404,
+                    "csview GET {path}"
+                );
+            }
+        }
+        for path in wave_posts(p.lib_wave) {
+            let fields = [("csrf", cs.csrf.as_str())];
+            assert_eq!(
+                post(&p.server, Some(&cs), &path, &fields),
+                404,
+                "cs POST {path}"
+            );
+        }
+        // The owner reaches its own wave's pages.
+        let id = p.cs_wave;
+        for path in [
+            format!("/admin/waves/{id}"),
+            format!("/admin/results/{id}"),
+            format!("/admin/results/{id}/unit/CS"),
+            format!("/admin/results/{id}/print"),
+            format!("/admin/results/{id}/tree"),
+            format!("/admin/results/{id}/export/csv"),
+            format!("/admin/waves/{}/edit", p.cs_draft),
+            format!("/admin/waves/{}/preview", p.cs_draft),
+        ] {
+            assert_eq!(get(&p.server, Some(&cs), &path).0, 200, "cs GET {path}");
+        }
+        assert_eq!(
+            get(&p.server, Some(&view), &format!("/admin/results/{id}")).0,
+            200
+        );
+        // The installation-wide account sees both.
+        let root = who(&p, "root");
+        for w in [p.cs_wave, p.lib_wave] {
+            assert_eq!(
+                get(&p.server, Some(&root), &format!("/admin/results/{w}")).0,
+                200
+            );
+        }
+    }
+}
+
+#[test]
+fn the_wave_list_units_people_and_audit_show_only_the_scope() {
+    for db in backends() {
+        let p = setup(db);
+        let (cs, root) = (who(&p, "cs"), who(&p, "root"));
+        let (_, list) = get(&p.server, Some(&cs), "/admin");
+        assert!(
+            list.contains(&format!("/admin/waves/{}\"", p.cs_wave)),
+            "{list}"
+        );
+        assert!(
+            !list.contains(&format!("/admin/waves/{}\"", p.lib_wave)),
+            "{list}"
+        );
+        let (_, list) = get(&p.server, Some(&root), "/admin");
+        assert!(
+            list.contains(&format!("/admin/waves/{}\"", p.lib_wave)),
+            "{list}"
+        );
+
+        let (_, units) = get(&p.server, Some(&cs), "/admin/units");
+        assert!(units.contains("id=\"u-CS-T\""), "{units}");
+        assert!(!units.contains("id=\"u-LIB\""), "{units}");
+        assert!(!units.contains("id=\"u-U\""), "{units}");
+
+        let (_, people) = get(&p.server, Some(&cs), "/admin/people?q=LIB");
+        assert!(!people.contains("@demo.edu.cn"), "no LIB person: {people}");
+        let (_, people) = get(&p.server, Some(&root), "/admin/people?q=LIB");
+        assert!(people.contains("@demo.edu.cn"), "{people}");
+
+        // 停用 outside the scope: 404, and nothing changes.
+        let f = [("csrf", cs.csrf.as_str()), ("active", "0")];
+        assert_eq!(
+            post(&p.server, Some(&cs), "/admin/units/LIB/status", &f),
+            404
+        );
+        let lib_person = {
+            let mut conn = p.db.state().pool.get().unwrap();
+            sanping::db::people::all(&mut conn)
+                .unwrap()
+                .into_iter()
+                .find(|x| x.unit == "LIB")
+                .unwrap()
+                .email
+        };
+        let f = [
+            ("csrf", cs.csrf.as_str()),
+            ("active", "0"),
+            ("email", lib_person.as_str()),
+        ];
+        assert_eq!(post(&p.server, Some(&cs), "/admin/people/status", &f), 404);
+        let f = [("csrf", cs.csrf.as_str()), ("active", "0")];
+        assert_eq!(
+            post(&p.server, Some(&cs), "/admin/units/CS-S1/status", &f),
+            303
+        );
+
+        // The audit log: CS's entries (its wave's unseal, its 停用), not LIB's.
+        let (status, audit) = get(&p.server, Some(&cs), "/admin/audit");
+        assert_eq!(status, 200);
+        assert!(audit.contains(&format!("wave {} ", p.cs_wave)), "{audit}");
+        assert!(audit.contains("CS-S1 and the units below it"), "{audit}");
+        assert!(!audit.contains(&format!("wave {} ", p.lib_wave)), "{audit}");
+        assert!(!audit.contains("root as organizer"), "{audit}");
+        let (_, audit) = get(&p.server, Some(&root), "/admin/audit");
+        assert!(audit.contains(&format!("wave {} ", p.lib_wave)), "{audit}");
+    }
+}
+
+#[test]
+fn a_provincial_account_sees_the_figures_but_not_the_comments_of_a_scoped_wave() {
+    let p = setup(TestDb::new());
+    let (cs, root) = (who(&p, "cs"), who(&p, "root"));
+    let path = format!("/admin/results/{}/unit/CS", p.cs_wave);
+    let (status, own) = get(&p.server, Some(&cs), &path);
+    assert_eq!(status, 200);
+    assert!(own.contains("计算机学院的意见"), "{own}");
+    let (status, wide) = get(&p.server, Some(&root), &path);
+    assert_eq!(status, 200);
+    assert!(!wide.contains("计算机学院的意见"), "{wide}");
+}
+
+#[test]
+fn waves_are_created_only_inside_the_scope_with_holders_inside_it() {
+    for db in backends() {
+        let p = setup(db);
+        let cs = who(&p, "cs");
+        let form = |scope: &'static str, holder: &'static str| {
+            vec![
+                ("csrf", cs.csrf.clone()),
+                ("title", "范围内的批次".to_owned()),
+                ("survey", "siyou.toml".to_owned()),
+                ("scope", scope.to_owned()),
+                ("closes", String::new()),
+                ("holder", holder.to_owned()),
+                ("single_ok", "on".to_owned()),
+            ]
+        };
+        let send = |fields: Vec<(&str, String)>| {
+            let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post(&p.server, Some(&cs), "/admin/waves", &f)
+        };
+        let count = || {
+            let mut conn = p.db.state().pool.get().unwrap();
+            sanping::db::waves::all(&mut conn).unwrap().len()
+        };
+        let before = count();
+        assert_eq!(send(form("LIB", "cs")), 422, "a sibling's scope");
+        assert_eq!(send(form("", "cs")), 422, "the whole tree");
+        assert_eq!(send(form("CS-T", "lib")), 422, "a holder outside the scope");
+        assert_eq!(count(), before);
+        assert_eq!(send(form("CS-T", "cs")), 303);
+        assert_eq!(count(), before + 1);
+        // Editing a draft cannot move it out either.
+        let edit = format!("/admin/waves/{}/edit", p.cs_draft);
+        let mut f = form("LIB", "cs");
+        f.retain(|(k, _)| *k != "survey");
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(post(&p.server, Some(&cs), &edit, &f), 422);
+    }
+}
+
+#[test]
+fn accounts_are_added_only_inside_the_scope_and_at_most_the_own_role() {
+    for db in backends() {
+        let p = setup(db);
+        let (cs, view) = (who(&p, "cs"), who(&p, "csview"));
+        let (status, page) = get(&p.server, Some(&cs), "/admin/accounts");
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("csview") && !page.contains(">lib<") && !page.contains(">root<"),
+            "{page}"
+        );
+        assert_eq!(get(&p.server, Some(&view), "/admin/accounts").0, 403);
+        let add = |name: &str, role: &str, scope: &str| {
+            post(
+                &p.server,
+                Some(&cs),
+                "/admin/accounts",
+                &[
+                    ("csrf", cs.csrf.as_str()),
+                    ("username", name),
+                    ("role", role),
+                    ("scope", scope),
+                    ("password", "a-long-password"),
+                ],
+            )
+        };
+        assert_eq!(add("x1", "viewer", "LIB"), 422, "a sibling's scope");
+        assert_eq!(add("x2", "viewer", ""), 422, "the whole tree");
+        assert_eq!(
+            add("lib", "viewer", "CS"),
+            422,
+            "taking over a sibling's account"
+        );
+        assert_eq!(
+            add("root", "viewer", "CS"),
+            422,
+            "taking over a wider account"
+        );
+        assert_eq!(add("x3", "organizer", "CS-T"), 303);
+        let mut conn = p.db.state().pool.get().unwrap();
+        let x3 = sanping::db::accounts::find_user(&mut conn, "x3")
+            .unwrap()
+            .unwrap();
+        assert_eq!(x3.scope.as_deref(), Some("CS-T"));
+        for name in ["x1", "x2"] {
+            assert!(
+                sanping::db::accounts::find_user(&mut conn, name)
+                    .unwrap()
+                    .is_none()
+            );
+        }
+        let lib = sanping::db::accounts::find_user(&mut conn, "lib")
+            .unwrap()
+            .unwrap();
+        assert_eq!(lib.scope.as_deref(), Some("LIB"));
+        // A viewer cannot grant an organizer, from the command line either.
+        let out = cli(
+            &p.db,
+            &[
+                "--as",
+                "csview",
+                "admin",
+                "add",
+                "y",
+                "--role",
+                "organizer",
+                "--scope",
+                "CS",
+            ],
+        );
+        assert!(!out.0, "{}", out.1);
+    }
+}
+
+#[test]
+fn console_imports_refuse_rows_outside_the_scope() {
+    let p = setup(TestDb::new());
+    let cs = who(&p, "cs");
+    let (status, page) = crate::organizer::upload(
+        &p.server,
+        &cs,
+        "/admin/units",
+        "code,name,kind,parent\nCS-N,新支部,branch,CS\nLIB-N,图书馆新支部,branch,LIB\n",
+    );
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("LIB-N"), "the row outside is named: {page}");
+    let mut conn = p.db.state().pool.get().unwrap();
+    assert!(
+        sanping::db::units::find(&mut conn, "CS-N")
+            .unwrap()
+            .is_none()
+    );
+    let (status, page) = crate::organizer::upload(
+        &p.server,
+        &cs,
+        "/admin/people",
+        "email,name,unit,category,role\nnew.cs@demo.edu.cn,新,CS-T,faculty,member\nnew.lib@demo.edu.cn,新,LIB,faculty,member\n",
+    );
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        sanping::db::people::find(&mut conn, "new.cs@demo.edu.cn")
+            .unwrap()
+            .is_none()
+    );
+    let (status, page) = crate::organizer::upload(
+        &p.server,
+        &cs,
+        "/admin/units",
+        "code,name,kind,parent\nCS-N,新支部,branch,CS\n",
+    );
+    assert_eq!(status, 200, "{page}");
+}
+
+/// Runs the CLI on `db` with a password on stdin: success and stdout+stderr.
+fn cli(db: &TestDb, args: &[&str]) -> (bool, String) {
+    use std::io::Write as _;
+    let mut child = support::bin()
+        .env("DATABASE_URL", db.url())
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a-long-password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn cli_admin_add_imports_and_audit_keep_to_the_scope() {
+    for db in backends() {
+        let p = setup(db);
+        let db = &p.db;
+        // admin add --as a scoped organizer: inside its scope and role only.
+        assert!(
+            !cli(
+                db,
+                &[
+                    "--as", "cs", "admin", "add", "a1", "--role", "viewer", "--scope", "LIB"
+                ]
+            )
+            .0
+        );
+        assert!(
+            !cli(
+                db,
+                &["--as", "cs", "admin", "add", "a2", "--role", "viewer"]
+            )
+            .0
+        );
+        assert!(
+            !cli(
+                db,
+                &[
+                    "--as", "cs", "admin", "add", "lib", "--role", "viewer", "--scope", "CS"
+                ]
+            )
+            .0
+        );
+        let ok = cli(
+            db,
+            &[
+                "--as",
+                "cs",
+                "admin",
+                "add",
+                "a3",
+                "--role",
+                "committee",
+                "--scope",
+                "CS-T",
+            ],
+        );
+        assert!(ok.0, "{}", ok.1);
+        // Without --as an account, the operator acts installation-wide.
+        let ok = cli(
+            db,
+            &[
+                "admin",
+                "add",
+                "a4",
+                "--role",
+                "organizer",
+                "--scope",
+                "LIB",
+            ],
+        );
+        assert!(ok.0, "{}", ok.1);
+
+        let dir = tempfile::tempdir().unwrap();
+        let units = dir.path().join("units.csv");
+        std::fs::write(
+            &units,
+            "code,name,kind,parent\nCS-N,新支部,branch,CS\nLIB-N,新,branch,LIB\n",
+        )
+        .unwrap();
+        let units = units.to_str().unwrap();
+        let out = cli(db, &["units", "import", units, "--scope", "CS"]);
+        assert!(!out.0 && out.1.contains("line 3"), "{}", out.1);
+        let out = cli(db, &["--as", "cs", "units", "import", units]);
+        assert!(!out.0, "the account's scope is the default: {}", out.1);
+        let out = cli(
+            db,
+            &["--as", "cs", "units", "import", units, "--scope", "LIB"],
+        );
+        assert!(!out.0, "a scope outside the account's: {}", out.1);
+        let people = dir.path().join("people.csv");
+        std::fs::write(&people, "email,name,unit,category,role\nn1@demo.edu.cn,新,CS-T,faculty,member\nn2@demo.edu.cn,新,LIB,faculty,member\n").unwrap();
+        let people = people.to_str().unwrap();
+        let out = cli(db, &["people", "import", people, "--scope", "CS"]);
+        assert!(!out.0 && out.1.contains("line 3"), "{}", out.1);
+        {
+            let mut conn = db.state().pool.get().unwrap();
+            assert!(
+                sanping::db::units::find(&mut conn, "CS-N")
+                    .unwrap()
+                    .is_none()
+            );
+            assert!(
+                sanping::db::people::find(&mut conn, "n1@demo.edu.cn")
+                    .unwrap()
+                    .is_none()
+            );
+        }
+        let out = cli(db, &["people", "import", people, "--scope", "U"]);
+        assert!(out.0, "{}", out.1);
+
+        // audit --scope: the subtree's entries only.
+        let out = cli(db, &["audit", "--limit", "500", "--scope", "LIB"]);
+        assert!(out.0, "{}", out.1);
+        assert!(
+            out.1.contains(&format!("wave {} ", p.lib_wave)),
+            "{}",
+            out.1
+        );
+        assert!(
+            !out.1.contains(&format!("wave {} ", p.cs_wave)),
+            "{}",
+            out.1
+        );
+        let out = cli(db, &["--as", "cs", "audit", "--limit", "500"]);
+        assert!(out.1.contains(&format!("wave {} ", p.cs_wave)), "{}", out.1);
+        assert!(
+            !out.1.contains(&format!("wave {} ", p.lib_wave)),
+            "{}",
+            out.1
+        );
+    }
+}
+
+#[test]
+fn the_province_demo_gives_each_university_its_own_organizer() {
+    use sanping::demo::{self, Spec, province};
+    let db = TestDb::new();
+    let state = db.state();
+    {
+        let mut conn = state.pool.get().unwrap();
+        let bar = indicatif::ProgressBar::hidden();
+        demo::build(&mut conn, &Spec::full(demo::DEFAULT_SEED), &bar).unwrap();
+        province::add(&mut conn).unwrap();
+        let units = sanping::db::units::all(&mut conn).unwrap();
+        let root: Vec<&str> = units
+            .iter()
+            .filter(|u| u.parent.is_none())
+            .map(|u| u.code.as_str())
+            .collect();
+        assert_eq!(root, [province::ROOT]);
+        let waves = sanping::db::waves::all(&mut conn).unwrap();
+        assert!(!waves.is_empty());
+        assert!(waves.iter().all(|w| {
+            sanping::scope::Scope::of(Some(province::FIRST)).covers(&units, w.scope.as_deref())
+        }));
+    }
+    let server = Server::start(state);
+    let b = |name: &str, pw: &str| login(&server, name, pw).1.unwrap();
+    let [(p, pp, _), (u1, u1p, _), (u2, u2p, _)] = province::LOGINS;
+    let (prov, first, second) = (b(p, pp), b(u1, u1p), b(u2, u2p));
+    let (_, list1) = get(&server, Some(&first), "/admin");
+    let (_, list2) = get(&server, Some(&second), "/admin");
+    let (_, listp) = get(&server, Some(&prov), "/admin");
+    assert!(list1.contains("/admin/waves/1\""), "{list1}");
+    assert!(listp.contains("/admin/waves/1\""), "{listp}");
+    assert!(!list2.contains("/admin/waves/1\""), "{list2}");
+    assert_eq!(get(&server, Some(&second), "/admin/results/1").0, 404);
+    let (_, units2) = get(&server, Some(&second), "/admin/units");
+    assert!(units2.contains("id=\"u-U2-LI\""), "{units2}");
+    assert!(!units2.contains("id=\"u-CS\""), "{units2}");
+    let (_, unitsp) = get(&server, Some(&prov), "/admin/units");
+    assert!(unitsp.contains("id=\"u-U2-LI\"") && unitsp.contains("id=\"u-CS\""));
+}
