@@ -271,8 +271,14 @@ fn send_one(
         Ok(in_unit) => rating::targets_among(&in_unit, &invitation),
         Err(e) => return (Err(e.to_string()), t_lookup),
     };
-    let outcome = match rating::submit(&mut conn, &wave, &invitation, &survey, &targets, &job.fields)
-    {
+    let outcome = match rating::submit(
+        &mut conn,
+        &wave,
+        &invitation,
+        &survey,
+        &targets,
+        &job.fields,
+    ) {
         Ok(Sent::Done(Submitted::Stored(_))) => Ok("stored"),
         Ok(Sent::Done(Submitted::Refused(_))) => Ok("refused"),
         Ok(Sent::Invalid(..)) => Ok("invalid"),
@@ -551,7 +557,11 @@ pub fn submit(args: &Args, figures: &mut Figures) {
     drop(held);
     let (warm, jobs) = jobs.split_at(warm_up(c));
     let (warmed, _) = send_all(&state, warm, c);
-    assert_eq!(stored_of(&warmed), warm.len(), "the warm-up sheets are stored");
+    assert_eq!(
+        stored_of(&warmed),
+        warm.len(),
+        "the warm-up sheets are stored"
+    );
     let cpu = cpu_seconds("self");
     let (sent, elapsed) = send_all(&state, jobs, c);
     let cpu = cpu_seconds("self") - cpu;

@@ -188,7 +188,8 @@ fn forged_fields_are_refused_and_the_link_stays_usable() {
     ] {
         let mut f = fields.clone();
         f.push((format!("{forged}:grade"), "excellent".to_owned()));
-        let sent = rating::submit(&mut conn, &wave, &invitation, &survey, &targets, &f).expect("submit");
+        let sent =
+            rating::submit(&mut conn, &wave, &invitation, &survey, &targets, &f).expect("submit");
         assert!(matches!(sent, Sent::Invalid(..)), "{forged}: {sent:?}");
     }
     // A reason with a good grade, an unknown option, a missing answer: refused too.
@@ -213,10 +214,12 @@ fn forged_fields_are_refused_and_the_link_stays_usable() {
     let (_, still) = ready(&mut conn, link);
     assert!(!still.used);
     fields[0].1 = "excellent".into();
-    let sent = rating::submit(&mut conn, &wave, &invitation, &survey, &targets, &fields).expect("submit");
+    let sent =
+        rating::submit(&mut conn, &wave, &invitation, &survey, &targets, &fields).expect("submit");
     assert!(stored(&sent), "{sent:?}");
     assert_eq!(support::stored_sheets(&mut conn, id), 1);
-    let again = rating::submit(&mut conn, &wave, &invitation, &survey, &targets, &fields).expect("submit");
+    let again =
+        rating::submit(&mut conn, &wave, &invitation, &survey, &targets, &fields).expect("submit");
     assert!(
         matches!(again, Sent::Done(Submitted::Refused(ref l)) if matches!(**l, Lookup::Used(_))),
         "{again:?}"

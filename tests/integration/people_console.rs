@@ -46,7 +46,8 @@ fn rate(conn: &mut DbConn, links: &[Link], rater: &str, grade: impl Fn(&str) -> 
             fields.push((format!("{}:reason", t.person), "工作不够投入".to_owned()));
         }
     }
-    let sent = rating::submit(conn, &wave, &invitation, &survey, &targets, &fields).expect("submit");
+    let sent =
+        rating::submit(conn, &wave, &invitation, &survey, &targets, &fields).expect("submit");
     assert!(
         matches!(sent, Sent::Done(Submitted::Stored(_))),
         "sheet of {rater} not stored: {sent:?}"

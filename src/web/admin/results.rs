@@ -50,9 +50,9 @@ pub(super) async fn load(
             Err(ReportError::Open(_)) => Ok(Err("open".into())),
             Err(ReportError::Wave(crate::wave::WaveError::NotFound(_))) => Err(AppError::NotFound),
             // Still sealed (待开箱): say so, with what to do.
-            Err(ReportError::Wave(crate::wave::WaveError::Invalid(msg))) => {
-                Err(AppError::Conflict(msg))
-            }
+            Err(ReportError::Wave(
+                e @ (crate::wave::WaveError::Invalid(_) | crate::wave::WaveError::Refused(_)),
+            )) => Err(AppError::Conflict(super::refusal::wave_msg(&e))),
             Err(e) => Err(AppError::Internal(e.to_string())),
         }
     })
@@ -589,9 +589,10 @@ pub async fn unit(
     let session = require(&req, &state, Role::Viewer).await?;
     let (id, code) = path.into_inner();
     let Ok(report) = load(&state, id).await? else {
-        return Err(AppError::Conflict(
-            "the wave is still open: no scores yet".into(),
-        ));
+        return Err(AppError::Conflict(crate::error::Msg::new(
+            "测评尚未结束，还没有得分。",
+            "the wave is still open: no scores yet",
+        )));
     };
     let u = report
         .units
@@ -629,9 +630,10 @@ pub async fn export(
     let session = require(&req, &state, Role::Committee).await?;
     let (id, format) = path.into_inner();
     let Ok(report) = load(&state, id).await? else {
-        return Err(AppError::Conflict(
-            "the wave is still open: no scores yet".into(),
-        ));
+        return Err(AppError::Conflict(crate::error::Msg::new(
+            "测评尚未结束，还没有得分。",
+            "the wave is still open: no scores yet",
+        )));
     };
     let (bytes, mime, ext) = match format.as_str() {
         "csv" => (
@@ -747,9 +749,10 @@ pub async fn tree(
     let session = require(&req, &state, Role::Viewer).await?;
     let id = id.into_inner();
     let Ok(report) = load(&state, id).await? else {
-        return Err(AppError::Conflict(
-            "the wave is still open: no scores yet".into(),
-        ));
+        return Err(AppError::Conflict(crate::error::Msg::new(
+            "测评尚未结束，还没有得分。",
+            "the wave is still open: no scores yet",
+        )));
     };
     let a = strings::strings(lang_of(&req));
     let admin = Admin::new(&req, &session, a.rollup);
