@@ -635,6 +635,9 @@ fn every_page_of_a_people_wave_speaks_one_language() {
     walk.finish();
 }
 
+/// Who posts, where, the fields, and the status expected.
+type Refusal<'a> = (&'a Browser, String, &'a [(&'a str, &'a str)], u16);
+
 /// The error pages: an unknown page or wave, wave actions the wave's state refuses, a bad
 /// closing time or slips count, a wrong password on a key check or an unseal. Each comes
 /// back in the language of the request, its reason included.
@@ -664,7 +667,7 @@ fn every_refusal_of_the_console_speaks_one_language() {
     walk.both(&server, Some(&org), "/admin/nosuch");
     walk.both(&server, Some(&org), "/admin/waves/9999");
     walk.both(&server, Some(&org), &format!("/admin/waves/{draft}/nosuch"));
-    let refused: [(&Browser, String, &[(&str, &str)], u16); 14] = [
+    let refused: [Refusal; 14] = [
         (&org, format!("/admin/waves/{draft}/close"), &[], 409),
         (&org, format!("/admin/waves/{draft}/remind"), &[], 409),
         (&org, format!("/admin/waves/{draft}/publish"), &[], 409),
