@@ -69,10 +69,11 @@ pub fn extend(
     actor: &str,
 ) -> Result<Option<NaiveDateTime>, WaveError> {
     if closes_at <= now() {
-        return Err(WaveError::Invalid(format!(
-            "the closing time {} (UTC) is in the past; choose a later one",
-            closes_at.format("%Y-%m-%d %H:%M")
-        )));
+        let at = closes_at.format("%Y-%m-%d %H:%M");
+        return Err(WaveError::refused(
+            format!("截止时间 {at}（UTC）已过，请选择更晚的时间。"),
+            format!("the closing time {at} (UTC) is in the past; choose a later one"),
+        ));
     }
     db::write_tx(conn, |conn| {
         // Serialized with the automatic close: extension and close do not cross.
@@ -90,11 +91,16 @@ pub fn extend(
         if let Some(old) = w.closes_at
             && closes_at <= old
         {
-            return Err(WaveError::Invalid(format!(
-                "wave {id} closes at {} (UTC) already; an extension must be later (to stop \
-                 earlier, close the wave)",
-                old.format("%Y-%m-%d %H:%M")
-            )));
+            let old = old.format("%Y-%m-%d %H:%M");
+            return Err(WaveError::refused(
+                format!(
+                    "批次 {id} 的截止时间已是 {old}（UTC），延期须晚于该时间（要提前结束，请关闭批次）。"
+                ),
+                format!(
+                    "wave {id} closes at {old} (UTC) already; an extension must be later (to stop \
+                     earlier, close the wave)"
+                ),
+            ));
         }
         waves::set_closes_at(conn, id, closes_at)?;
         let fmt = |t: NaiveDateTime| t.format("%Y-%m-%d %H:%M").to_string();

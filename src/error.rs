@@ -6,11 +6,49 @@
 //!   database connection could be had in time, `TooLarge` 413 for a body or field past its
 //!   limit (reading stops there), `Internal` 500 — logged with detail, shown as
 //!   a generic page that leaks nothing.
+//! - Each page is in one language, the request's: [`AppError`] carries its explanations in
+//!   both ([`Msg`]) and [`localize`] renders the page in the language of the request (the
+//!   bare [`ResponseError`] page, without a request, is Chinese).
 //! - CLI and start-up use `anyhow` with context naming the file, line and field at fault.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, ResponseError};
+
+use crate::domain::Lang;
+
+/// An explanation shown to a person, in Chinese and English; a page shows one of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msg {
+    /// 中文.
+    pub zh: String,
+    /// English (also what logs show).
+    pub en: String,
+}
+
+impl Msg {
+    /// The same explanation in both languages.
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    /// The text in `lang`.
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+impl std::fmt::Display for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en)
+    }
+}
 
 /// An error that ends a request.
 #[derive(Debug, thiserror::Error)]
@@ -20,7 +58,7 @@ pub enum AppError {
     NotFound,
     /// The request is malformed.
     #[error("bad request: {0}")]
-    BadRequest(String),
+    BadRequest(Msg),
     /// Not logged in: the response sends the browser to the login page.
     #[error("login required")]
     Unauthorized,
@@ -29,14 +67,14 @@ pub enum AppError {
     Forbidden,
     /// The state of the data does not allow the action; the message says why.
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(Msg),
     /// Well-formed, but holds what cannot be accepted (e.g. a control character); the
     /// message says what.
     #[error("unprocessable: {0}")]
-    Unprocessable(String),
+    Unprocessable(Msg),
     /// A body or one of its fields is larger than the route accepts; the message says what.
     #[error("too large: {0}")]
-    TooLarge(String),
+    TooLarge(Msg),
     /// No database connection in time, or the database is down.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -94,34 +132,6 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if matches!(self, Self::Unauthorized) {
-            // 401 with a page that links (and, for browsers, refers) to the login.
-            return HttpResponse::Unauthorized()
-                .content_type(ContentType::html())
-                .body(
-                    "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\">\
-                     <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-                     <link rel=\"stylesheet\" href=\"/static/style.css\"><title>请先登录</title>\
-                     <main class=\"page\"><h1>请先登录</h1><p lang=\"en\">Please log in.</p>\
-                     <p><a href=\"/admin/login\">登录 Log in</a></p></main></html>",
-                );
-        }
-        let (zh, en) = match self {
-            Self::NotFound => ("页面不存在", "Page not found"),
-            Self::BadRequest(_) => ("请求无效", "Bad request"),
-            Self::Unauthorized => ("请先登录", "Please log in"),
-            Self::Forbidden => ("没有权限", "Your role does not allow this"),
-            Self::Conflict(_) => ("无法执行", "This cannot be done now"),
-            Self::Unprocessable(_) => ("无法接受的输入", "This input cannot be accepted"),
-            Self::TooLarge(_) => ("提交的内容过大", "What was sent is too large"),
-            Self::Unavailable(_) => (
-                // The database may have gone away just after storing an answer sheet and
-                // before saying so: then the link says "already submitted" on the retry.
-                "服务暂时繁忙，请稍后再试（仍用同一链接）。若届时提示“已提交”，说明您的答卷已经收到。",
-                "The service is busy; please try again shortly with the same link. If it then says the link was already used, your answers did arrive.",
-            ),
-            Self::Internal(_) => ("服务器内部错误", "Internal server error"),
-        };
         match self {
             Self::Unavailable(d) => {
                 tracing::warn!(detail = %d, "request failed: database unavailable");
@@ -129,26 +139,103 @@ impl ResponseError for AppError {
             Self::Internal(d) => tracing::error!(detail = %d, "request failed"),
             _ => {}
         }
+        let mut res = HttpResponse::build(self.status_code());
+        if matches!(self, Self::Unavailable(_)) {
+            res.insert_header(("Retry-After", "5"));
+        }
+        res.content_type(ContentType::html())
+            .body(self.page(Lang::Zh))
+    }
+}
+
+impl AppError {
+    /// The error page in `lang`.
+    pub fn page(&self, lang: Lang) -> String {
+        let zh = lang == Lang::Zh;
+        let pick = |z: &'static str, e: &'static str| if zh { z } else { e };
+        let home = pick("首页", "Home");
+        if matches!(self, Self::Unauthorized) {
+            // 401 with a page that links to the login.
+            let (title, login) = (pick("请先登录", "Please log in"), pick("登录", "Log in"));
+            return format!(
+                "<!doctype html><html lang=\"{}\"><meta charset=\"utf-8\">\
+                 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+                 <link rel=\"stylesheet\" href=\"/static/style.css\"><title>{title}</title>\
+                 <main class=\"page\"><h1>{title}</h1>\
+                 <p><a href=\"/admin/login\">{login}</a></p></main></html>",
+                lang.tag()
+            );
+        }
+        let (title, lead) = match self {
+            Self::NotFound => (
+                pick("页面不存在", "Page not found"),
+                pick("请检查地址是否正确。", "Please check the address."),
+            ),
+            Self::BadRequest(_) => (pick("请求无效", "Bad request"), ""),
+            Self::Unauthorized => (pick("请先登录", "Please log in"), ""),
+            Self::Forbidden => (
+                pick("没有权限", "Not allowed"),
+                pick("您的角色不能执行此操作。", "Your role does not allow this."),
+            ),
+            Self::Conflict(_) => (pick("无法执行", "This cannot be done now"), ""),
+            Self::Unprocessable(_) => (pick("无法接受的输入", "This input cannot be accepted"), ""),
+            Self::TooLarge(_) => (pick("提交的内容过大", "What was sent is too large"), ""),
+            Self::Unavailable(_) => (
+                pick("服务暂时繁忙", "The service is busy"),
+                // The database may have gone away just after storing an answer sheet and
+                // before saying so: then the link says "already submitted" on the retry.
+                pick(
+                    "请稍后再试（仍用同一链接）。若届时提示“已提交”，说明您的答卷已经收到。",
+                    "Please try again shortly with the same link. If it then says the link was already used, your answers did arrive.",
+                ),
+            ),
+            Self::Internal(_) => (pick("服务器内部错误", "Internal server error"), ""),
+        };
+        let lead = if lead.is_empty() {
+            String::new()
+        } else {
+            format!("<p>{lead}</p>")
+        };
         // Our own explanations (never a database's) are shown to the person.
         let detail = match self {
             Self::BadRequest(d)
             | Self::Conflict(d)
             | Self::Unprocessable(d)
-            | Self::TooLarge(d) => {
-                format!("<p class=\"notice\">{}</p>", handlebars::html_escape(d))
-            }
+            | Self::TooLarge(d) => format!(
+                "<p class=\"notice\">{}</p>",
+                handlebars::html_escape(d.get(lang))
+            ),
             _ => String::new(),
         };
-        let mut res = HttpResponse::build(self.status_code());
-        if matches!(self, Self::Unavailable(_)) {
-            res.insert_header(("Retry-After", "5"));
-        }
-        res.content_type(ContentType::html()).body(format!(
-            "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\">\
+        format!(
+            "<!doctype html><html lang=\"{}\"><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
              <link rel=\"stylesheet\" href=\"/static/style.css\">\
-             <title>{zh}</title><main class=\"page\"><h1>{zh}</h1><p lang=\"en\">{en}</p>{detail}\
-             <p><a href=\"/\">首页 Home</a></p></main></html>"
-        ))
+             <title>{title}</title><main class=\"page\"><h1>{title}</h1>{lead}{detail}\
+             <p><a href=\"/\">{home}</a></p></main></html>",
+            lang.tag()
+        )
     }
+}
+
+/// Middleware: an [`AppError`] page in the language of the request (cookie `sp_lang` or
+/// `?lang=`, as every page), not the Chinese one [`ResponseError`] makes without it.
+pub async fn localize(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let lang = crate::web::home::lang_of(req.request());
+    let res = next.call(req).await?.map_into_boxed_body();
+    let page = match res
+        .response()
+        .error()
+        .and_then(actix_web::Error::as_error::<AppError>)
+    {
+        Some(e) if lang != Lang::Zh => Some(e.page(lang)),
+        _ => None,
+    };
+    Ok(match page {
+        Some(html) => res.map_body(|_, _| actix_web::body::BoxBody::new(html)),
+        None => res,
+    })
 }

@@ -107,10 +107,13 @@ pub fn seal_wave(conn: &mut DbConn, wave: &Wave) -> Result<(), WaveError> {
     let id = wave.id;
     let holders = holders::of_wave(conn, id)?;
     let Some(threshold) = wave.threshold.filter(|_| !holders.is_empty()) else {
-        return Err(WaveError::Invalid(format!(
-            "wave {id} has no key holders (it was created before answers were sealed); \
-             create a new wave with --holders"
-        )));
+        return Err(WaveError::refused(
+            format!("批次 {id} 没有密钥保管人（创建于答卷加密之前），请新建批次并指定密钥保管人。"),
+            format!(
+                "wave {id} has no key holders (it was created before answers were sealed); \
+                 create a new wave with --holders"
+            ),
+        ));
     };
     let without_key: Vec<&str> = holders
         .iter()
@@ -118,11 +121,17 @@ pub fn seal_wave(conn: &mut DbConn, wave: &Wave) -> Result<(), WaveError> {
         .map(|h| h.username.as_str())
         .collect();
     if !without_key.is_empty() {
-        return Err(WaveError::Invalid(format!(
-            "key holder(s) {} have no account key yet: each must log in once, or run \
-             `sanping wave check-key {id} --holder NAME`",
-            without_key.join(", ")
-        )));
+        return Err(WaveError::refused(
+            format!(
+                "密钥保管人 {} 尚无账户密钥：每人须先登录一次，或核对一次密钥。",
+                without_key.join("、")
+            ),
+            format!(
+                "key holder(s) {} have no account key yet: each must log in once, or run \
+                 `sanping wave check-key {id} --holder NAME`",
+                without_key.join(", ")
+            ),
+        ));
     }
     let t = u8::try_from(threshold).map_err(|_| WaveError::Invalid("bad threshold".into()))?;
     let n =
@@ -212,7 +221,10 @@ pub fn check_key(
         .into_iter()
         .find(|h| h.username == username)
         .ok_or_else(|| {
-            WaveError::Invalid(format!("{username} is not a key holder of wave {id}"))
+            WaveError::refused(
+                format!("{username} 不是批次 {id} 的密钥保管人。"),
+                format!("{username} is not a key holder of wave {id}"),
+            )
         })?;
     let outcome = auth::unlock(conn, username, password)
         .map_err(|e| key_error(e, id))
@@ -246,9 +258,10 @@ pub fn check_key(
 fn key_error(e: auth::KeyError, id: i32) -> WaveError {
     match e {
         auth::KeyError::Db(e) => WaveError::Db(e),
-        auth::KeyError::WrongPassword(name) => WaveError::Invalid(format!(
-            "the password of {name} is wrong; nothing was changed in wave {id}"
-        )),
+        auth::KeyError::WrongPassword(name) => WaveError::refused(
+            format!("{name} 的口令不正确；批次 {id} 未做任何更改。"),
+            format!("the password of {name} is wrong; nothing was changed in wave {id}"),
+        ),
         other => WaveError::Invalid(other.to_string()),
     }
 }
@@ -260,9 +273,10 @@ fn open_share(
     sealed_share: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, WaveError> {
     seal::open(key, &share_info(id, username), sealed_share).map_err(|e| {
-        WaveError::Invalid(format!(
-            "the key share of {username} for wave {id} does not open: {e}"
-        ))
+        WaveError::refused(
+            format!("{username} 在批次 {id} 的密钥份额无法打开。"),
+            format!("the key share of {username} for wave {id} does not open: {e}"),
+        )
     })
 }
 
@@ -301,10 +315,16 @@ pub fn unseal(
 ) -> Result<Unsealed, WaveError> {
     let wave = wave::get(conn, id)?;
     if State::parse(&wave.state) != State::Closed || !wave.is_sealed() {
-        return Err(WaveError::Invalid(format!(
-            "wave {id} is {}; only a closed wave whose answers are sealed can be unsealed",
-            wave::state_label(&wave)
-        )));
+        return Err(WaveError::refused(
+            format!(
+                "批次 {id} 当前为“{}”；只有已结束且答卷仍密封的批次才能开箱。",
+                wave::state_label(&wave)
+            ),
+            format!(
+                "wave {id} is {}; only a closed wave whose answers are sealed can be unsealed",
+                wave.state
+            ),
+        ));
     }
     let key = match rebuild_key(conn, &wave, given) {
         Ok(key) => key,
@@ -380,9 +400,10 @@ pub fn unseal(
     let stored = db::write_tx(conn, |conn| -> Result<(), WaveError> {
         waves::hold_exclusive(conn, id)?;
         if waves::set_unsealed(conn, id, Utc::now().naive_utc())? != 1 {
-            return Err(WaveError::Invalid(format!(
-                "wave {id} was unsealed meanwhile"
-            )));
+            return Err(WaveError::refused(
+                format!("批次 {id} 刚刚已被开箱。"),
+                format!("wave {id} was unsealed meanwhile"),
+            ));
         }
         waves::insert_responses(conn, &rows)?;
         sealed::insert_receipts(conn, id, &receipts)?;
@@ -432,33 +453,47 @@ fn rebuild_key(
     let mut shares = Vec::new();
     for g in given {
         if !seen.insert(g.username.as_str()) {
-            return Err(WaveError::Invalid(format!("{} is named twice", g.username)));
+            return Err(WaveError::refused(
+                format!("{} 被填写了两次。", g.username),
+                format!("{} is named twice", g.username),
+            ));
         }
         let Some(holder) = stored.iter().find(|h| h.username == g.username) else {
-            return Err(WaveError::Invalid(format!(
-                "{} is not a key holder of wave {id}",
-                g.username
-            )));
+            return Err(WaveError::refused(
+                format!("{} 不是批次 {id} 的密钥保管人。", g.username),
+                format!("{} is not a key holder of wave {id}", g.username),
+            ));
         };
         let Some(sealed_share) = holder.share.as_deref() else {
             // Another process unsealed the wave a moment ago and erased the shares.
-            return Err(WaveError::Invalid(format!(
-                "the key shares of wave {id} are erased: it was unsealed meanwhile"
-            )));
+            return Err(WaveError::refused(
+                format!("批次 {id} 的密钥份额已清除：刚刚已被开箱。"),
+                format!("the key shares of wave {id} are erased: it was unsealed meanwhile"),
+            ));
         };
         let key = auth::unlock(conn, &g.username, &g.password).map_err(|e| key_error(e, id))?;
         shares.push(open_share(&key, id, &g.username, sealed_share)?);
     }
     let need = usize::try_from(threshold).unwrap_or(1);
     if shares.len() < need {
-        return Err(WaveError::Invalid(format!(
-            "unsealing wave {id} needs {need} of its key holders; {} gave their password, nothing was changed",
-            shares.len()
-        )));
+        return Err(WaveError::refused(
+            format!(
+                "批次 {id} 开箱需要 {need} 位密钥保管人；现有 {} 位输入了口令，未做任何更改。",
+                shares.len()
+            ),
+            format!(
+                "unsealing wave {id} needs {need} of its key holders; {} gave their password, nothing was changed",
+                shares.len()
+            ),
+        ));
     }
     let public = wave.public_key.as_deref().unwrap_or_default();
-    seal::combine(&shares, u8::try_from(threshold).unwrap_or(1), public)
-        .map_err(|e| WaveError::Invalid(format!("wave {id}: {e}; nothing was changed")))
+    seal::combine(&shares, u8::try_from(threshold).unwrap_or(1), public).map_err(|e| {
+        WaveError::refused(
+            format!("批次 {id} 的密钥无法重建；未做任何更改。"),
+            format!("wave {id}: {e}; nothing was changed"),
+        )
+    })
 }
 
 /// One opened sheet, ready to store.

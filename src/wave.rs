@@ -88,6 +88,9 @@ pub enum WaveError {
     /// Bad input, explained.
     #[error("{0}")]
     Invalid(String),
+    /// A refusal a person can act on, said in both languages (the CLI says the English).
+    #[error("{0}")]
+    Refused(crate::error::Msg),
     /// A title, closing time, scope or key holders a wave cannot have (in both languages).
     #[error(transparent)]
     Edit(EditError),
@@ -97,6 +100,13 @@ pub enum WaveError {
     /// Delivering the links failed; nothing was changed.
     #[error("cannot deliver the links: {0}")]
     Delivery(String),
+}
+
+impl WaveError {
+    /// A refusal in Chinese and English.
+    pub fn refused(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::Refused(crate::error::Msg::new(zh, en))
+    }
 }
 
 /// What `create` needs.
@@ -239,9 +249,12 @@ fn invitees(conn: &mut DbConn, id: i32) -> Result<Vec<(Person, String, StepKind)
     if let Some(closes) = wave.closes_at
         && closes <= now()
     {
-        return Err(WaveError::Invalid(format!(
-            "wave {id} was set to close at {closes} (UTC), which has passed; create a new wave"
-        )));
+        return Err(WaveError::refused(
+            format!("批次 {id} 的截止时间 {closes}（UTC）已过，请新建批次。"),
+            format!(
+                "wave {id} was set to close at {closes} (UTC), which has passed; create a new wave"
+            ),
+        ));
     }
     let planned = planned(conn, &wave)?;
     if planned.is_empty()
@@ -507,8 +520,9 @@ pub fn slips(
     count: usize,
 ) -> Result<(Wave, Unit, Vec<String>), WaveError> {
     if count == 0 || count > 2000 {
-        return Err(WaveError::Invalid(
-            "--count must be between 1 and 2000".into(),
+        return Err(WaveError::refused(
+            "份数须在 1 到 2000 之间。",
+            "--count must be between 1 and 2000",
         ));
     }
     db::write_tx(conn, |conn| {
@@ -523,9 +537,14 @@ pub fn slips(
             });
         }
         let Some(target) = frame(conn, &wave)?.into_iter().find(|u| u.code == unit) else {
-            return Err(WaveError::Invalid(format!(
-                "unit \"{unit}\" is not evaluated in wave {id} (unknown, out of scope, or the committee itself)"
-            )));
+            return Err(WaveError::refused(
+                format!(
+                    "单位“{unit}”不在批次 {id} 的测评范围内（不存在、超出范围，或为考评组本身）。"
+                ),
+                format!(
+                    "unit \"{unit}\" is not evaluated in wave {id} (unknown, out of scope, or the committee itself)"
+                ),
+            ));
         };
         let tokens: Vec<String> = (0..count).map(|_| token::mint()).collect();
         let invitations: Vec<Invitation> = tokens
@@ -578,11 +597,17 @@ pub fn close(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
 /// Refuses what needs a wave's answers while they are still sealed.
 pub fn require_unsealed(wave: &Wave, action: &str) -> Result<(), WaveError> {
     if wave.is_sealed() {
-        return Err(WaveError::Invalid(format!(
-            "wave {} is still sealed (待开箱): {action} needs its key holders to unseal it first \
-             (`sanping wave unseal {} --holder NAME …`, or 开箱 in the console)",
-            wave.id, wave.id
-        )));
+        return Err(WaveError::refused(
+            format!(
+                "批次 {} 的答卷仍为密封状态（待开箱）：须先由密钥保管人开箱。",
+                wave.id
+            ),
+            format!(
+                "wave {} is still sealed: {action} needs its key holders to unseal it first \
+                 (`sanping wave unseal {} --holder NAME …`, or Unseal in the console)",
+                wave.id, wave.id
+            ),
+        ));
     }
     Ok(())
 }
@@ -610,9 +635,12 @@ pub fn purge_test(conn: &mut DbConn, id: i32) -> Result<(usize, usize), WaveErro
     db::write_tx(conn, |conn| {
         let wave = get(conn, id)?;
         if !wave.is_test {
-            return Err(WaveError::Invalid(format!(
-                "wave {id} is not a test wave; only waves created with --test can be purged"
-            )));
+            return Err(WaveError::refused(
+                format!("批次 {id} 不是演练批次，只有演练批次可以清空。"),
+                format!(
+                    "wave {id} is not a test wave; only waves created with --test can be purged"
+                ),
+            ));
         }
         waves::hold_exclusive(conn, id)?;
         db::tallies::delete(conn, id)?;

@@ -79,10 +79,15 @@ pub fn invite_added(conn: &mut DbConn, id: i32) -> Result<usize, WaveError> {
         let wave = get(conn, id)?;
         require(&wave, State::Open, "inviting people added since it opened")?;
         if wave.is_people() {
-            return Err(WaveError::Invalid(format!(
-                "wave {id} evaluates people: who rates whom was fixed when it opened, so people \
-                 added since then cannot join it (they take part in the next wave)"
-            )));
+            return Err(WaveError::refused(
+                format!(
+                    "批次 {id} 为人员测评：开启时已确定评价关系，之后新增的人员不能加入（参加下一批次）。"
+                ),
+                format!(
+                    "wave {id} evaluates people: who rates whom was fixed when it opened, so people \
+                     added since then cannot join it (they take part in the next wave)"
+                ),
+            ));
         }
         let at = now();
         let (invitations, mails): (Vec<_>, Vec<_>) = roster_changes(conn, id)?
@@ -96,7 +101,10 @@ pub fn invite_added(conn: &mut DbConn, id: i32) -> Result<usize, WaveError> {
             .unzip();
         waves::insert_invitations(conn, &invitations).map_err(|e| {
             if db::is_unique_violation(&e) {
-                WaveError::Invalid(format!("wave {id} changed meanwhile; try again"))
+                WaveError::refused(
+                    format!("批次 {id} 刚被修改，请重试。"),
+                    format!("wave {id} changed meanwhile; try again"),
+                )
             } else {
                 e.into()
             }

@@ -235,10 +235,10 @@ pub fn query_param(req: &actix_web::HttpRequest, key: &str) -> Option<String> {
 /// A posted form, or a 422 that says why it cannot be read (see [`respond::parse_form`]).
 pub fn form(body: &[u8]) -> Result<Vec<(String, String)>, crate::error::AppError> {
     respond::parse_form(body).ok_or_else(|| {
-        crate::error::AppError::Unprocessable(
-            "表单含有无法接受的字符（如 NUL 等控制字符）或无效的编码。The form holds a control character (such as NUL) or invalid encoding."
-                .into(),
-        )
+        crate::error::AppError::Unprocessable(crate::error::Msg::new(
+            "表单含有无法接受的字符（如 NUL 等控制字符）或无效的编码。",
+            "The form holds a control character (such as NUL) or invalid encoding.",
+        ))
     })
 }
 

@@ -485,9 +485,10 @@ pub(super) fn rate_post(
     let in_unit = state.frame(conn, wave, &invitation.unit)?;
     let targets = rating::targets_among(&in_unit, invitation);
     if body.len() > max_body(targets.len(), spec.items.len()) {
-        return Err(AppError::TooLarge(
-            "评议表过大。The rating sheet is larger than any this page can produce.".into(),
-        ));
+        return Err(AppError::TooLarge(crate::error::Msg::new(
+            "评议表过大。",
+            "The rating sheet is larger than any this page can produce.",
+        )));
     }
     let mut fields =
         parse_form(body).unwrap_or_else(|| vec![("\u{fffd}".to_owned(), String::new())]);

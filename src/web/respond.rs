@@ -522,9 +522,10 @@ pub async fn submit(
         Posted::Sheet(ctx, body) if ctx.invitation.step == StepKind::SelfAssessment.as_str() => {
             super::assess::self_submit(state, lang, raw, *ctx, body).await
         }
-        Posted::Sheet(..) => Err(AppError::BadRequest(
-            "a scoring sheet is saved per unit".into(),
-        )),
+        Posted::Sheet(..) => Err(AppError::BadRequest(crate::error::Msg::new(
+            "考评表按单位分别保存。",
+            "a scoring sheet is saved per unit",
+        ))),
         Posted::Invalid(ctx, errors, kept) => {
             let form = form_page(lang, &raw, &ctx, &errors, &kept);
             page(
@@ -611,9 +612,10 @@ fn post(state: &AppState, token: &str, body: &aw::Bytes) -> Result<Posted, AppEr
         return Ok(Posted::Sheet(Box::new(ctx), body.clone()));
     }
     if body.len() > MAX_MASS_BODY {
-        return Err(AppError::TooLarge(
-            "答卷过大。The answer sheet is larger than any the questionnaire can produce.".into(),
-        ));
+        return Err(AppError::TooLarge(crate::error::Msg::new(
+            "答卷过大。",
+            "The answer sheet is larger than any the questionnaire can produce.",
+        )));
     }
     let survey = state.survey(&mut conn, wave.id)?;
     let fields = parse_form(body).unwrap_or_else(|| vec![("\u{fffd}".to_owned(), String::new())]);

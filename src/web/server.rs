@@ -25,6 +25,7 @@ pub fn server(state: AppState) -> anyhow::Result<(actix_web::dev::Server, Socket
             .wrap(actix_web::middleware::from_fn(move |req, next| {
                 web::limits::guard(limits.clone(), req, next)
             }))
+            .wrap(actix_web::middleware::from_fn(crate::error::localize))
             .wrap(web::security_headers(https))
             .wrap(actix_web::middleware::from_fn(web::log::request_log))
             .configure(web::routes)

@@ -173,9 +173,9 @@ pub fn check_csrf(session: &Session, fields: &[(String, String)]) -> Result<(), 
     if posted == Some(session.csrf.as_str()) {
         Ok(())
     } else {
-        Err(AppError::BadRequest(
-            "the form has expired or its CSRF token is missing; reload the page and try again"
-                .into(),
-        ))
+        Err(AppError::BadRequest(crate::error::Msg::new(
+            "表单已过期或缺少校验码，请刷新页面后重试。",
+            "the form has expired or its CSRF token is missing; reload the page and try again",
+        )))
     }
 }

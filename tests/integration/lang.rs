@@ -634,3 +634,102 @@ fn every_page_of_a_people_wave_speaks_one_language() {
     }
     walk.finish();
 }
+
+/// Who posts, where, the fields, and the status expected.
+type Refusal<'a> = (&'a Browser, String, &'a [(&'a str, &'a str)], u16);
+
+/// The error pages: an unknown page or wave, wave actions the wave's state refuses, a bad
+/// closing time or slips count, a wrong password on a key check or an unseal. Each comes
+/// back in the language of the request, its reason included.
+#[test]
+fn every_refusal_of_the_console_speaks_one_language() {
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let mut conn = state.pool.get().expect("conn");
+    auth::add_user(&mut conn, "org", Role::Organizer, "organizer-pass").unwrap();
+    drop(conn);
+    let draft = support::create_wave(&state, "liuhao.toml", None, false);
+    let (open, _) = support::open_wave(&state, "liuhao.toml", None, false);
+    let (sealed, _) = support::open_wave(&state, "liuhao.toml", None, false);
+    let mut conn = state.pool.get().expect("conn");
+    sanping::wave::close(&mut conn, sealed).expect("close");
+    drop(conn);
+    let server = Server::start(state);
+    let org = login(&server, "org", "organizer-pass").1.expect("org");
+    let keeper = login(&server, support::HOLDER, support::HOLDER_PASSWORD)
+        .1
+        .expect("keeper");
+    let mut walk = Walk::new(data());
+
+    walk.both(&server, None, "/nosuch");
+    walk.both(&server, None, "/admin");
+    walk.both(&server, Some(&org), "/admin/nosuch");
+    walk.both(&server, Some(&org), "/admin/waves/9999");
+    walk.both(&server, Some(&org), &format!("/admin/waves/{draft}/nosuch"));
+    let refused: [Refusal; 14] = [
+        (&org, format!("/admin/waves/{draft}/close"), &[], 409),
+        (&org, format!("/admin/waves/{draft}/remind"), &[], 409),
+        (&org, format!("/admin/waves/{draft}/publish"), &[], 409),
+        (&org, format!("/admin/waves/{open}/open"), &[], 409),
+        (&org, format!("/admin/waves/{open}/publish"), &[], 409),
+        (&org, format!("/admin/waves/{open}/purge"), &[], 409),
+        (&org, format!("/admin/waves/{sealed}/publish"), &[], 409),
+        (
+            &org,
+            format!("/admin/waves/{open}/extend"),
+            &[("closes", "2026-13-45 25:00")],
+            400,
+        ),
+        (
+            &org,
+            format!("/admin/waves/{open}/extend"),
+            &[("closes", "2001-01-01 10:00")],
+            400,
+        ),
+        (
+            &org,
+            format!("/admin/waves/{sealed}/extend"),
+            &[("closes", "2099-01-01 10:00")],
+            409,
+        ),
+        (
+            &org,
+            format!("/admin/waves/{open}/slips"),
+            &[("unit", "CS-T"), ("count", "many")],
+            400,
+        ),
+        (
+            &org,
+            format!("/admin/waves/{open}/slips"),
+            &[("unit", "CS-T"), ("count", "0")],
+            409,
+        ),
+        (
+            &keeper,
+            format!("/admin/waves/{open}/check-key"),
+            &[("password", "wrong-password")],
+            422,
+        ),
+        (
+            &keeper,
+            format!("/admin/waves/{sealed}/unseal"),
+            &[
+                ("holder_1", support::HOLDER),
+                ("password_1", "wrong-password"),
+            ],
+            422,
+        ),
+    ];
+    for (b, path, fields, expected) in &refused {
+        for lang in Lang::BOTH {
+            let (status, html) = post(&server, Some(b), path, fields, lang);
+            assert_eq!(
+                status, *expected,
+                "POST {path} {fields:?} ({lang:?}): {html}"
+            );
+            walk.check(&format!("POST {path} {fields:?}"), lang, status, &html);
+        }
+    }
+    walk.finish();
+}

@@ -344,7 +344,7 @@ fn purge_test_resets_only_test_waves() -> anyhow::Result<()> {
     let mut conn = state.pool.get()?;
     assert!(matches!(
         wave::purge_test(&mut conn, real),
-        Err(WaveError::Invalid(_))
+        Err(WaveError::Refused(_))
     ));
     let (_, invitations) = wave::purge_test(&mut conn, test)?;
     assert_eq!(

@@ -19,11 +19,12 @@ pub const MAX_REMINDERS: u32 = 2;
 pub(super) fn min_days_of(value: Option<&str>) -> Result<u32, AppError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(MIN_DAYS),
-        Some(v) => v
-            .parse()
-            .ok()
-            .filter(|d| *d <= 365)
-            .ok_or_else(|| AppError::BadRequest("min_days must be a number of days".into())),
+        Some(v) => v.parse().ok().filter(|d| *d <= 365).ok_or_else(|| {
+            AppError::BadRequest(crate::error::Msg::new(
+                "提醒间隔须为天数。",
+                "min_days must be a number of days",
+            ))
+        }),
     }
 }
 

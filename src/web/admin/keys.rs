@@ -15,7 +15,7 @@ use super::{Admin, blocking, render, see_other};
 use crate::app::AppState;
 use crate::auth::Role;
 use crate::db::{holders, waves as db_waves};
-use crate::error::AppError;
+use crate::error::{AppError, Msg};
 use crate::sealing::{self, HolderPassword};
 use crate::wave::{self, State, WaveError};
 use crate::web::home::lang_of;
@@ -39,9 +39,11 @@ fn wipe(fields: &mut [(String, String)]) {
 }
 
 /// A refusal a person can act on, or an error that ends the request.
-fn refusal(e: WaveError) -> Result<String, AppError> {
+fn refusal(e: WaveError) -> Result<Msg, AppError> {
     match e {
-        WaveError::Invalid(_) | WaveError::State { .. } => Ok(e.to_string()),
+        WaveError::Invalid(_) | WaveError::Refused(_) | WaveError::State { .. } => {
+            Ok(super::refusal::wave_msg(&e))
+        }
         other => Err(wave_error(other)),
     }
 }
@@ -72,8 +74,9 @@ pub async fn check_key(
     match outcome {
         Ok(()) => Ok(see_other(&format!("/admin/waves/{id}"))),
         Err(msg) => {
-            let a = strings::strings(lang_of(&req));
-            let error = Some(format!("{} {msg}", a.check_key_refused));
+            let lang = lang_of(&req);
+            let a = strings::strings(lang);
+            let error = Some(format!("{} {}", a.check_key_refused, msg.get(lang)));
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             wave_page(&req, &state, &session, id, status, error).await
         }
@@ -225,8 +228,9 @@ pub async fn unseal(
             Ok(see_other(&format!("/admin/waves/{id}")))
         }
         Err(msg) => {
-            let a = strings::strings(lang_of(&req));
-            let error = Some(format!("{} {msg}", a.unseal_refused));
+            let lang = lang_of(&req);
+            let a = strings::strings(lang);
+            let error = Some(format!("{} {}", a.unseal_refused, msg.get(lang)));
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             unseal_page(&req, &state, &session, id, status, Some(chosen), error).await
         }

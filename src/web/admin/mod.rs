@@ -11,6 +11,7 @@ mod people_text;
 mod people_wave;
 pub mod preview;
 pub mod print;
+mod refusal;
 pub mod results;
 pub mod roster_status;
 pub mod strings;
@@ -180,9 +181,10 @@ pub async fn login(
     let get = |k: &str| super::form_field(&fields, k);
     let expected = req.cookie(LOGIN_CSRF).map(|c| c.value().to_owned());
     if expected.is_none() || expected.as_deref() != Some(get("csrf").as_str()) {
-        return Err(AppError::BadRequest(
-            "the login form has expired; reload the page".into(),
-        ));
+        return Err(AppError::BadRequest(crate::error::Msg::new(
+            "登录表单已过期，请刷新页面。",
+            "the login form has expired; reload the page",
+        )));
     }
     let address = req
         .peer_addr()
@@ -505,25 +507,37 @@ async fn read_upload(
     let mut fields = Vec::new();
     let mut file = Vec::new();
     while let Some(field) = payload.next().await {
-        let mut field =
-            field.map_err(|e| AppError::BadRequest(format!("cannot read the upload: {e}")))?;
+        let mut field = field.map_err(|e| {
+            AppError::BadRequest(crate::error::Msg::new(
+                "无法读取上传的内容。",
+                format!("cannot read the upload: {e}"),
+            ))
+        })?;
         let name = field.name().unwrap_or_default().to_owned();
         let is_file = name == "file";
         if !is_file && fields.len() >= MAX_FIELDS {
-            return Err(AppError::TooLarge(
-                "the upload has too many form fields".into(),
-            ));
+            return Err(AppError::TooLarge(crate::error::Msg::new(
+                "上传的表单字段过多。",
+                "the upload has too many form fields",
+            )));
         }
         let max = if is_file { MAX_FILE } else { MAX_FIELD };
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk =
-                chunk.map_err(|e| AppError::BadRequest(format!("cannot read the upload: {e}")))?;
+            let chunk = chunk.map_err(|e| {
+                AppError::BadRequest(crate::error::Msg::new(
+                    "无法读取上传的内容。",
+                    format!("cannot read the upload: {e}"),
+                ))
+            })?;
             if bytes.len() + chunk.len() > max {
                 return Err(AppError::TooLarge(if is_file {
-                    "the file is larger than 8 MB".into()
+                    crate::error::Msg::new("文件超过 8 MB。", "the file is larger than 8 MB")
                 } else {
-                    "a form field of the upload is larger than 4 KB".into()
+                    crate::error::Msg::new(
+                        "上传表单的某个字段超过 4 KB。",
+                        "a form field of the upload is larger than 4 KB",
+                    )
                 }));
             }
             bytes.extend_from_slice(&chunk);

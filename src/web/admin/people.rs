@@ -81,12 +81,14 @@ fn report_for(conn: &mut DbConn, id: i32, sight: &Sight) -> Result<PeopleReport,
         _ => None,
     };
     let report = people_report::build(conn, id).map_err(|e| match e {
-        ReportError::Open(_) => AppError::Conflict(
-            "测评尚未结束：结束并开箱后才有评议结果。The wave is not closed yet: no results."
-                .into(),
-        ),
+        ReportError::Open(_) => AppError::Conflict(crate::error::Msg::new(
+            "测评尚未结束：结束并开箱后才有评议结果。",
+            "The wave is not closed yet: no results.",
+        )),
         ReportError::Wave(WaveError::NotFound(_)) => AppError::NotFound,
-        ReportError::Wave(WaveError::Invalid(msg)) => AppError::Conflict(msg),
+        ReportError::Wave(e @ (WaveError::Invalid(_) | WaveError::Refused(_))) => {
+            AppError::Conflict(super::refusal::wave_msg(&e))
+        }
         other => AppError::Internal(other.to_string()),
     })?;
     Ok(match (sight, scope) {

@@ -69,9 +69,9 @@ pub(super) async fn load(
             Err(ReportError::Open(_)) => Ok(Err("open".into())),
             Err(ReportError::Wave(crate::wave::WaveError::NotFound(_))) => Err(AppError::NotFound),
             // Still sealed (待开箱): say so, with what to do.
-            Err(ReportError::Wave(crate::wave::WaveError::Invalid(msg))) => {
-                Err(AppError::Conflict(msg))
-            }
+            Err(ReportError::Wave(
+                e @ (crate::wave::WaveError::Invalid(_) | crate::wave::WaveError::Refused(_)),
+            )) => Err(AppError::Conflict(super::refusal::wave_msg(&e))),
             Err(e) => Err(AppError::Internal(e.to_string())),
         }
     })
@@ -610,9 +610,10 @@ pub async fn unit(
     crate::web::guard::wave_async(&state, &session, path.0).await?;
     let (id, code) = path.into_inner();
     let Ok(report) = load(&state, &session, id).await? else {
-        return Err(AppError::Conflict(
-            "the wave is still open: no scores yet".into(),
-        ));
+        return Err(AppError::Conflict(crate::error::Msg::new(
+            "测评尚未结束，还没有得分。",
+            "the wave is still open: no scores yet",
+        )));
     };
     let u = report
         .units
@@ -651,9 +652,10 @@ pub async fn export(
     crate::web::guard::wave_async(&state, &session, path.0).await?;
     let (id, format) = path.into_inner();
     let Ok(report) = load(&state, &session, id).await? else {
-        return Err(AppError::Conflict(
-            "the wave is still open: no scores yet".into(),
-        ));
+        return Err(AppError::Conflict(crate::error::Msg::new(
+            "测评尚未结束，还没有得分。",
+            "the wave is still open: no scores yet",
+        )));
     };
     let (bytes, mime, ext) = match format.as_str() {
         "csv" => (
@@ -770,9 +772,10 @@ pub async fn tree(
     crate::web::guard::wave_async(&state, &session, *id).await?;
     let id = id.into_inner();
     let Ok(report) = load(&state, &session, id).await? else {
-        return Err(AppError::Conflict(
-            "the wave is still open: no scores yet".into(),
-        ));
+        return Err(AppError::Conflict(crate::error::Msg::new(
+            "测评尚未结束，还没有得分。",
+            "the wave is still open: no scores yet",
+        )));
     };
     let a = strings::strings(lang_of(&req));
     let admin = Admin::new(&req, &session, a.rollup);

@@ -56,7 +56,9 @@ pub fn find(conn: &mut DbConn, scope: &Scope, query: &str) -> Result<Vec<PersonR
 
 fn status_error(e: StatusError) -> AppError {
     match e {
-        StatusError::NotFound(m) => AppError::Unprocessable(m),
+        StatusError::NotFound(m) => {
+            AppError::Unprocessable(crate::error::Msg::new("名册中没有该单位或人员。", m))
+        }
         StatusError::Db(e) => e.into(),
     }
 }
@@ -65,8 +67,9 @@ fn wants_active(fields: &[(String, String)]) -> Result<bool, AppError> {
     match crate::web::form_field(fields, "active").as_str() {
         "1" => Ok(true),
         "0" => Ok(false),
-        other => Err(AppError::BadRequest(format!(
-            "the field active must be 1 or 0, not \"{other}\""
+        other => Err(AppError::BadRequest(crate::error::Msg::new(
+            format!("字段 active 须为 1 或 0，而不是“{other}”。"),
+            format!("the field active must be 1 or 0, not \"{other}\""),
         ))),
     }
 }

@@ -24,9 +24,11 @@ async fn current(state: &aw::Data<AppState>, id: i32) -> Result<WaveForm, AppErr
         let w = db_waves::find(conn, id)?.ok_or(AppError::NotFound)?;
         let st = State::parse(&w.state);
         if st != State::Draft {
-            return Err(AppError::Conflict(
-                EditError::NotDraft { id, state: st }.zh(),
-            ));
+            let e = EditError::NotDraft { id, state: st };
+            return Err(AppError::Conflict(crate::error::Msg::new(
+                e.zh(),
+                e.to_string(),
+            )));
         }
         let names: Vec<String> = holders::of_wave(conn, id)?
             .into_iter()

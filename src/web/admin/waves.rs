@@ -9,13 +9,15 @@ use serde::Serialize;
 
 use super::explain::{MAX_REMINDERS, MIN_DAYS, Numbers, explain, min_days_of, numbers, plan_text};
 use super::people_wave::{PeoplePlanView, people_plan_view, results_href, secretary_sees};
+pub(super) use super::refusal::wave_error;
+use super::refusal::wave_msg;
 use super::strings::{self, AdminStrings};
 use super::{Admin, blocking, render, see_other};
 use crate::app::AppState;
 use crate::auth::{self, Role};
 use crate::db::holders::{self, Holder};
 use crate::db::{outbox, waves as db_waves};
-use crate::error::AppError;
+use crate::error::{AppError, Msg};
 use crate::forecast;
 use crate::sealing::KeyReadiness;
 use crate::wave::{self, State};
@@ -203,15 +205,6 @@ fn actions(
         .into_iter()
         .filter_map(|n| a.actions.iter().find(|(name, _)| *name == n).copied())
         .collect()
-}
-
-/// A wave error as the console shows it: what a person can fix is a 409 with the reason.
-pub(super) fn wave_error(e: wave::WaveError) -> AppError {
-    match e {
-        wave::WaveError::NotFound(_) => AppError::NotFound,
-        wave::WaveError::Db(e) => e.into(),
-        other => AppError::Conflict(other.to_string()),
-    }
 }
 
 /// `GET /admin/waves/{id}`: state, key holders, live progress per unit (no scores while
@@ -446,7 +439,10 @@ async fn confirm_page(
         .find(|(a, _)| *a == action)
         .map(|(_, l)| l)
         .ok_or_else(|| {
-            AppError::BadRequest(format!("\"{action}\" is not possible for wave {id} now"))
+            AppError::BadRequest(Msg::new(
+                format!("批次 {id} 当前不能执行此操作。"),
+                format!("\"{action}\" is not possible for wave {id} now"),
+            ))
         })?;
     let (mut key_warning, mut unchecked_warning) = (None, None);
     if action == "open" {
@@ -547,7 +543,12 @@ pub async fn act(
                 "publish" => wave::publish(conn, id).map(|()| String::new()),
                 "purge" => wave::purge_test(conn, id)
                     .map(|(r, i)| format!("{r} responses, {i} invitations deleted")),
-                other => return Err(AppError::BadRequest(format!("unknown action \"{other}\""))),
+                other => {
+                    return Err(AppError::BadRequest(Msg::new(
+                        format!("未知操作“{other}”。"),
+                        format!("unknown action \"{other}\""),
+                    )));
+                }
             };
             match result {
                 Ok(detail) => {
@@ -560,7 +561,8 @@ pub async fn act(
                     Ok(Ok(()))
                 }
                 Err(wave::WaveError::Db(e)) => Err(e.into()),
-                Err(e) => Ok(Err(e.to_string())),
+                Err(wave::WaveError::NotFound(_)) => Err(AppError::NotFound),
+                Err(e) => Ok(Err(wave_msg(&e))),
             }
         })
     })
@@ -585,16 +587,13 @@ pub async fn slips(
     let id = id.into_inner();
     let get = |k: &str| crate::web::form_field(&fields, k);
     let unit = get("unit");
-    let count: usize = get("count")
-        .parse()
-        .map_err(|_| AppError::BadRequest("the count must be a number".into()))?;
+    let count: usize = get("count").parse().map_err(|_| {
+        AppError::BadRequest(Msg::new("份数须为数字。", "the count must be a number"))
+    })?;
     let user = session.user.clone();
     let st = state.clone();
     let html = blocking(&state, move |conn| {
-        let (w, u, tokens) = wave::slips(conn, id, &unit, count).map_err(|e| match e {
-            wave::WaveError::Db(e) => e.into(),
-            other => AppError::Conflict(other.to_string()),
-        })?;
+        let (w, u, tokens) = wave::slips(conn, id, &unit, count).map_err(wave_error)?;
         auth::record(
             conn,
             &user,
@@ -629,13 +628,19 @@ pub async fn extend(
     let fields = crate::web::form(&body)?;
     check_csrf(&session, &fields)?;
     let id = id.into_inner();
-    let closes = crate::cli::wave::parse_local(&crate::web::form_field(&fields, "closes"))
-        .map_err(|e| AppError::BadRequest(format!("{e:#}")))?;
+    let typed = crate::web::form_field(&fields, "closes");
+    let closes = crate::cli::wave::parse_local(&typed).map_err(|e| {
+        AppError::BadRequest(Msg::new(
+            format!("“{typed}”不是有效的时间，请按“YYYY-MM-DD HH:MM”格式填写（本地时间）。"),
+            format!("{e:#}"),
+        ))
+    })?;
     let user = session.user.clone();
     blocking(&state, move |conn| {
         crate::deadline::extend(conn, id, closes, &user).map_err(|e| match e {
-            wave::WaveError::Invalid(msg) => AppError::BadRequest(msg),
-            wave::WaveError::Edit(e) => AppError::BadRequest(e.to_string()),
+            e @ (wave::WaveError::Invalid(_)
+            | wave::WaveError::Refused(_)
+            | wave::WaveError::Edit(_)) => AppError::BadRequest(wave_msg(&e)),
             other => wave_error(other),
         })
     })

@@ -174,9 +174,10 @@ pub async fn post(
 ) -> Result<HttpResponse, AppError> {
     let r = rate_strings(lang);
     if !ctx.survey.people.as_ref().is_some_and(|s| s.summary) {
-        return Err(AppError::BadRequest(
-            "本次评议不需要填写个人总结。This evaluation asks for no personal summary.".into(),
-        ));
+        return Err(AppError::BadRequest(crate::error::Msg::new(
+            "本次评议不需要填写个人总结。",
+            "This evaluation asks for no personal summary.",
+        )));
     }
     let fields = super::super::form(&body)?;
     let submit = fields.iter().any(|(k, v)| k == "action" && v == "submit");
