@@ -26,9 +26,9 @@ pub enum TokenError {
     /// No such account (or, for a revocation, no such token of the account).
     #[error("{0}")]
     NotFound(String),
-    /// Bad input, explained.
+    /// Bad input, explained (in both languages: the console shows it).
     #[error("{0}")]
-    Invalid(String),
+    Invalid(crate::error::Msg),
     /// The database failed.
     #[error("database error: {0}")]
     Db(#[from] diesel::result::Error),
@@ -49,14 +49,16 @@ pub fn create(
 ) -> Result<(ApiToken, String), TokenError> {
     let label = label.trim();
     if label.chars().count() > MAX_LABEL || label.chars().any(char::is_control) {
-        return Err(TokenError::Invalid(format!(
-            "a label has at most {MAX_LABEL} characters and no control characters"
+        return Err(TokenError::Invalid(crate::error::Msg::new(
+            format!("备注最多 {MAX_LABEL} 个字符，且不能含控制字符。"),
+            format!("a label has at most {MAX_LABEL} characters and no control characters"),
         )));
     }
     if !(1..=100_000).contains(&per_minute) {
-        return Err(TokenError::Invalid(
-            "the rate limit must be between 1 and 100000 requests per minute".into(),
-        ));
+        return Err(TokenError::Invalid(crate::error::Msg::new(
+            "每分钟请求上限须在 1 到 100000 之间。",
+            "the rate limit must be between 1 and 100000 requests per minute",
+        )));
     }
     let secret = format!("{PREFIX}{}", token::mint());
     let row = ApiToken {

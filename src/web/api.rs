@@ -117,12 +117,12 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
             AppError::NotFound => Self::not_found(),
-            AppError::BadRequest(m) => Self::bad_request(m),
+            AppError::BadRequest(m) => Self::bad_request(m.en),
             AppError::Unauthorized => unauthorized(),
             AppError::Forbidden => forbidden(),
-            AppError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
-            AppError::Unprocessable(m) => Self::unprocessable("unprocessable", m),
-            AppError::TooLarge(m) => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", m),
+            AppError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m.en),
+            AppError::Unprocessable(m) => Self::unprocessable("unprocessable", m.en),
+            AppError::TooLarge(m) => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", m.en),
             AppError::Unavailable(m) => {
                 let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m);
                 e.retry_after = Some(5);
@@ -172,6 +172,10 @@ impl From<WaveError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "wave_sealed", m)
             }
             WaveError::Invalid(m) => Self::unprocessable("invalid", m),
+            WaveError::Refused(m) if m.en.contains("still sealed") => {
+                Self::new(StatusCode::CONFLICT, "wave_sealed", m.en)
+            }
+            WaveError::Refused(m) => Self::unprocessable("invalid", m.en),
             WaveError::Survey(_) => Self::unprocessable("invalid_survey", message),
             WaveError::Edit(_) => Self::unprocessable("invalid", message),
             WaveError::Db(e) => e.into(),

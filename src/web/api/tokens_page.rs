@@ -102,9 +102,12 @@ pub async fn create(
     let label = crate::web::form_field(&fields, "label");
     let per_minute = match crate::web::form_field(&fields, "per_minute").as_str() {
         "" => api_token::DEFAULT_PER_MINUTE,
-        s => s
-            .parse()
-            .map_err(|_| AppError::Unprocessable("the rate limit must be a whole number".into()))?,
+        s => s.parse().map_err(|_| {
+            AppError::Unprocessable(crate::error::Msg::new(
+                "每分钟请求上限须为整数。",
+                "the rate limit must be a whole number",
+            ))
+        })?,
     };
     let user = session.user.clone();
     let (row, secret) = blocking(&state, move |conn| {
