@@ -3,7 +3,8 @@
 //! ```sh
 //! cargo bench --bench load -- [--db sqlite|postgres] [--n N] [--c C] [--only NAME[,NAME…]]
 //!                              [--people N] [--responses N] [--mails N] [--respondents N]
-//!                              [--members N] [--sheets N]
+//!                              [--members N] [--sheets N] [--universities N]
+//!                              [--per-university N]
 //! ```
 //!
 //! Parts (all by default, each on a fresh database — a SQLite file in a temporary folder, or
@@ -32,6 +33,10 @@
 //! - `people-submit`: `--sheets` (default 2,000) rating sheets of 30 people each (branches of
 //!   31) submitted at `--c` concurrency (16 for this part unless given) through
 //!   `respond::lookup` + `rating::submit`; throughput and latency percentiles.
+//! - `province` (only with `--only`): a province of `--universities` (default 100)
+//!   universities × `--per-university` (default 20,000) people with every university's past
+//!   wave closed and counted; one university's dashboard (`report::build` and the console
+//!   pages over HTTP) and opening its next wave; see `province.rs`.
 //!
 //! Everything listens on 127.0.0.1 only. `cargo test --benches` runs this binary without
 //! `--bench`: it then does nothing. See BENCHMARKS.md for measured figures.
@@ -52,10 +57,11 @@ use sanping::domain::survey::{StepKind, Survey};
 use sanping::domain::token;
 
 mod people;
+mod province;
 mod respondent;
 mod unseal;
 
-const PARTS: [&str; 10] = [
+const PARTS: [&str; 11] = [
     "submissions",
     "respondent-cpu",
     "open-100k",
@@ -66,7 +72,10 @@ const PARTS: [&str; 10] = [
     "people-open",
     "people-submit",
     "people-unseal",
+    "province",
 ];
+/// Parts run only when named in `--only` (they take many minutes to set up).
+const ON_REQUEST: [&str; 1] = ["province"];
 const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
 const SURVEY: &str = "liuhao.toml";
 /// The generated unit tree: this many colleges (党总支), each with this many branches.
@@ -103,13 +112,19 @@ struct Args {
     respondents: usize,
     members: usize,
     sheets: usize,
+    universities: usize,
+    per_university: usize,
     /// Whether `--c` was given (`people-submit` runs at 16 otherwise).
     c_given: bool,
 }
 
 impl Args {
     fn wants(&self, part: &str) -> bool {
-        self.only.is_empty() || self.only.iter().any(|p| p == part)
+        if self.only.is_empty() {
+            !ON_REQUEST.contains(&part)
+        } else {
+            self.only.iter().any(|p| p == part)
+        }
     }
 }
 
@@ -125,6 +140,8 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
         respondents: 5_000,
         members: 5_000,
         sheets: 2_000,
+        universities: 100,
+        per_university: 20_000,
         c_given: false,
     };
     let mut it = raw.iter();
@@ -164,6 +181,8 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
             "--respondents" => args.respondents = count(value()?)?,
             "--members" => args.members = count(value()?)?,
             "--sheets" => args.sheets = count(value()?)?,
+            "--universities" => args.universities = count(value()?)?,
+            "--per-university" => args.per_university = count(value()?)?,
             "--only" => {
                 for part in value()?.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                     if !PARTS.contains(&part) {
@@ -180,7 +199,7 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
                     "unknown argument \"{other}\"; usage: cargo bench --bench load -- \
                      [--db sqlite|postgres] [--n N] [--c C] [--only {}] \
                      [--people N] [--responses N] [--mails N] [--respondents N] \
-                     [--members N] [--sheets N]",
+                     [--members N] [--sheets N] [--universities N] [--per-university N]",
                     PARTS.join("|")
                 ));
             }
@@ -586,6 +605,8 @@ impl ServerProcess {
             .env("SANPING_PER_ADDRESS_LIMIT", "0")
             .env("RUST_LOG", "warn")
             .env_remove("SMTP_URL")
+            // PostgreSQL needs a cookie secret; SQLite makes a key file next to the database.
+            .env("SANPING_SECRET", "Bench-secret-of-the-server-process-0123456789")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(out)
@@ -1214,6 +1235,9 @@ fn main() {
     }
     if args.wants("people-submit") {
         people::submit(&args, &mut figures);
+    }
+    if args.wants("province") {
+        province::province(&args, &mut figures);
     }
     figures.print(args.backend);
     println!("\n(total {:.0} s)", secs(start.elapsed()));
