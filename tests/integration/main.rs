@@ -27,6 +27,7 @@ mod rate;
 mod record;
 mod report;
 mod respond;
+mod scale;
 mod sealing;
 mod sessions;
 mod smtp;

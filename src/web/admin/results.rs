@@ -15,22 +15,16 @@ use crate::domain::Lang;
 use crate::error::AppError;
 use crate::report::export::span;
 use crate::report::{self, ReportError, UnitReport, WaveReport, charts, export, xlsx};
-use crate::wave::State;
 use crate::web::home::lang_of;
 use crate::web::query_param as query;
 use crate::web::session::require;
 
-/// The previous closed or published wave (for the change columns).
+/// The previous closed or published wave of the same scope (for the change columns).
 fn previous(conn: &mut crate::db::DbConn, id: i32) -> diesel::QueryResult<Option<i32>> {
-    Ok(db_waves::all(conn)?
-        .into_iter()
-        .filter(|w| {
-            w.id < id
-                && !w.is_sealed()
-                && matches!(State::parse(&w.state), State::Closed | State::Published)
-        })
-        .map(|w| w.id)
-        .max())
+    let Some(wave) = db_waves::find_head(conn, id)? else {
+        return Ok(None);
+    };
+    db_waves::previous_final(conn, id, wave.scope.as_deref())
 }
 
 /// The report the dashboard shows (and its print view prints).
