@@ -349,17 +349,21 @@ impl BenchDb {
             },
             Backend::Postgres => {
                 let base = std::env::var("SANPING_BENCH_PG").unwrap_or_else(|_| DEFAULT_PG.into());
-                let schema = format!("bench_{}", token::random_id());
+                // A schema named in SANPING_BENCH_SCHEMA is kept (and reused by `province`).
+                let kept = std::env::var("SANPING_BENCH_SCHEMA").ok();
+                let schema = kept
+                    .clone()
+                    .unwrap_or_else(|| format!("bench_{}", token::random_id()));
                 let mut conn = PgConnection::establish(&base)
                     .unwrap_or_else(|e| panic!("cannot connect to PostgreSQL at {base}: {e}"));
-                conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+                conn.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
                     .expect("create the bench schema");
                 let sep = if base.contains('?') { '&' } else { '?' };
                 let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
                 Self {
                     url,
                     dir,
-                    pg: Some((base, schema)),
+                    pg: kept.is_none().then_some((base, schema)),
                 }
             }
         }
@@ -375,7 +379,7 @@ impl BenchDb {
 
     /// On-disk size of the SQLite file and its WAL, in MiB (`None` on PostgreSQL).
     fn sqlite_mib(&self) -> Option<f64> {
-        if self.pg.is_some() {
+        if self.url.starts_with("postgres") {
             return None;
         }
         let size = |suffix: &str| {
@@ -606,7 +610,10 @@ impl ServerProcess {
             .env("RUST_LOG", "warn")
             .env_remove("SMTP_URL")
             // PostgreSQL needs a cookie secret; SQLite makes a key file next to the database.
-            .env("SANPING_SECRET", "Bench-secret-of-the-server-process-0123456789")
+            .env(
+                "SANPING_SECRET",
+                "Bench-secret-of-the-server-process-0123456789",
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(out)
