@@ -93,3 +93,22 @@ pub fn active_people(conn: &mut DbConn) -> diesel::QueryResult<Vec<Person>> {
         .filter(|p| !out.contains(&p.email))
         .collect())
 }
+
+/// The people in use a wave over `targets` can invite, by address: with a `scope`, those of
+/// the target units and the committee members wherever they belong (see
+/// [`people::of_units_or_committee`]); without, everyone, as [`active_people`].
+pub fn active_people_for(
+    conn: &mut DbConn,
+    scope: Option<&str>,
+    targets: &[Unit],
+) -> diesel::QueryResult<Vec<Person>> {
+    if scope.is_none() {
+        return active_people(conn);
+    }
+    let out: HashSet<String> = inactive::of_kind(conn, PERSON)?;
+    let codes: Vec<&str> = targets.iter().map(|u| u.code.as_str()).collect();
+    Ok(people::of_units_or_committee(conn, &codes)?
+        .into_iter()
+        .filter(|p| !out.contains(&p.email))
+        .collect())
+}

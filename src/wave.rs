@@ -274,11 +274,8 @@ pub fn people_plan(
 ) -> Result<self::people_wave::Plan, WaveError> {
     let all_units = crate::deactivate::active_units(conn)?;
     let targets = targets(&all_units, wave.scope.as_deref());
-    Ok(self::people_wave::plan(
-        spec,
-        &crate::deactivate::active_people(conn)?,
-        &targets,
-    ))
+    let people = crate::deactivate::active_people_for(conn, wave.scope.as_deref(), &targets)?;
+    Ok(self::people_wave::plan(spec, &people, &targets))
 }
 
 /// Who opening `wave` now would invite, by the same plan as opening; reads only.
@@ -289,11 +286,10 @@ pub fn planned(
     let survey = survey_of(wave)?;
     let all_units = crate::deactivate::active_units(conn)?;
     let targets = targets(&all_units, wave.scope.as_deref());
-    Ok(plan(
-        &survey,
-        &crate::deactivate::active_people(conn)?,
-        &targets,
-    ))
+    // Only the people the plan can invite: a university's wave reads its own 20,000, not
+    // the province's two million.
+    let people = crate::deactivate::active_people_for(conn, wave.scope.as_deref(), &targets)?;
+    Ok(plan(&survey, &people, &targets))
 }
 
 /// Everyone the roster `people` invites to a wave over `targets`: (person, unit, step).
@@ -309,12 +305,14 @@ pub(crate) fn plan(
         .into_iter()
         .map(|(p, u)| (p.clone(), u, StepKind::Mass))
         .collect();
+    // By unit, in roster order: one pass over the people, not one per target unit.
+    let mut secretaries: HashMap<&str, Vec<&Person>> = HashMap::new();
+    for p in people.iter().filter(|p| p.has_role("secretary")) {
+        secretaries.entry(p.unit.as_str()).or_default().push(p);
+    }
     for unit in targets {
-        for p in people
-            .iter()
-            .filter(|p| p.unit == unit.code && p.has_role("secretary"))
-        {
-            out.push((p.clone(), unit.code.clone(), StepKind::SelfAssessment));
+        for p in secretaries.get(unit.code.as_str()).into_iter().flatten() {
+            out.push(((*p).clone(), unit.code.clone(), StepKind::SelfAssessment));
         }
     }
     for p in people.iter().filter(|p| p.has_role("committee")) {
@@ -327,14 +325,16 @@ pub(crate) fn plan(
 pub fn missing_secretaries(conn: &mut DbConn, id: i32) -> Result<Vec<Unit>, WaveError> {
     let wave = get(conn, id)?;
     let all_units = crate::deactivate::active_units(conn)?;
-    let people = crate::deactivate::active_people(conn)?;
-    Ok(targets(&all_units, wave.scope.as_deref())
+    let targets = targets(&all_units, wave.scope.as_deref());
+    let people = crate::deactivate::active_people_for(conn, wave.scope.as_deref(), &targets)?;
+    let with_secretary: std::collections::HashSet<&str> = people
+        .iter()
+        .filter(|p| p.has_role("secretary"))
+        .map(|p| p.unit.as_str())
+        .collect();
+    Ok(targets
         .into_iter()
-        .filter(|u| {
-            !people
-                .iter()
-                .any(|p| p.unit == u.code && p.has_role("secretary"))
-        })
+        .filter(|u| !with_secretary.contains(u.code.as_str()))
         .collect())
 }
 

@@ -3,7 +3,8 @@
 //! ```sh
 //! cargo bench --bench load -- [--db sqlite|postgres] [--n N] [--c C] [--only NAME[,NAME…]]
 //!                              [--people N] [--responses N] [--mails N] [--respondents N]
-//!                              [--members N] [--sheets N]
+//!                              [--members N] [--sheets N] [--universities N]
+//!                              [--per-university N]
 //! ```
 //!
 //! Parts (all by default, each on a fresh database — a SQLite file in a temporary folder, or
@@ -33,6 +34,10 @@
 //!   31) submitted at `--c` concurrency (16 for this part unless given) through
 //!   `respond::lookup` + `rating::submit`; throughput and latency percentiles.
 //! - `people-http`: the same sheets over HTTP, posted to the release `sanping serve`.
+//! - `province` (only with `--only`): a province of `--universities` (default 100)
+//!   universities × `--per-university` (default 20,000) people with every university's past
+//!   wave closed and counted; one university's dashboard (`report::build` and the console
+//!   pages over HTTP) and opening its next wave; see `province.rs`.
 //!
 //! Everything listens on 127.0.0.1 only. `cargo test --benches` runs this binary without
 //! `--bench`: it then does nothing. See BENCHMARKS.md for measured figures.
@@ -53,10 +58,11 @@ use sanping::domain::survey::{StepKind, Survey};
 use sanping::domain::token;
 
 mod people;
+mod province;
 mod respondent;
 mod unseal;
 
-const PARTS: [&str; 11] = [
+const PARTS: [&str; 12] = [
     "submissions",
     "respondent-cpu",
     "open-100k",
@@ -68,7 +74,10 @@ const PARTS: [&str; 11] = [
     "people-submit",
     "people-http",
     "people-unseal",
+    "province",
 ];
+/// Parts run only when named in `--only` (they take many minutes to set up).
+const ON_REQUEST: [&str; 1] = ["province"];
 const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
 const SURVEY: &str = "liuhao.toml";
 /// The generated unit tree: this many colleges (党总支), each with this many branches.
@@ -105,13 +114,19 @@ struct Args {
     respondents: usize,
     members: usize,
     sheets: usize,
+    universities: usize,
+    per_university: usize,
     /// Whether `--c` was given (`people-submit` runs at 16 otherwise).
     c_given: bool,
 }
 
 impl Args {
     fn wants(&self, part: &str) -> bool {
-        self.only.is_empty() || self.only.iter().any(|p| p == part)
+        if self.only.is_empty() {
+            !ON_REQUEST.contains(&part)
+        } else {
+            self.only.iter().any(|p| p == part)
+        }
     }
 }
 
@@ -127,6 +142,8 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
         respondents: 5_000,
         members: 5_000,
         sheets: 2_000,
+        universities: 100,
+        per_university: 20_000,
         c_given: false,
     };
     let mut it = raw.iter();
@@ -166,6 +183,8 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
             "--respondents" => args.respondents = count(value()?)?,
             "--members" => args.members = count(value()?)?,
             "--sheets" => args.sheets = count(value()?)?,
+            "--universities" => args.universities = count(value()?)?,
+            "--per-university" => args.per_university = count(value()?)?,
             "--only" => {
                 for part in value()?.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                     if !PARTS.contains(&part) {
@@ -182,7 +201,7 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
                     "unknown argument \"{other}\"; usage: cargo bench --bench load -- \
                      [--db sqlite|postgres] [--n N] [--c C] [--only {}] \
                      [--people N] [--responses N] [--mails N] [--respondents N] \
-                     [--members N] [--sheets N]",
+                     [--members N] [--sheets N] [--universities N] [--per-university N]",
                     PARTS.join("|")
                 ));
             }
@@ -332,17 +351,21 @@ impl BenchDb {
             },
             Backend::Postgres => {
                 let base = std::env::var("SANPING_BENCH_PG").unwrap_or_else(|_| DEFAULT_PG.into());
-                let schema = format!("bench_{}", token::random_id());
+                // A schema named in SANPING_BENCH_SCHEMA is kept (and reused by `province`).
+                let kept = std::env::var("SANPING_BENCH_SCHEMA").ok();
+                let schema = kept
+                    .clone()
+                    .unwrap_or_else(|| format!("bench_{}", token::random_id()));
                 let mut conn = PgConnection::establish(&base)
                     .unwrap_or_else(|e| panic!("cannot connect to PostgreSQL at {base}: {e}"));
-                conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+                conn.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
                     .expect("create the bench schema");
                 let sep = if base.contains('?') { '&' } else { '?' };
                 let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
                 Self {
                     url,
                     dir,
-                    pg: Some((base, schema)),
+                    pg: kept.is_none().then_some((base, schema)),
                 }
             }
         }
@@ -358,7 +381,7 @@ impl BenchDb {
 
     /// On-disk size of the SQLite file and its WAL, in MiB (`None` on PostgreSQL).
     fn sqlite_mib(&self) -> Option<f64> {
-        if self.pg.is_some() {
+        if self.url.starts_with("postgres") {
             return None;
         }
         let size = |suffix: &str| {
@@ -593,6 +616,11 @@ impl ServerProcess {
             .env("SANPING_PER_ADDRESS_LIMIT", "0")
             .env("RUST_LOG", "warn")
             .env_remove("SMTP_URL")
+            // PostgreSQL needs a cookie secret; SQLite makes a key file next to the database.
+            .env(
+                "SANPING_SECRET",
+                "Bench-secret-of-the-server-process-0123456789",
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(out)
@@ -1224,6 +1252,9 @@ fn main() {
     }
     if args.wants("people-http") {
         people::submit_http(&args, &mut figures);
+    }
+    if args.wants("province") {
+        province::province(&args, &mut figures);
     }
     figures.print(args.backend);
     println!("\n(total {:.0} s)", secs(start.elapsed()));

@@ -18,11 +18,11 @@ use crate::{
     mib, per_sec, pick, secs, timed, units_csv,
 };
 
-fn sql_text(s: &str) -> String {
+pub(crate) fn sql_text(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-fn exec_raw(conn: &mut DbConn, sql: &str) -> diesel::QueryResult<usize> {
+pub(crate) fn exec_raw(conn: &mut DbConn, sql: &str) -> diesel::QueryResult<usize> {
     use diesel::RunQueryDsl as _;
     match conn {
         DbConn::Sqlite(c) => diesel::sql_query(sql).execute(c),

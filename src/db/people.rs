@@ -36,6 +36,25 @@ pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Person>> {
         .load(conn)
 }
 
+/// The people of the units `codes` and, wherever they belong, those whose roles include
+/// `committee` (they score every unit of a wave), by address as [`all`] orders them: what a
+/// wave scoped to a subtree can invite, without reading the rest of the roster — one
+/// university's wave in an installation holding a province. The role test is a literal, so
+/// that the partial index `people_committee` (migration `…_scale`) serves it.
+pub fn of_units_or_committee(conn: &mut DbConn, codes: &[&str]) -> QueryResult<Vec<Person>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::Bool;
+    people::table
+        .filter(
+            people::unit
+                .eq_any(codes)
+                .or(sql::<Bool>("people.roles LIKE '%committee%'")),
+        )
+        .select(Person::as_select())
+        .order(people::email)
+        .load(conn)
+}
+
 /// One person.
 pub fn find(conn: &mut DbConn, email: &str) -> QueryResult<Option<Person>> {
     people::table

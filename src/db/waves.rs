@@ -234,6 +234,30 @@ pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Wave>> {
         .load(conn)
 }
 
+/// The newest wave before `id` with the same scope whose results are final (closed or
+/// published, and not still sealed): what a dashboard compares with. Only the same scope: in
+/// an installation holding a province, the wave before a university's wave by id is mostly
+/// another university's, which shares no unit with it (and lies outside a scoped account's
+/// view).
+pub fn previous_final(conn: &mut DbConn, id: i32, scope: Option<&str>) -> QueryResult<Option<i32>> {
+    let query = waves::table
+        .filter(waves::id.lt(id))
+        .filter(waves::state.eq_any(["closed", "published"]))
+        .filter(
+            waves::public_key
+                .is_null()
+                .or(waves::unsealed_at.is_not_null()),
+        )
+        .select(waves::id)
+        .order(waves::id.desc())
+        .into_boxed();
+    let query = match scope {
+        Some(code) => query.filter(waves::scope.eq(code.to_owned())),
+        None => query.filter(waves::scope.is_null()),
+    };
+    query.first(conn).optional()
+}
+
 /// Moves a wave from `from` to `to`, stamping `at` into the matching time column. Returns
 /// the rows changed: 0 when the wave was no longer in `from` (a concurrent change won).
 pub fn transition(

@@ -30,6 +30,7 @@ mod rate;
 mod record;
 mod report;
 mod respond;
+mod scale;
 mod scope;
 mod sealing;
 mod sessions;

@@ -15,28 +15,16 @@ use crate::domain::Lang;
 use crate::error::AppError;
 use crate::report::export::span;
 use crate::report::{self, ReportError, UnitReport, WaveReport, charts, export, xlsx};
-use crate::wave::State;
 use crate::web::home::lang_of;
 use crate::web::query_param as query;
 use crate::web::session::require;
 
-/// The previous closed or published wave inside `scope` (for the change columns).
-fn previous(
-    conn: &mut crate::db::DbConn,
-    id: i32,
-    scope: &crate::scope::Scope,
-) -> diesel::QueryResult<Option<i32>> {
-    let units = crate::db::units::all(conn)?;
-    Ok(db_waves::all(conn)?
-        .into_iter()
-        .filter(|w| {
-            w.id < id
-                && scope.covers(&units, w.scope.as_deref())
-                && !w.is_sealed()
-                && matches!(State::parse(&w.state), State::Closed | State::Published)
-        })
-        .map(|w| w.id)
-        .max())
+/// The previous closed or published wave of the same scope (for the change columns).
+fn previous(conn: &mut crate::db::DbConn, id: i32) -> diesel::QueryResult<Option<i32>> {
+    let Some(wave) = db_waves::find_head(conn, id)? else {
+        return Ok(None);
+    };
+    db_waves::previous_final(conn, id, wave.scope.as_deref())
 }
 
 /// The report the dashboard shows (and its print view prints), as `session` may see it: a
@@ -56,7 +44,7 @@ pub(super) async fn load(
             return Err(AppError::NotFound);
         }
         let sight = session.sight();
-        let prev = previous(conn, id, &sight)?;
+        let prev = previous(conn, id)?;
         let units = crate::db::units::all(conn)?;
         let comments = crate::web::guard::comments_allowed(&units, &sight, head.scope.as_deref());
         match report::build(conn, id, prev) {

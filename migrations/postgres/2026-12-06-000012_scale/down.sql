@@ -1,0 +1,2 @@
+DROP INDEX people_committee;
+DROP INDEX people_unit;
