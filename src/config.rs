@@ -353,6 +353,12 @@ fn mask_query_password(path: &str) -> String {
     format!("{p}?{}", query.join("&"))
 }
 
+/// The default PostgreSQL pool: twice this machine's cores, at least 4.
+fn postgres_pool() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    u32::try_from(cores * 2).unwrap_or(u32::MAX).max(4)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,10 +375,4 @@ mod tests {
         );
         assert_eq!(mask_url("smtps://u@h"), "smtps://u@h");
     }
-}
-
-/// The default PostgreSQL pool: twice this machine's cores, at least 4.
-fn postgres_pool() -> u32 {
-    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    u32::try_from(cores * 2).unwrap_or(u32::MAX).max(4)
 }
