@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 use crate::support::{self, Server, TestDb};
 
 /// A response: status, headers (lowercased names) and the body as JSON (`Null` when not).
-struct Res {
-    status: u16,
+pub(crate) struct Res {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
-    body: Value,
+    pub(crate) body: Value,
 }
 
 impl Res {
@@ -72,7 +72,7 @@ fn call(
     }
 }
 
-fn get(server: &Server, path: &str, token: &str) -> Res {
+pub(crate) fn get(server: &Server, path: &str, token: &str) -> Res {
     call(server, "GET", path, Some(token), None)
 }
 

@@ -269,6 +269,21 @@ fn a_provincial_account_sees_the_figures_but_not_the_comments_of_a_scoped_wave()
     let (status, wide) = get(&p.server, Some(&root), &path);
     assert_eq!(status, 200);
     assert!(!wide.contains("计算机学院的意见"), "{wide}");
+    // The API's report keeps the same rule.
+    let token = |name: &str| {
+        let mut conn = p.server.state.pool.get().unwrap();
+        sanping::api_token::create(&mut conn, "test", name, "test", 100)
+            .unwrap()
+            .1
+    };
+    let report = format!("/api/v1/waves/{}/report", p.cs_wave);
+    let own = crate::api::get(&p.server, &report, &token("cs"));
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert!(own.body.to_string().contains("计算机学院的意见"));
+    let wide = crate::api::get(&p.server, &report, &token("root"));
+    assert_eq!(wide.status, 200, "{}", wide.body);
+    assert!(wide.body["units"].as_array().is_some_and(|u| !u.is_empty()));
+    assert!(!wide.body.to_string().contains("计算机学院的意见"));
 }
 
 #[test]

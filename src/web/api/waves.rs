@@ -434,7 +434,8 @@ pub async fn mail(req: HttpRequest, state: aw::Data<AppState>, id: aw::Path<i32>
 
 /// `GET /api/v1/waves/{id}/report`: the document `sanping report --format json` prints,
 /// audited as `report.export` (a people wave's: committee and up, `people.report`, as the
-/// CLI).
+/// CLI). Without the comments for an account whose scope is wider than the wave's, as on the
+/// console (`guard::comments_allowed`).
 pub async fn report(req: HttpRequest, state: aw::Data<AppState>, id: aw::Path<i32>) -> ApiResult {
     let who = caller(&req, &state, Role::Viewer).await?;
     let id = id.into_inner();
@@ -453,7 +454,16 @@ pub async fn report(req: HttpRequest, state: aw::Data<AppState>, id: aw::Path<i3
                 format!("wave {id} people results as json"),
             )
         } else {
-            let r = crate::report::build(conn, id, None).map_err(report_error)?;
+            let mut r = crate::report::build(conn, id, None).map_err(report_error)?;
+            // As on the console: comments only for accounts of the wave's own subtree.
+            let units = db::units::all(conn)?;
+            if !crate::web::guard::comments_allowed(
+                &units,
+                &super::scope_of(&who),
+                w.scope.as_deref(),
+            ) {
+                r.comments.clear();
+            }
             let text = crate::report::export::json(&r)
                 .map_err(|e| ApiError::from(crate::error::AppError::Internal(e.to_string())))?;
             (text, "report.export", format!("wave {id} as json"))
