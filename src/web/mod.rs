@@ -19,8 +19,13 @@ pub mod templates;
 
 use actix_web::web as aw;
 
+use crate::error::AppError;
+
 /// The central route table: every URL the server answers is listed here.
 pub fn routes(cfg: &mut aw::ServiceConfig) {
+    // A path that does not parse (`/admin/waves/abc`) names nothing: our 404 page, in the
+    // page's language, not actix's English plain text.
+    cfg.app_data(aw::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()));
     cfg.route("/", aw::get().to(home::index))
         .route("/healthz", aw::get().to(home::healthz))
         .route("/lang/{code}", aw::get().to(admin::set_lang))

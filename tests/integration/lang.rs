@@ -666,6 +666,8 @@ fn every_refusal_of_the_console_speaks_one_language() {
     walk.both(&server, None, "/admin");
     walk.both(&server, Some(&org), "/admin/nosuch");
     walk.both(&server, Some(&org), "/admin/waves/9999");
+    walk.both(&server, Some(&org), "/admin/waves/abc");
+    walk.both(&server, Some(&org), "/admin/results/abc/unit/CS");
     walk.both(&server, Some(&org), &format!("/admin/waves/{draft}/nosuch"));
     let refused: [Refusal; 14] = [
         (&org, format!("/admin/waves/{draft}/close"), &[], 409),
