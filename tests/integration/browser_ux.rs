@@ -1,4 +1,4 @@
-//! Issue #16's points 2, 3 and 5 in headless Chromium, with the driver, flags and helpers of
+//! Issue #16's points 2, 3, 4 and 5 in headless Chromium, with the driver, flags and helpers of
 //! [`super::browser`] and [`super::browser_people`]; each test reads what a person sees
 //! (boxes, scroll positions, texts, attributes) and leaves screenshots named `ux-*.png` in
 //! `target/screenshots/`.
@@ -12,6 +12,8 @@
 //!   after an error, the draft page's plan, the preview, the open, close and publish
 //!   confirmations with their numbers and warnings, the state label in each state; the
 //!   progress table on a phone.
+//! - One language per page: the switch a person clicks turns the questionnaire (360 px) and
+//!   the wave page (1366 px) wholly into the other language.
 //! - The committee's dashboard at 1366 and 360 px: the summary first, the legend, ranks as
 //!   "n / m", the heatmap's bands, full names in `<title>`s and labels wrapped on lines that
 //!   are wider than tall.
@@ -104,5 +106,6 @@ fn sheet(choice: usize) -> sanping::domain::answers::Submission {
 }
 
 mod dashboard;
+mod language;
 mod organizer;
 mod respondent;

@@ -31,7 +31,7 @@ use crate::support::{self, Server, TestDb};
 
 /// The two languages and the cookie value that chooses each.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Lang {
+pub(crate) enum Lang {
     Zh,
     En,
 }
@@ -53,7 +53,7 @@ const ALLOWED_WORDS: [&str; 4] = ["sanping", "Wilson", "Excel", "English"];
 const ALLOWED_PHRASES: [&str; 2] = ["sanping wave verify", "中文"];
 
 /// Every page fetched, with the words found in the wrong language.
-struct Walk {
+pub(crate) struct Walk {
     /// Data strings, longest first: stripped before looking.
     data: Vec<String>,
     leaks: Vec<String>,
@@ -61,7 +61,7 @@ struct Walk {
 }
 
 impl Walk {
-    fn new(mut data: Vec<String>) -> Self {
+    pub(crate) fn new(mut data: Vec<String>) -> Self {
         data.extend(ALLOWED_PHRASES.iter().map(|s| (*s).to_owned()));
         data.retain(|d| !d.trim().is_empty());
         data.sort_by_key(|d| std::cmp::Reverse(d.chars().count()));
@@ -74,7 +74,7 @@ impl Walk {
     }
 
     /// Checks one page: `what` names it in the report.
-    fn check(&mut self, what: &str, lang: Lang, status: u16, html: &str) {
+    pub(crate) fn check(&mut self, what: &str, lang: Lang, status: u16, html: &str) {
         assert!(
             status < 500 && !html.is_empty(),
             "{what} ({lang:?}): {status}\n{html}"
@@ -101,7 +101,7 @@ impl Walk {
         }
     }
 
-    fn finish(self) {
+    pub(crate) fn finish(self) {
         assert!(self.pages > 0);
         assert!(
             self.leaks.is_empty(),
@@ -355,7 +355,7 @@ fn csv_data(csv: &str) -> Vec<String> {
         .collect()
 }
 
-fn data() -> Vec<String> {
+pub(crate) fn data() -> Vec<String> {
     let mut data = survey_strings();
     for f in ["units.csv", "people.csv", "report_people.csv"] {
         data.extend(csv_data(
