@@ -28,7 +28,7 @@ use super::browser_people::js;
 use crate::support;
 
 /// chromedriver, or `None` after saying why the test is skipped (never on CI).
-fn driver() -> Option<(Driver, u16)> {
+pub(crate) fn driver() -> Option<(Driver, u16)> {
     let found = chromedriver();
     if found.is_none() {
         assert!(
@@ -42,7 +42,7 @@ fn driver() -> Option<(Driver, u16)> {
     found
 }
 
-fn block_on<F: Future>(f: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

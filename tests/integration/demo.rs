@@ -56,6 +56,23 @@ fn the_demo_builds_two_published_waves_the_report_can_show() {
         assert_eq!(status, 200, "{link}");
         assert!(page.contains(shows), "{link} should show {shows}");
     }
+    // And in a browser on a phone, as a newcomer opens them (issue 16, point 1).
+    if let Some((driver, port)) = crate::browser_ux::driver() {
+        crate::browser_ux::block_on(async {
+            let c = crate::browser::browser(port, driver.1.path()).await;
+            c.set_window_size(360, 740).await.unwrap();
+            for (link, shows, name) in [
+                (&links.respond, "提交答卷", "demo-respond.png"),
+                (&links.self_assess, "基层自评", "demo-self.png"),
+                (&links.committee, "组织考评", "demo-committee.png"),
+            ] {
+                c.goto(&server.url(&support::path_of(link))).await.unwrap();
+                crate::browser::wait_for(&c, shows).await;
+                crate::browser_people::shot(&c, name).await;
+            }
+            c.close().await.unwrap();
+        });
+    }
     let r = report::build(&mut conn, second.id, Some(first.id)).unwrap();
     assert!(
         (55..=65).contains(&r.units.len()),
