@@ -139,11 +139,16 @@ pub fn save_draft(
     );
     let locked = seal::lock_draft(raw_token, &padded);
     db::write_tx(conn, |conn| {
-        // Only while the link still works (a draft of a used link would be kept forever),
+        // Only while the wave takes answers (under its shared lock: a close, which forgets
+        // every draft, waits for this save or is seen here) and the link still works,
         // holding the link's row so a submission in another process cannot burn it (and
-        // delete its draft) between this check and the save.
+        // delete its draft) between this check and the save. Either way a draft never
+        // outlives its link or its wave.
+        waves::hold_shared(conn, invitation.wave_id)?;
+        let taking = waves::find_head(conn, invitation.wave_id)?
+            .is_some_and(|w| crate::wave::accepts_answers(&w, chrono::Utc::now().naive_utc()));
         let token_hash = invitation.token_hash.as_deref().unwrap_or_default();
-        if waves::hold_unused(conn, &invitation.id, token_hash)? {
+        if taking && waves::hold_unused(conn, &invitation.id, token_hash)? {
             rated::save_draft(conn, &invitation.id, &locked)?;
         }
         Ok(ratings)

@@ -192,11 +192,26 @@ fn a_draft_comes_back_on_the_next_visit_and_is_never_stored_in_the_clear() {
     assert!(html.contains(r##"href="#p-1-reason""##));
     let (_, html) = support::get(&url);
     assert!(html.contains(SECRET_REASON), "the earlier draft is kept");
-    // Closing the wave forgets every draft never sent: nobody can send it any more.
+    // Closing the wave forgets every draft never sent: nobody can send it any more. A save
+    // that looked its link up before the close and writes after it stores nothing.
     let mut conn = f.server.state.pool.get().unwrap();
+    let token = support::path_of(&url)["/s/".len()..].to_owned();
+    let sanping::respond::Lookup::Ready(wave, invitation) =
+        sanping::respond::lookup(&mut conn, &token).unwrap()
+    else {
+        panic!("the link is ready before the close");
+    };
     sanping::wave::close(&mut conn, f.wave).unwrap();
-    drop(conn);
     assert_eq!(f.drafts(), 0, "a closed wave keeps no drafts");
+    let survey =
+        sanping::wave::survey_of(&sanping::wave::get(&mut conn, wave.id).unwrap()).unwrap();
+    let targets = sanping::rating::targets(&mut conn, &invitation).unwrap();
+    let late = vec![("t2@demo.edu.cn:grade".to_owned(), "excellent".to_owned())];
+    sanping::rating::save_draft(&mut conn, &token, &invitation, &survey, &targets, &late)
+        .unwrap()
+        .unwrap();
+    drop(conn);
+    assert_eq!(f.drafts(), 0, "no draft is saved into a closed wave");
 }
 
 #[test]

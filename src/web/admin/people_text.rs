@@ -110,13 +110,7 @@ pub(super) fn legend(
     if lang == Lang::En {
         return legend_en(report, spec);
     }
-    let label = |id: &str| {
-        report
-            .grades
-            .iter()
-            .find(|g| g.id == id)
-            .map_or_else(|| id.to_owned(), |g| g.label.clone())
-    };
+    let label = |id: &str| grade_label(report, id);
     let top = report.grades.first().map_or("", |g| g.label.as_str());
     let k = report.min_raters;
     let mut rules = String::new();
@@ -170,15 +164,18 @@ pub(super) fn legend(
     ]
 }
 
+/// A grade's label in the survey (its id when the survey has no such grade).
+fn grade_label(report: &PeopleReport, id: &str) -> String {
+    report
+        .grades
+        .iter()
+        .find(|g| g.id == id)
+        .map_or_else(|| id.to_owned(), |g| g.label.clone())
+}
+
 /// The legend in English (the grade labels are the survey's own words).
 fn legend_en(report: &PeopleReport, spec: &PeopleSpec) -> Vec<(String, String)> {
-    let label = |id: &str| {
-        report
-            .grades
-            .iter()
-            .find(|g| g.id == id)
-            .map_or_else(|| id.to_owned(), |g| g.label.clone())
-    };
+    let label = |id: &str| grade_label(report, id);
     let top = report.grades.first().map_or("", |g| g.label.as_str());
     let k = report.min_raters;
     let mut rules = String::new();
