@@ -406,22 +406,6 @@ pub(super) enum Outcome {
     Refused(Box<crate::respond::Lookup>),
 }
 
-/// `POST /s/{token}` of a people wave's own link (个人总结): `respond` hands it over here.
-/// (A rater's sheet is checked and stored by [`rate_post`] on `respond`'s connection, and
-/// its outcome shown by [`answer`].)
-pub async fn post(
-    state: aw::Data<AppState>,
-    lang: Lang,
-    token: String,
-    ctx: Ctx,
-    body: aw::Bytes,
-) -> Result<HttpResponse, AppError> {
-    if ctx.invitation.step == StepKind::SelfAssessment.as_str() {
-        return own::post(state, lang, token, ctx, body).await;
-    }
-    Err(AppError::NotFound)
-}
-
 /// The page a rating `POST` leads to: thanks, the link's refusal, or the sheet again (with
 /// `ctx`, which is there exactly for sheets).
 pub(super) fn answer(

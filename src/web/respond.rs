@@ -517,7 +517,8 @@ pub async fn submit(
     match posted {
         Posted::Refused(refused) => message(&state, lang, &path, &refused),
         Posted::Sheet(ctx, body) if ctx.wave.is_people() => {
-            super::rate::post(state, lang, raw, *ctx, body).await
+            // A people wave's own link (个人总结); its rating sheets were handled in `post`.
+            super::rate::own::post(state, lang, raw, *ctx, body).await
         }
         Posted::Sheet(ctx, body) if ctx.invitation.step == StepKind::SelfAssessment.as_str() => {
             super::assess::self_submit(state, lang, raw, *ctx, body).await
