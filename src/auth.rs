@@ -142,34 +142,91 @@ pub fn add_user_as(
     role: Role,
     password: &str,
 ) -> anyhow::Result<()> {
-    add_scoped_user_as(conn, actor, username, role, None, password)
+    Ok(add_scoped_user_as(
+        conn, actor, None, username, role, None, password,
+    )?)
 }
 
-/// [`add_user_as`] with a scope: the code of the unit whose subtree the account sees. A
-/// secretary needs one (its branch); the scope must be a unit of the tree.
+/// Why an account was not added: a refusal a person can fix, said in both languages, or a
+/// failure of the machinery.
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    /// The name, role, scope or password is not accepted; the message says why.
+    #[error("{0}")]
+    Refused(crate::error::Msg),
+    /// The database or the key machinery failed.
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+impl From<diesel::result::Error> for AddError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
+impl From<KeyError> for AddError {
+    fn from(e: KeyError) -> Self {
+        match e {
+            KeyError::LiveShares { name, waves } => refused(
+                format!(
+                    "{name} 持有测评 {waves} 尚未开箱的密钥份额；不凭旧密码设置新密码会使这些份额无法使用。\
+                     请用 `sanping admin password {name}` 修改密码（需输入旧密码）。"
+                ),
+                KeyError::LiveShares { name, waves }.to_string(),
+            ),
+            other => Self::Failed(other.into()),
+        }
+    }
+}
+
+fn refused(zh: String, en: String) -> AddError {
+    AddError::Refused(crate::error::Msg::new(zh, en))
+}
+
+/// Who grants an account: an account's role and scope (the console's accounts page,
+/// `sanping admin add --as NAME`), or `None` for the operator (the command line, set-up).
+pub type Granter<'a> = Option<(Role, &'a crate::scope::Scope)>;
+
+/// [`add_user_as`] with a scope (the code of the unit whose subtree the account sees; a
+/// secretary needs one, its branch) and a granter, whose limits ([`check_grant`]) are
+/// checked in the transaction that writes the account, under a lock that makes additions
+/// take turns: two processes adding the same name cannot both pass the check on what was
+/// there before either wrote.
 pub fn add_scoped_user_as(
     conn: &mut DbConn,
     actor: &str,
+    granter: Granter<'_>,
     username: &str,
     role: Role,
     scope: Option<&str>,
     password: &str,
-) -> anyhow::Result<()> {
+) -> Result<(), AddError> {
     let scope = scope.map(str::trim).filter(|s| !s.is_empty());
-    match scope {
-        None if role == Role::Secretary => anyhow::bail!(
-            "a secretary account needs --scope UNIT_CODE: the branch whose people results it sees"
-        ),
-        Some(code) if crate::db::units::find(conn, code)?.is_none() => anyhow::bail!(
-            "there is no unit \"{code}\" (see `sanping units import`); --scope takes a unit code"
-        ),
-        _ => {}
-    }
     let name = username.trim();
     if name.is_empty() || name.chars().any(char::is_whitespace) {
-        anyhow::bail!("a username must be non-empty and contain no spaces");
+        return Err(refused(
+            "用户名不能为空，也不能含空格。".into(),
+            "A username must be non-empty and contain no spaces.".into(),
+        ));
+    }
+    match scope {
+        None if role == Role::Secretary => {
+            return Err(refused(
+                "支部书记账号须指定范围：其所在支部。".into(),
+                "A secretary account needs a scope (--scope UNIT_CODE): its branch.".into(),
+            ));
+        }
+        Some(code) if crate::db::units::find(conn, code)?.is_none() => {
+            return Err(refused(
+                format!("没有代码为 “{code}” 的单位；范围须是单位树中的一个单位代码。"),
+                format!("There is no unit \"{code}\"; a scope is a unit code of the tree."),
+            ));
+        }
+        _ => {}
     }
     check_password(password)?;
+    // The slow part (Argon2 twice) before the transaction, so the lock is held briefly.
     let (public_key, wrapped) = new_account_key(password);
     let user = User {
         username: name.to_owned(),
@@ -183,7 +240,11 @@ pub fn add_scoped_user_as(
         disabled: false,
         scope: scope.map(str::to_owned),
     };
-    db::write_tx(conn, |conn| -> Result<(), KeyError> {
+    db::write_tx(conn, |conn| -> Result<(), AddError> {
+        accounts::hold_accounts(conn)?;
+        if let Some((granter, within)) = granter {
+            check_grant(conn, granter, within, name, role, scope)?;
+        }
         refuse_live_shares(conn, name)?;
         accounts::put_user(conn, &user)?;
         holders::unconfirm_all(conn, name)?;
@@ -198,14 +259,16 @@ pub fn add_scoped_user_as(
             scope,
         )?;
         Ok(())
-    })?;
-    Ok(())
+    })
 }
 
 /// Whether an account with role `granter` and scope `within` may create (or reset) account
 /// `username` with `role` and `scope`: the new role at most the granter's, the new scope
 /// inside the granter's, and an existing account of that name must lie inside the granter's
 /// scope with a role at most the granter's (resetting its password would take it over).
+///
+/// [`add_scoped_user_as`] checks it again where it writes; called alone it only reads (the
+/// command line asks before it reads a password).
 pub fn check_grant(
     conn: &mut DbConn,
     granter: Role,
@@ -213,36 +276,52 @@ pub fn check_grant(
     username: &str,
     role: Role,
     scope: Option<&str>,
-) -> anyhow::Result<()> {
+) -> Result<(), AddError> {
     use crate::scope::Scope;
     let units = crate::db::units::all(conn)?;
     if role > granter {
-        anyhow::bail!(
-            "an account may create accounts of at most its own role ({}), not {}",
-            granter.as_str(),
-            role.as_str()
-        );
+        return Err(refused(
+            format!(
+                "只能创建角色不高于您自己（{}）的账号，不能创建 {}。",
+                granter.as_str(),
+                role.as_str()
+            ),
+            format!(
+                "An account may create accounts of at most its own role ({}), not {}.",
+                granter.as_str(),
+                role.as_str()
+            ),
+        ));
     }
     let wanted = Scope::of(scope);
     if !within.includes(&units, &wanted) {
-        anyhow::bail!(
-            "the scope must lie inside your own ({}): there is no unit \"{}\" there",
-            within.root().unwrap_or("the whole tree"),
-            wanted.root().unwrap_or("the whole tree")
-        );
+        let (own, asked) = (within.root().unwrap_or("*"), wanted.root().unwrap_or("*"));
+        return Err(refused(
+            format!("范围须在您自己的范围（{own}）之内：那里没有单位 “{asked}”。"),
+            format!(
+                "The scope must lie inside your own ({own}): there is no unit \"{asked}\" there."
+            ),
+        ));
     }
     if let Some(old) = accounts::find_user(conn, username.trim())? {
         let old_role = Role::parse(&old.role).unwrap_or(Role::Organizer);
         if old_role > granter || !within.includes(&units, &Scope::of(old.scope.as_deref())) {
-            anyhow::bail!("the username \"{}\" is taken", username.trim());
+            let name = username.trim();
+            return Err(refused(
+                format!("用户名 “{name}” 已被占用。"),
+                format!("The username \"{name}\" is taken."),
+            ));
         }
     }
     Ok(())
 }
 
-fn check_password(password: &str) -> anyhow::Result<()> {
+fn check_password(password: &str) -> Result<(), AddError> {
     if password.chars().count() < 8 {
-        anyhow::bail!("the password must have at least 8 characters");
+        return Err(refused(
+            "密码至少需要 8 个字符。".into(),
+            "The password must have at least 8 characters.".into(),
+        ));
     }
     Ok(())
 }

@@ -100,6 +100,24 @@ pub(crate) fn within(by_code: &HashMap<&str, &Unit>, code: &str, root: &str) -> 
 mod tests {
     use super::*;
 
+    /// The rule of `report::words_readable`: a wave's comments and reasons go to readers
+    /// whose scope lies inside the wave's.
+    #[test]
+    fn a_wave_s_words_go_to_readers_inside_its_scope_only() {
+        let units = [
+            unit("PROV", None),
+            unit("U1", Some("PROV")),
+            unit("U1-CS", Some("U1")),
+            unit("U2", Some("PROV")),
+        ];
+        let wave = Scope::of(Some("U1"));
+        assert!(wave.includes(&units, &Scope::of(Some("U1"))));
+        assert!(wave.includes(&units, &Scope::of(Some("U1-CS"))));
+        assert!(!wave.includes(&units, &Scope::All));
+        assert!(!wave.includes(&units, &Scope::of(Some("U2"))));
+        assert!(Scope::All.includes(&units, &Scope::All));
+    }
+
     fn unit(code: &str, parent: Option<&str>) -> Unit {
         Unit {
             code: code.into(),

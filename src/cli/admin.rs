@@ -91,12 +91,13 @@ pub fn run(
             scope,
         } => (username, role, scope),
         AdminCommand::Password { username } => {
-            let old = read_secret("old password: ")?;
-            let new = read_secret("new password: ")?;
             let mut conn = state
                 .pool
                 .get()
                 .context("cannot get a database connection")?;
+            super::reach::Reach::of(&mut conn, acting)?.account(&mut conn, &username)?;
+            let old = read_secret("old password: ")?;
+            let new = read_secret("new password: ")?;
             auth::change_password_as(&mut conn, actor, &username, &old, &new)?;
             println!(
                 "the password of {username} is changed; its key is re-encrypted under it and \
@@ -104,8 +105,12 @@ pub fn run(
             );
             return Ok(());
         }
-        AdminCommand::Disable { username } => return set_disabled(state, actor, &username, true),
-        AdminCommand::Enable { username } => return set_disabled(state, actor, &username, false),
+        AdminCommand::Disable { username } => {
+            return set_disabled(state, (actor, acting), &username, true);
+        }
+        AdminCommand::Enable { username } => {
+            return set_disabled(state, (actor, acting), &username, false);
+        }
     };
     let Some(role) = Role::parse(&role) else {
         bail!("unknown role \"{role}\": use organizer, committee, viewer or secretary");
@@ -119,12 +124,14 @@ pub fn run(
         .pool
         .get()
         .context("cannot get a database connection")?;
-    // `--as` an account: at most its role, inside its scope (as on the console's page).
-    if let Some((granter, within)) = super::acting(&mut conn, acting)? {
+    // `--as` an account: at most its role, inside its scope (as on the console's page);
+    // checked before the password is asked for, and again where the account is written.
+    let granter = super::acting(&mut conn, acting)?;
+    if let Some((role_of, within)) = &granter {
         auth::check_grant(
             &mut conn,
-            granter,
-            &within,
+            *role_of,
+            within,
             &username,
             role,
             scope.as_deref(),
@@ -134,6 +141,7 @@ pub fn run(
     auth::add_scoped_user_as(
         &mut conn,
         actor,
+        granter.as_ref().map(|(r, s)| (*r, s)),
         &username,
         role,
         scope.as_deref(),
@@ -147,10 +155,11 @@ pub fn run(
     Ok(())
 }
 
-/// `admin disable` / `admin enable`, audited as `admin.disable` / `admin.enable`.
+/// `admin disable` / `admin enable`, audited as `admin.disable` / `admin.enable`; with
+/// `--as` an account, only of accounts inside its scope and at most its role.
 fn set_disabled(
     state: &AppState,
-    actor: &str,
+    (actor, acting): (&str, Option<&str>),
     username: &str,
     disabled: bool,
 ) -> anyhow::Result<()> {
@@ -158,6 +167,7 @@ fn set_disabled(
         .pool
         .get()
         .context("cannot get a database connection")?;
+    super::reach::Reach::of(&mut conn, acting)?.account(&mut conn, username)?;
     let action = if disabled {
         "admin.disable"
     } else {

@@ -23,11 +23,25 @@ pub enum MailCommand {
     },
 }
 
-/// Runs a mail command.
-pub fn run(state: &AppState, cmd: MailCommand) -> anyhow::Result<()> {
+/// Runs a mail command. With `--as` an account scoped below the whole tree (`acting`),
+/// `status` shows only the waves inside its scope, and `send` — which delivers the whole
+/// installation's outbox — is refused ([`super::reach::Reach`]).
+pub fn run(state: &AppState, cmd: MailCommand, acting: Option<&str>) -> anyhow::Result<()> {
     let mailer = Mailer::from_config(&state.config)?;
+    let mut conn = state
+        .pool
+        .get()
+        .context("cannot get a database connection")?;
+    let reach = super::reach::Reach::of(&mut conn, acting)?;
+    drop(conn);
     match cmd {
         MailCommand::Send => {
+            if reach.is_scoped() {
+                anyhow::bail!(
+                    "mail send delivers every wave's mail, not only your scope's: the server's \
+                     operator runs it (without --as), or the running server sends by itself"
+                );
+            }
             let mut conn = state
                 .pool
                 .get()
@@ -68,11 +82,36 @@ pub fn run(state: &AppState, cmd: MailCommand) -> anyhow::Result<()> {
                 .pool
                 .get()
                 .context("cannot get a database connection")?;
+            // The waves to count: the one named, else every wave (`None`), else, for a
+            // scoped account, those inside its scope.
+            let waves: Vec<Option<i32>> = match wave {
+                Some(id) => {
+                    reach.wave(&mut conn, id)?;
+                    vec![Some(id)]
+                }
+                None if !reach.is_scoped() => vec![None],
+                None => {
+                    let units = reach.units(&mut conn)?;
+                    crate::db::waves::all(&mut conn)?
+                        .into_iter()
+                        .filter(|w| reach.sees_wave(&units, w.scope.as_deref()))
+                        .map(|w| Some(w.id))
+                        .collect()
+                }
+            };
+            let mut counts: std::collections::BTreeMap<(String, String), i64> =
+                std::collections::BTreeMap::new();
+            let mut failed = Vec::new();
+            for w in waves {
+                for (kind, mail_state, n) in outbox::counts(&mut conn, w)? {
+                    *counts.entry((kind, mail_state)).or_default() += n;
+                }
+                failed.extend(outbox::failed(&mut conn, w)?);
+            }
             println!("{:<12} {:<10} {:>8}", "kind", "state", "mails");
-            for (kind, mail_state, n) in outbox::counts(&mut conn, wave)? {
+            for ((kind, mail_state), n) in counts {
                 println!("{kind:<12} {mail_state:<10} {n:>8}");
             }
-            let failed = outbox::failed(&mut conn, wave)?;
             if !failed.is_empty() {
                 println!("\nfailed:");
                 for m in failed {

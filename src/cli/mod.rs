@@ -4,6 +4,7 @@
 mod admin;
 mod demo;
 mod mail;
+mod reach;
 mod report;
 mod roster;
 mod survey;
@@ -27,7 +28,8 @@ pub struct Cli {
     #[command(flatten)]
     config: ConfigArgs,
     /// Who is acting, for the audit log (recorded as `cli:NAME`); default: the OS user
-    /// (`$USER`, else `$LOGNAME`).
+    /// (`$USER`, else `$LOGNAME`). When NAME is an account, the command acts within its
+    /// role and scope (waves, reports, mail, accounts, tokens, imports, the audit log).
     #[arg(long = "as", global = true, value_name = "NAME")]
     actor: Option<String>,
     #[command(subcommand)]
@@ -152,9 +154,9 @@ fn actor(name: Option<&str>) -> String {
 }
 
 /// The account `--as NAME` names, if it is one: its role and scope. The command line acts
-/// installation-wide as the server's operator; given `--as` an account, the commands that
-/// grant accounts or import the roster act within that account's limits (its role and
-/// subtree), as its console pages would.
+/// installation-wide as the server's operator; given `--as` an account, every command acts
+/// within that account's limits (its role and subtree), as its console pages would
+/// ([`reach::Reach`]).
 pub(crate) fn acting(
     conn: &mut db::DbConn,
     name: Option<&str>,
@@ -270,11 +272,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Survey(cmd) => survey::run(cmd),
         Command::Units(cmd) => roster::units(&open(config)?, cmd, actor, cli.actor.as_deref()),
         Command::People(cmd) => roster::people(&open(config)?, cmd, actor, cli.actor.as_deref()),
-        Command::Wave(cmd) => wave::run(&open_waves(config)?, cmd, actor),
-        Command::Mail(cmd) => mail::run(&open(config)?, cmd),
-        Command::Report(args) => report::run(&open_waves(config)?, args, actor),
+        Command::Wave(cmd) => wave::run(&open_waves(config)?, cmd, actor, cli.actor.as_deref()),
+        Command::Mail(cmd) => mail::run(&open(config)?, cmd, cli.actor.as_deref()),
+        Command::Report(args) => {
+            report::run(&open_waves(config)?, args, actor, cli.actor.as_deref())
+        }
         Command::Admin(cmd) => admin::run(&open(config)?, cmd, actor, cli.actor.as_deref()),
-        Command::Token(cmd) => token::run(&open(config)?, cmd, actor),
+        Command::Token(cmd) => token::run(&open(config)?, cmd, actor, cli.actor.as_deref()),
         Command::Audit { limit, scope } => admin::audit(
             &open(config)?,
             limit,

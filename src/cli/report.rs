@@ -36,16 +36,35 @@ pub struct ReportArgs {
     compare: Option<i32>,
 }
 
-/// Runs `sanping report`.
-pub fn run(state: &AppState, args: ReportArgs, actor: &str) -> anyhow::Result<()> {
+/// Runs `sanping report`; with `--as` an account (`acting`), only of a wave inside its
+/// scope, and without the comments (a people wave's: the reasons) unless its scope lies
+/// inside the wave's, as on the console ([`report::words_readable`]).
+pub fn run(
+    state: &AppState,
+    args: ReportArgs,
+    actor: &str,
+    acting: Option<&str>,
+) -> anyhow::Result<()> {
     let mut conn = state
         .pool
         .get()
         .context("cannot get a database connection")?;
-    if crate::wave::get(&mut conn, args.wave)?.is_people() {
-        return people(&mut conn, &args, actor);
+    let reach = super::reach::Reach::of(&mut conn, acting)?;
+    let head = reach.wave(&mut conn, args.wave)?;
+    if let Some(earlier) = args.compare {
+        reach.wave(&mut conn, earlier)?;
     }
-    let r = report::build(&mut conn, args.wave, args.compare)?;
+    let words = report::words_readable(&mut conn, &reach.scope(), head.scope.as_deref())?;
+    if head.is_people() {
+        // Every person's result: committee and up, as the API.
+        reach.require(crate::auth::Role::Committee, "a people wave's report")?;
+        return people(&mut conn, &args, actor, words);
+    }
+    reach.require(crate::auth::Role::Viewer, "a report")?;
+    let mut r = report::build(&mut conn, args.wave, args.compare)?;
+    if !words {
+        r.comments.clear();
+    }
     let bytes = match args.format {
         Format::Table => export::table(&r).into_bytes(),
         Format::Csv => export::csv(&r)?,
@@ -79,12 +98,20 @@ pub fn run(state: &AppState, args: ReportArgs, actor: &str) -> anyhow::Result<()
 
 /// `sanping report` of a people wave: every person's result, each run audited (it shows
 /// people's results).
-fn people(conn: &mut crate::db::DbConn, args: &ReportArgs, actor: &str) -> anyhow::Result<()> {
+fn people(
+    conn: &mut crate::db::DbConn,
+    args: &ReportArgs,
+    actor: &str,
+    words: bool,
+) -> anyhow::Result<()> {
     use crate::report::{people, people_export};
     if args.compare.is_some() {
         bail!("--compare is for waves that evaluate units");
     }
-    let r = people::build(conn, args.wave)?;
+    let mut r = people::build(conn, args.wave)?;
+    if !words {
+        r.withhold_reasons();
+    }
     let bytes = match args.format {
         Format::Table => people_export::table(&r).into_bytes(),
         Format::Csv => people_export::csv(&r)?,

@@ -33,12 +33,34 @@ pub enum TokenCommand {
     },
 }
 
-/// Runs a token command.
-pub fn run(state: &AppState, cmd: TokenCommand, actor: &str) -> anyhow::Result<()> {
+/// Runs a token command. With `--as` an account (`acting`), only for the accounts it may act
+/// on — inside its scope, at most its role ([`super::reach::Reach::account`]): a token acts
+/// as its account.
+pub fn run(
+    state: &AppState,
+    cmd: TokenCommand,
+    actor: &str,
+    acting: Option<&str>,
+) -> anyhow::Result<()> {
     let mut conn = state
         .pool
         .get()
         .context("cannot get a database connection")?;
+    let reach = super::reach::Reach::of(&mut conn, acting)?;
+    match &cmd {
+        TokenCommand::Create { name, .. } | TokenCommand::List { name } => {
+            reach.account(&mut conn, name)?;
+        }
+        TokenCommand::Revoke { id } => {
+            // A token of an account outside reads as no token at all (its owner's name
+            // is not told).
+            if let Some(t) = api_tokens::find(&mut conn, id.trim())?
+                && reach.account(&mut conn, &t.username).is_err()
+            {
+                anyhow::bail!("there is no API token \"{id}\"");
+            }
+        }
+    }
     match cmd {
         TokenCommand::Create {
             name,

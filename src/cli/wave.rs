@@ -204,12 +204,62 @@ pub fn parse_local(s: &str) -> anyhow::Result<NaiveDateTime> {
     Ok(local.naive_utc())
 }
 
-/// Runs a wave command.
-pub fn run(state: &AppState, cmd: WaveCommand, actor: &str) -> anyhow::Result<()> {
+impl WaveCommand {
+    /// The wave the command acts on (every command but `create` and `list`).
+    fn wave(&self) -> Option<i32> {
+        match self {
+            Self::Create { .. } | Self::List => None,
+            Self::Edit(args) => Some(args.wave),
+            Self::Open { wave, .. }
+            | Self::CheckKey { wave, .. }
+            | Self::Unseal { wave, .. }
+            | Self::Remind { wave, .. }
+            | Self::InviteAdded { wave }
+            | Self::Close { wave }
+            | Self::Extend { wave, .. }
+            | Self::Grade { wave, .. }
+            | Self::Publish { wave }
+            | Self::Show { wave }
+            | Self::Slips { wave, .. }
+            | Self::Verify { wave }
+            | Self::PurgeTest { wave } => Some(*wave),
+        }
+    }
+
+    /// Whether it changes a wave, which takes an organizer (as on the console). Showing,
+    /// verifying and a key holder's own key check and unsealing (each with the holder's
+    /// password) do not.
+    fn changes(&self) -> bool {
+        !matches!(
+            self,
+            Self::List
+                | Self::Show { .. }
+                | Self::Verify { .. }
+                | Self::CheckKey { .. }
+                | Self::Unseal { .. }
+        )
+    }
+}
+
+/// Runs a wave command; with `--as` an account (`acting`), only on the waves inside its
+/// scope and, for changes, only as an organizer ([`super::reach::Reach`]).
+pub fn run(
+    state: &AppState,
+    cmd: WaveCommand,
+    actor: &str,
+    acting: Option<&str>,
+) -> anyhow::Result<()> {
     let mut conn = state
         .pool
         .get()
         .context("cannot get a database connection")?;
+    let reach = super::reach::Reach::of(&mut conn, acting)?;
+    if let Some(id) = cmd.wave() {
+        reach.wave(&mut conn, id)?;
+    }
+    if cmd.changes() {
+        reach.require(crate::auth::Role::Organizer, "changing a wave")?;
+    }
     match cmd {
         WaveCommand::Create {
             survey,
@@ -222,6 +272,9 @@ pub fn run(state: &AppState, cmd: WaveCommand, actor: &str) -> anyhow::Result<()
             single_holder,
         } => {
             let keys = key_holders(holders, threshold, single_holder)?;
+            // A scoped account's wave evaluates its subtree unless it names a part of it.
+            let scope = scope.or_else(|| reach.scope().root().map(str::to_owned));
+            reach.fits(&mut conn, scope.as_deref(), &keys.0)?;
             create(
                 &mut conn,
                 actor,
@@ -233,7 +286,7 @@ pub fn run(state: &AppState, cmd: WaveCommand, actor: &str) -> anyhow::Result<()
                 keys,
             )?;
         }
-        WaveCommand::Edit(args) => edit(&mut conn, actor, args)?,
+        WaveCommand::Edit(args) => edit(&mut conn, actor, args, &reach)?,
         WaveCommand::Open {
             wave,
             links,
@@ -297,7 +350,11 @@ pub fn run(state: &AppState, cmd: WaveCommand, actor: &str) -> anyhow::Result<()
         WaveCommand::Publish { wave } => publish_cmd(state, &mut conn, wave, actor)?,
         WaveCommand::List => {
             println!("{:>4}  {:<8} {:<17} title", "id", "state", "closes");
+            let units = reach.units(&mut conn)?;
             for w in crate::db::waves::all(&mut conn)? {
+                if !reach.sees_wave(&units, w.scope.as_deref()) {
+                    continue;
+                }
                 println!(
                     "{:>4}  {:<8} {:<17} {}{}",
                     w.id,
@@ -504,7 +561,12 @@ fn create(
     Ok(())
 }
 
-fn edit(conn: &mut crate::db::DbConn, actor: &str, args: EditArgs) -> anyhow::Result<()> {
+fn edit(
+    conn: &mut crate::db::DbConn,
+    actor: &str,
+    args: EditArgs,
+    reach: &super::reach::Reach,
+) -> anyhow::Result<()> {
     let EditArgs {
         wave,
         title,
@@ -537,6 +599,18 @@ fn edit(conn: &mut crate::db::DbConn, actor: &str, args: EditArgs) -> anyhow::Re
         holders,
         threshold,
     };
+    if reach.is_scoped() {
+        // What the edit would leave must fit inside the acting account's scope.
+        let scope = match &change.scope {
+            Some(s) => s.clone(),
+            None => wave::get(conn, wave)?.scope,
+        };
+        reach.fits(
+            conn,
+            scope.as_deref(),
+            change.holders.as_deref().unwrap_or_default(),
+        )?;
+    }
     let changed = wave::edit::edit(conn, wave, &change, actor)?;
     if changed.is_empty() {
         println!("wave {wave}: nothing changed");

@@ -53,6 +53,13 @@ pub fn find_user(conn: &mut DbConn, username: &str) -> QueryResult<Option<User>>
         .optional()
 }
 
+/// Makes transactions that add or reset accounts take turns (PostgreSQL; on SQLite the
+/// write lock does it): the granter's check of an existing account and the write happen
+/// with no other addition in between. The first key ("SA") is apart from the waves' locks.
+pub fn hold_accounts(conn: &mut DbConn) -> QueryResult<()> {
+    super::advisory_lock(conn, "pg_advisory_xact_lock", 0x5341, 0)
+}
+
 /// Creates an account, or replaces an existing one's password, role and key (in place:
 /// waves name their key holders by account) and ends its sessions.
 pub fn put_user(conn: &mut DbConn, user: &User) -> QueryResult<usize> {

@@ -256,6 +256,26 @@ where
     }
 }
 
+/// Takes a PostgreSQL advisory lock (`function`: `pg_advisory_xact_lock` or its `_shared`
+/// form) on the key pair (`space`, `key`) until the transaction ends. Nothing on SQLite,
+/// where a writing transaction holds the database's write lock already ([`write_tx`]).
+pub(crate) fn advisory_lock(
+    conn: &mut DbConn,
+    function: &str,
+    space: i32,
+    key: i32,
+) -> QueryResult<()> {
+    use diesel::sql_types::Integer;
+    let DbConn::Postgresql(pg) = conn else {
+        return Ok(());
+    };
+    diesel::sql_query(format!("SELECT {function}($1, $2)"))
+        .bind::<Integer, _>(space)
+        .bind::<Integer, _>(key)
+        .execute(pg)?;
+    Ok(())
+}
+
 /// Gives this SQLite connection a page cache of `mib` MiB (`None`: back to SQLite's default
 /// of 2 MiB), so that one large transaction — unsealing a million sheets — is not spilled
 /// to the log page by page before it commits. Nothing on PostgreSQL.

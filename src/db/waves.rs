@@ -556,15 +556,7 @@ pub fn hold_exclusive(conn: &mut DbConn, wave_id: i32) -> QueryResult<()> {
 }
 
 fn advisory_lock(conn: &mut DbConn, function: &str, wave_id: i32) -> QueryResult<()> {
-    use diesel::sql_types::Integer;
-    let DbConn::Postgresql(pg) = conn else {
-        return Ok(());
-    };
-    diesel::sql_query(format!("SELECT {function}($1, $2)"))
-        .bind::<Integer, _>(WAVE_LOCK)
-        .bind::<Integer, _>(wave_id)
-        .execute(pg)?;
-    Ok(())
+    super::advisory_lock(conn, function, WAVE_LOCK, wave_id)
 }
 
 /// Rewrites a wave's responses in random physical order.

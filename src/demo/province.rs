@@ -59,7 +59,7 @@ pub fn add(conn: &mut DbConn) -> anyhow::Result<()> {
     import::people(conn, people.as_bytes())?;
     db::waves::scope_unscoped(conn, FIRST)?;
     for (name, password, scope) in LOGINS {
-        auth::add_scoped_user_as(conn, "system", name, Role::Organizer, scope, password)?;
+        auth::add_scoped_user_as(conn, "system", None, name, Role::Organizer, scope, password)?;
     }
     Ok(())
 }

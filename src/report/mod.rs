@@ -32,6 +32,24 @@ use crate::wave::{self as wave_mod, State, WaveError};
 
 pub use summary::{GradeCount, Summary};
 
+/// Whether a reader whose scope is `reader` may read the words of a wave scoped to
+/// `wave_scope` — a unit wave's comments (意见建议), a people wave's reasons: only when the
+/// reader's subtree lies inside the wave's, i.e. the reader belongs to the university (or
+/// unit) that ran it. A provincial account reading a university's wave gets the figures
+/// and roll-ups without the words; to read them, it gives someone an account scoped to that
+/// university. Every output applies it: the console, the API and `report --as`.
+pub fn words_readable(
+    conn: &mut DbConn,
+    reader: &crate::scope::Scope,
+    wave_scope: Option<&str>,
+) -> diesel::QueryResult<bool> {
+    let Some(scope) = wave_scope else {
+        // A wave of the whole tree: every account lies inside it.
+        return Ok(true);
+    };
+    Ok(crate::scope::Scope::of(Some(scope)).includes(&units::all(conn)?, reader))
+}
+
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {

@@ -131,6 +131,8 @@ pub struct PeopleReport {
     pub people: Vec<PersonResult>,
     /// Counts per unit.
     pub units: Vec<UnitSummary>,
+    /// The raters' reasons were left out for this reader ([`PeopleReport::withhold_reasons`]).
+    pub reasons_withheld: bool,
     /// The hash of the wave's record, once published.
     pub record_hash: Option<String>,
 }
@@ -319,8 +321,20 @@ pub fn build(conn: &mut DbConn, wave_id: i32) -> Result<PeopleReport, ReportErro
         top_cap: spec.top_cap.to_string(),
         people,
         units,
+        reasons_withheld: false,
         record_hash: crate::record::hash_of(conn, wave_id)?,
     })
+}
+
+impl PeopleReport {
+    /// Leaves out every reason raters gave (figures and grades stay): for a reader outside
+    /// the wave's own scope ([`super::words_readable`]), as a unit wave's comments.
+    pub fn withhold_reasons(&mut self) {
+        for p in &mut self.people {
+            p.reasons.clear();
+        }
+        self.reasons_withheld = true;
+    }
 }
 
 /// Counts per unit: final grades of everyone, suggested grades of the people shown.

@@ -5,9 +5,9 @@
 //!
 //! A wave lies inside an account's scope when the account's subtree covers the wave's own
 //! scope (`Scope::covers`): an installation-wide wave only for installation-wide accounts.
-//! A wave's comments (意见建议) are read only by accounts whose scope lies inside the wave's
-//! (see [`comments_allowed`]): a provincial account sees a university's roll-ups but not its
-//! people's words.
+//! A wave's comments (意见建议) and reasons are read only by accounts whose scope lies inside
+//! the wave's (see [`crate::report::words_readable`]): a provincial account sees a
+//! university's roll-ups but not its people's words.
 
 use crate::auth::Role;
 use crate::db::DbConn;
@@ -68,15 +68,6 @@ pub fn units_in(conn: &mut DbConn, scope: &Scope) -> Result<Vec<Unit>, AppError>
     Ok(scope.units(&all).into_iter().cloned().collect())
 }
 
-/// Whether an account scoped to `account` may read the comments of a wave scoped to `wave`:
-/// only when the account's subtree lies inside the wave's, i.e. the account belongs to the
-/// university (or unit) that ran the wave. A provincial account reading a university's wave
-/// gets figures and roll-ups without the comments; to read them, the provincial organizer
-/// gives someone an account scoped to that university (the grant).
-pub fn comments_allowed(units: &[Unit], account: &Scope, wave: Option<&str>) -> bool {
-    Scope::of(wave).includes(units, account)
-}
-
 /// The accounts inside `scope` (their own scope lies inside it), by name.
 pub fn accounts_in(
     conn: &mut DbConn,
@@ -118,42 +109,4 @@ pub fn wave_misfit(
         )));
     }
     Ok(None)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn unit(code: &str, parent: Option<&str>) -> Unit {
-        Unit {
-            code: code.into(),
-            name: code.into(),
-            kind: "committee".into(),
-            parent: parent.map(Into::into),
-        }
-    }
-
-    #[test]
-    fn comments_go_to_accounts_inside_the_wave_scope_only() {
-        let units = [
-            unit("PROV", None),
-            unit("U1", Some("PROV")),
-            unit("U1-CS", Some("U1")),
-            unit("U2", Some("PROV")),
-        ];
-        let u1 = Scope::of(Some("U1"));
-        assert!(comments_allowed(&units, &u1, Some("U1")));
-        assert!(comments_allowed(
-            &units,
-            &Scope::of(Some("U1-CS")),
-            Some("U1")
-        ));
-        assert!(!comments_allowed(&units, &Scope::All, Some("U1")));
-        assert!(!comments_allowed(
-            &units,
-            &Scope::of(Some("U2")),
-            Some("U1")
-        ));
-        assert!(comments_allowed(&units, &Scope::All, None));
-    }
 }

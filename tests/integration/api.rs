@@ -103,6 +103,7 @@ fn account_limited(
     auth::add_scoped_user_as(
         &mut conn,
         "system",
+        None,
         name,
         role,
         scope,

@@ -735,3 +735,90 @@ fn every_refusal_of_the_console_speaks_one_language() {
     }
     walk.finish();
 }
+
+/// The accounts page (`/admin/accounts`) and each of its refusals, for a scoped organizer
+/// and an installation-wide one: unknown role, a scope outside the own, a taken name, a
+/// short password, a bad name, a secretary without a branch, an unknown unit, and a new
+/// password for a key holder whose shares are live. Each is 422 in the request's language,
+/// and none changes an account.
+#[test]
+fn every_refusal_of_the_accounts_page_speaks_one_language() {
+    let db = TestDb::new();
+    let state = db.state();
+    support::load_fixtures(&state);
+    let mut conn = state.pool.get().expect("conn");
+    auth::add_user(&mut conn, "org", Role::Organizer, "organizer-pass").unwrap();
+    auth::add_scoped_user_as(
+        &mut conn,
+        "test",
+        None,
+        "cs",
+        Role::Organizer,
+        Some("CS"),
+        "cs-organizer-pass",
+    )
+    .unwrap();
+    drop(conn);
+    // An open sealed wave: its key holder's shares are live.
+    support::open_wave(&state, "liuhao.toml", None, false);
+    let before = accounts(&state);
+    let server = Server::start(state.clone());
+    let org = login(&server, "org", "organizer-pass").1.expect("org");
+    let cs = login(&server, "cs", "cs-organizer-pass").1.expect("cs");
+    let mut data = data();
+    data.extend(["cs", "NOPE", "a b"].map(str::to_owned));
+    let mut walk = Walk::new(data);
+    walk.both(&server, Some(&cs), "/admin/accounts");
+    walk.both(&server, Some(&org), "/admin/accounts");
+    let form = |name: &'static str, role: &'static str, scope: &'static str, pw: &'static str| {
+        vec![
+            ("username", name),
+            ("role", role),
+            ("scope", scope),
+            ("password", pw),
+        ]
+    };
+    let refused = [
+        (&cs, form("n1", "boss", "CS-T", "long-enough-1")),
+        (&cs, form("n2", "viewer", "LIB", "long-enough-1")),
+        (&cs, form("org", "viewer", "CS-T", "long-enough-1")),
+        (&cs, form("n3", "viewer", "CS-T", "short")),
+        (&cs, form("a b", "viewer", "CS-T", "long-enough-1")),
+        (&org, form("n4", "secretary", "", "long-enough-1")),
+        (&org, form("n5", "viewer", "NOPE", "long-enough-1")),
+        (
+            &org,
+            form(support::HOLDER, "organizer", "", "long-enough-1"),
+        ),
+    ];
+    for (b, fields) in &refused {
+        for lang in Lang::BOTH {
+            let (status, html) = post(&server, Some(b), "/admin/accounts", fields, lang);
+            assert_eq!(status, 422, "{fields:?} ({lang:?}): {html}");
+            assert!(html.contains("class=\"errors\""), "{fields:?}: {html}");
+            walk.check(
+                &format!("POST /admin/accounts {fields:?}"),
+                lang,
+                status,
+                &html,
+            );
+        }
+    }
+    walk.finish();
+    assert_eq!(accounts(&state), before, "a refusal changed an account");
+}
+
+/// Every account with its password hash, role and scope.
+fn accounts(state: &sanping::app::AppState) -> Vec<(String, String, String, Option<String>)> {
+    let mut conn = state.pool.get().expect("conn");
+    sanping::db::accounts::accounts(&mut conn)
+        .expect("accounts")
+        .into_iter()
+        .map(|a| {
+            let user = sanping::db::accounts::find_user(&mut conn, &a.username)
+                .expect("find")
+                .expect("there");
+            (a.username, user.password_hash, user.role, user.scope)
+        })
+        .collect()
+}

@@ -121,6 +121,7 @@ pub fn setup(db: &TestDb) -> (Server, i32, i32, i32) {
         auth::add_scoped_user_as(
             &mut conn,
             "test",
+            None,
             name,
             Role::Secretary,
             Some(unit),
@@ -139,7 +140,15 @@ fn a_secretary_needs_a_scope_that_is_a_unit() {
     load(&state);
     let mut conn = state.pool.get().unwrap();
     let add = |conn: &mut DbConn, scope: Option<&str>| {
-        auth::add_scoped_user_as(conn, "test", "s", Role::Secretary, scope, "secretary-pass")
+        auth::add_scoped_user_as(
+            conn,
+            "test",
+            None,
+            "s",
+            Role::Secretary,
+            scope,
+            "secretary-pass",
+        )
     };
     let none = add(&mut conn, None).expect_err("no scope");
     assert!(none.to_string().contains("--scope"), "{none}");

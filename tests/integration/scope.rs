@@ -31,7 +31,7 @@ struct Province {
 }
 
 fn add(conn: &mut DbConn, name: &str, role: Role, scope: Option<&str>) {
-    auth::add_scoped_user_as(conn, "test", name, role, scope, PW).unwrap();
+    auth::add_scoped_user_as(conn, "test", None, name, role, scope, PW).unwrap();
 }
 
 fn setup(db: TestDb) -> Province {

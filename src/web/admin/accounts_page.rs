@@ -1,6 +1,6 @@
 //! The accounts page: an organizer lists the accounts inside its scope and adds one, with a
 //! role at most its own and a scope inside its own (`auth::check_grant`, the same rule as
-//! `sanping admin add --as NAME`). Adding an existing name inside the scope sets its password,
+//! `sanping admin add --as NAME`, checked where the account is written). Adding an existing name inside the scope sets its password,
 //! role and scope, as the command does; every addition is audited (`admin.add`).
 
 use actix_web::http::StatusCode;
@@ -57,6 +57,18 @@ fn words(lang: Lang) -> Words {
     }
 }
 
+/// A role as the page names it.
+fn role_label(role: &str, lang: Lang) -> String {
+    let (zh, en) = match Role::parse(role) {
+        Some(Role::Organizer) => ("组织工作人员", "Organizer"),
+        Some(Role::Committee) => ("考评组成员", "Committee member"),
+        Some(Role::Viewer) => ("只读查看", "Viewer"),
+        Some(Role::Secretary) => ("支部书记", "Branch secretary"),
+        None => return role.to_owned(),
+    };
+    if lang == Lang::En { en } else { zh }.to_owned()
+}
+
 #[derive(Serialize)]
 struct Row {
     name: String,
@@ -83,12 +95,15 @@ struct AccountsData {
     added: Option<String>,
 }
 
+/// Why the form was refused, in both languages: the page shows the one it speaks.
+type Refusal = Option<crate::error::Msg>;
+
 async fn page(
     req: &HttpRequest,
     state: &aw::Data<AppState>,
     session: &Session,
     status: StatusCode,
-    error: Option<String>,
+    error: Refusal,
 ) -> Result<HttpResponse, AppError> {
     let sight = session.sight();
     let (accounts, units) = blocking(state, move |conn| {
@@ -110,7 +125,7 @@ async fn page(
     .filter(|r| *r <= session.role)
     .map(|r| Choice {
         value: r.as_str().to_owned(),
-        label: r.as_str().to_owned(),
+        label: role_label(r.as_str(), lang),
     })
     .collect();
     let data = AccountsData {
@@ -118,7 +133,7 @@ async fn page(
             .into_iter()
             .map(|a| Row {
                 name: a.username,
-                role: a.role,
+                role: role_label(&a.role, lang),
                 scope: a.scope.unwrap_or_else(|| w.whole.to_owned()),
                 disabled: a.disabled,
             })
@@ -132,7 +147,7 @@ async fn page(
             })
             .collect(),
         whole: session.scope.is_none(),
-        error,
+        error: error.map(|m| m.get(lang).to_owned()),
         added: crate::web::query_param(req, "added"),
         w,
     };
@@ -169,7 +184,10 @@ pub async fn add(
             &state,
             &session,
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some(format!("unknown role \"{}\"", get("role"))),
+            Some(crate::error::Msg::new(
+                format!("未知的角色 “{}”。", get("role")),
+                format!("Unknown role \"{}\".", get("role")),
+            )),
         )
         .await;
     };
@@ -177,9 +195,19 @@ pub async fn add(
     let n = name.clone();
     let refused = blocking(&state, move |conn| {
         let scope = Some(scope.as_str()).filter(|s| !s.is_empty());
-        let done = auth::check_grant(conn, granter, &within, &n, role, scope)
-            .and_then(|()| auth::add_scoped_user_as(conn, &actor, &n, role, scope, &password));
-        Ok(done.err().map(|e| format!("{e:#}")))
+        match auth::add_scoped_user_as(
+            conn,
+            &actor,
+            Some((granter, &within)),
+            &n,
+            role,
+            scope,
+            &password,
+        ) {
+            Ok(()) => Ok(None),
+            Err(auth::AddError::Refused(msg)) => Ok(Some(msg)),
+            Err(auth::AddError::Failed(e)) => Err(AppError::Internal(format!("{e:#}"))),
+        }
     })
     .await?;
     match refused {

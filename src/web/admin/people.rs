@@ -74,8 +74,15 @@ fn scoped_units(conn: &mut DbConn, id: i32, scope: &str) -> Result<Vec<String>, 
     Ok(codes)
 }
 
-/// The report as `sight` may see it.
-fn report_for(conn: &mut DbConn, id: i32, sight: &Sight) -> Result<PeopleReport, AppError> {
+/// The report as `sight` may see it; without the raters' reasons for a `reader` whose scope
+/// is wider than the wave's ([`crate::report::words_readable`]).
+fn report_for(
+    conn: &mut DbConn,
+    w: &db_waves::Wave,
+    sight: &Sight,
+    reader: &crate::scope::Scope,
+) -> Result<PeopleReport, AppError> {
+    let id = w.id;
     let scope = match sight {
         Sight::Scope(scope) => Some(scoped_units(conn, id, scope)?),
         _ => None,
@@ -91,6 +98,10 @@ fn report_for(conn: &mut DbConn, id: i32, sight: &Sight) -> Result<PeopleReport,
         }
         other => AppError::Internal(other.to_string()),
     })?;
+    let mut report = report;
+    if !crate::report::words_readable(conn, reader, w.scope.as_deref())? {
+        report.withhold_reasons();
+    }
     Ok(match (sight, scope) {
         (Sight::Aggregate, _) => people_report::aggregate_only(report),
         (_, Some(codes)) => PeopleReport {
@@ -198,6 +209,8 @@ struct PageData {
     title: String,
     state_label: &'static str,
     persons: bool,
+    /// The reasons were left out: this account's scope is wider than the wave's.
+    reasons_withheld: bool,
     can_grade: bool,
     grade_labels: Vec<String>,
     top_label: String,
@@ -342,6 +355,7 @@ fn page_data(
         title: w.title.clone(),
         state_label: super::strings::state_label(lang, w),
         persons: sight.persons(),
+        reasons_withheld: report.reasons_withheld && sight.persons(),
         can_grade,
         grade_labels: report.grades.iter().map(|g| g.label.clone()).collect(),
         top_label: report
@@ -388,11 +402,11 @@ async fn people_page(
     status: StatusCode,
     attempt: Option<Attempt>,
 ) -> Result<HttpResponse, AppError> {
-    let sight = Sight::of(session);
+    let (sight, reader) = (Sight::of(session), session.sight());
     let user = session.user.clone();
     let (w, spec, report, sight) = blocking(state, move |conn| {
         let (w, spec) = people_wave(conn, id)?;
-        let report = report_for(conn, id, &sight)?;
+        let report = report_for(conn, &w, &sight, &reader)?;
         if sight.persons() {
             let detail = format!("wave {id} units {}", shown_units(&report));
             db::write_tx(conn, |conn| {
@@ -440,12 +454,12 @@ pub async fn export(
     if !matches!(format.as_str(), "csv" | "xlsx" | "json") {
         return Err(AppError::NotFound);
     }
-    let sight = Sight::of(&session);
+    let (sight, reader) = (Sight::of(&session), session.sight());
     let user = session.user.clone();
     let ext = format.clone();
     let report = blocking(&state, move |conn| {
-        people_wave(conn, id)?;
-        let report = report_for(conn, id, &sight)?;
+        let (w, _) = people_wave(conn, id)?;
+        let report = report_for(conn, &w, &sight, &reader)?;
         let detail = if sight.persons() {
             format!("wave {id} as {ext}, units {}", shown_units(&report))
         } else {
@@ -511,7 +525,7 @@ pub async fn grade(
     let user = session.user.clone();
     let (p, g, r) = (person.clone(), grade.clone(), reason.clone());
     let outcome = blocking(&state, move |conn| {
-        let (_, spec) = people_wave(conn, id)?;
+        let (w, spec) = people_wave(conn, id)?;
         let rated_person = rated::find(conn, id, &p)?
             .filter(|r| !is_team(&r.person))
             .ok_or(AppError::NotFound)?;
@@ -534,7 +548,7 @@ pub async fn grade(
             Err(e) => {
                 let msg = e.to_string();
                 // The numbers for the message, read after the refusal (nothing changed).
-                let report = report_for(conn, id, &Sight::All).ok();
+                let report = report_for(conn, &w, &Sight::All, &crate::scope::Scope::All).ok();
                 let zh = report.as_ref().map_or_else(
                     || format!("无法保存组织评定：{msg}"),
                     |rep| chinese(&msg, rep, &spec, &p, &g),

@@ -39,6 +39,7 @@ pub struct PeopleWords {
     pub suppressed: &'static str,
     pub flagged: &'static str,
     pub reasons_count: &'static str,
+    pub reasons_withheld: &'static str,
 }
 
 static ZH: PeopleWords = PeopleWords {
@@ -65,6 +66,7 @@ static ZH: PeopleWords = PeopleWords {
     suppressed: SUPPRESSED,
     flagged: "需关注",
     reasons_count: "{n} 条",
+    reasons_withheld: "评议理由只对测评范围之内的账号显示，本账号的范围大于该测评的范围，故不显示。",
 };
 
 static EN: PeopleWords = PeopleWords {
@@ -91,6 +93,7 @@ static EN: PeopleWords = PeopleWords {
     suppressed: "too few ratings",
     flagged: "needs attention",
     reasons_count: "{n} reasons",
+    reasons_withheld: "The raters' reasons are shown only to accounts inside the wave's scope; this account's scope is wider, so they are left out.",
 };
 
 /// The people results page's words in `lang`.

@@ -29,7 +29,7 @@ fn previous(conn: &mut crate::db::DbConn, id: i32) -> diesel::QueryResult<Option
 
 /// The report the dashboard shows (and its print view prints), as `session` may see it: a
 /// wave inside its scope (else 404), compared with the previous wave inside it, and without
-/// the comments unless its scope lies inside the wave's ([`crate::web::guard::comments_allowed`]).
+/// the comments unless its scope lies inside the wave's ([`report::words_readable`]).
 pub(super) async fn load(
     state: &aw::Data<AppState>,
     session: &crate::web::session::Session,
@@ -45,8 +45,7 @@ pub(super) async fn load(
         }
         let sight = session.sight();
         let prev = previous(conn, id)?;
-        let units = crate::db::units::all(conn)?;
-        let comments = crate::web::guard::comments_allowed(&units, &sight, head.scope.as_deref());
+        let comments = report::words_readable(conn, &sight, head.scope.as_deref())?;
         match report::build(conn, id, prev) {
             Ok(mut r) => {
                 if !comments {

@@ -435,7 +435,7 @@ pub async fn mail(req: HttpRequest, state: aw::Data<AppState>, id: aw::Path<i32>
 /// `GET /api/v1/waves/{id}/report`: the document `sanping report --format json` prints,
 /// audited as `report.export` (a people wave's: committee and up, `people.report`, as the
 /// CLI). Without the comments for an account whose scope is wider than the wave's, as on the
-/// console (`guard::comments_allowed`).
+/// console (`report::words_readable`); a people wave's reasons likewise.
 pub async fn report(req: HttpRequest, state: aw::Data<AppState>, id: aw::Path<i32>) -> ApiResult {
     let who = caller(&req, &state, Role::Viewer).await?;
     let id = id.into_inner();
@@ -445,7 +445,10 @@ pub async fn report(req: HttpRequest, state: aw::Data<AppState>, id: aw::Path<i3
             if who.role < Role::Committee {
                 return Err(super::forbidden());
             }
-            let r = crate::report::people::build(conn, id).map_err(report_error)?;
+            let mut r = crate::report::people::build(conn, id).map_err(report_error)?;
+            if !crate::report::words_readable(conn, &super::scope_of(&who), w.scope.as_deref())? {
+                r.withhold_reasons();
+            }
             let text = crate::report::people_export::json(&r)
                 .map_err(|e| ApiError::from(crate::error::AppError::Internal(e.to_string())))?;
             (
@@ -456,12 +459,7 @@ pub async fn report(req: HttpRequest, state: aw::Data<AppState>, id: aw::Path<i3
         } else {
             let mut r = crate::report::build(conn, id, None).map_err(report_error)?;
             // As on the console: comments only for accounts of the wave's own subtree.
-            let units = db::units::all(conn)?;
-            if !crate::web::guard::comments_allowed(
-                &units,
-                &super::scope_of(&who),
-                w.scope.as_deref(),
-            ) {
+            if !crate::report::words_readable(conn, &super::scope_of(&who), w.scope.as_deref())? {
                 r.comments.clear();
             }
             let text = crate::report::export::json(&r)
