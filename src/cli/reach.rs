@@ -31,6 +31,20 @@ impl Reach {
         self.scope() != Scope::All
     }
 
+    /// Whether the command may read the words (comments, reasons) of a wave scoped to
+    /// `wave_scope`: the operator always; an account as on its console
+    /// ([`crate::report::words_readable`]).
+    pub(crate) fn reads_words(
+        &self,
+        conn: &mut DbConn,
+        wave_scope: Option<&str>,
+    ) -> anyhow::Result<bool> {
+        match &self.0 {
+            None => Ok(true),
+            Some((_, scope)) => Ok(crate::report::words_readable(conn, scope, wave_scope)?),
+        }
+    }
+
     /// Refuses unless the acting account has at least role `min` (the operator has every
     /// role); `what` names the command in the message.
     pub(crate) fn require(&self, min: Role, what: &str) -> anyhow::Result<()> {

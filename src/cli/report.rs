@@ -38,7 +38,8 @@ pub struct ReportArgs {
 
 /// Runs `sanping report`; with `--as` an account (`acting`), only of a wave inside its
 /// scope, and without the comments (a people wave's: the reasons) unless its scope lies
-/// inside the wave's, as on the console ([`report::words_readable`]).
+/// inside the wave's, as on the console ([`report::words_readable`]). The operator (no
+/// `--as`) reads everything: it holds the database.
 pub fn run(
     state: &AppState,
     args: ReportArgs,
@@ -54,7 +55,7 @@ pub fn run(
     if let Some(earlier) = args.compare {
         reach.wave(&mut conn, earlier)?;
     }
-    let words = report::words_readable(&mut conn, &reach.scope(), head.scope.as_deref())?;
+    let words = reach.reads_words(&mut conn, head.scope.as_deref())?;
     if head.is_people() {
         // Every person's result: committee and up, as the API.
         reach.require(crate::auth::Role::Committee, "a people wave's report")?;

@@ -348,24 +348,7 @@ pub fn run(
             reason,
         } => grade_cmd(&mut conn, wave, &person, &grade, &reason, actor)?,
         WaveCommand::Publish { wave } => publish_cmd(state, &mut conn, wave, actor)?,
-        WaveCommand::List => {
-            println!("{:>4}  {:<8} {:<17} title", "id", "state", "closes");
-            let units = reach.units(&mut conn)?;
-            for w in crate::db::waves::all(&mut conn)? {
-                if !reach.sees_wave(&units, w.scope.as_deref()) {
-                    continue;
-                }
-                println!(
-                    "{:>4}  {:<8} {:<17} {}{}",
-                    w.id,
-                    w.state,
-                    w.closes_at
-                        .map_or_else(|| "-".into(), crate::web::respond::local_time),
-                    super::printable(&w.title),
-                    if w.is_test { " [test]" } else { "" }
-                );
-            }
-        }
+        WaveCommand::List => list(&mut conn, &reach)?,
         WaveCommand::Show { wave } => show(&mut conn, wave)?,
         WaveCommand::Slips {
             wave,
@@ -401,6 +384,27 @@ pub fn run(
                 "wave {wave}: {r} test response(s) and {i} invitation(s) deleted; it is a draft again"
             );
         }
+    }
+    Ok(())
+}
+
+/// `wave list`: the waves the command may see.
+fn list(conn: &mut crate::db::DbConn, reach: &super::reach::Reach) -> anyhow::Result<()> {
+    println!("{:>4}  {:<8} {:<17} title", "id", "state", "closes");
+    let units = reach.units(conn)?;
+    for w in crate::db::waves::all(conn)? {
+        if !reach.sees_wave(&units, w.scope.as_deref()) {
+            continue;
+        }
+        println!(
+            "{:>4}  {:<8} {:<17} {}{}",
+            w.id,
+            w.state,
+            w.closes_at
+                .map_or_else(|| "-".into(), crate::web::respond::local_time),
+            super::printable(&w.title),
+            if w.is_test { " [test]" } else { "" }
+        );
     }
     Ok(())
 }

@@ -163,6 +163,7 @@ pub fn json(report: &PeopleReport) -> anyhow::Result<String> {
         "people": people,
         "units": report.units,
         "record_hash": report.record_hash,
+        "reasons_withheld": report.reasons_withheld,
     });
     Ok(serde_json::to_string_pretty(&doc)?)
 }

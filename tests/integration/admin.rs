@@ -3,7 +3,7 @@
 
 use sanping::auth::{self, Role};
 
-use crate::support::{self, Server, TestDb};
+use crate::support::{self, Served, Server, TestDb};
 
 /// A logged-in browser: its cookie header and the page's CSRF token.
 pub struct Browser {
@@ -21,7 +21,7 @@ fn cookie_of(res: &ureq::http::Response<ureq::Body>, name: &str) -> Option<Strin
 }
 
 /// Logs in through the login form: the status and, on success, the browser.
-pub fn login(server: &Server, user: &str, password: &str) -> (u16, Option<Browser>) {
+pub fn login(server: &impl Served, user: &str, password: &str) -> (u16, Option<Browser>) {
     let mut page = support::client()
         .get(&server.url("/admin/login"))
         .call()
@@ -69,7 +69,7 @@ pub fn login(server: &Server, user: &str, password: &str) -> (u16, Option<Browse
 }
 
 /// GET as `b` (or anonymously): status and body.
-pub fn get(server: &Server, b: Option<&Browser>, path: &str) -> (u16, String) {
+pub fn get(server: &impl Served, b: Option<&Browser>, path: &str) -> (u16, String) {
     let mut req = support::client().get(&server.url(path));
     if let Some(b) = b {
         req = req.header("cookie", &b.cookie);
@@ -81,7 +81,7 @@ pub fn get(server: &Server, b: Option<&Browser>, path: &str) -> (u16, String) {
     )
 }
 
-pub fn post(server: &Server, b: Option<&Browser>, path: &str, fields: &[(&str, &str)]) -> u16 {
+pub fn post(server: &impl Served, b: Option<&Browser>, path: &str, fields: &[(&str, &str)]) -> u16 {
     let mut req = support::client().post(&server.url(path));
     if let Some(b) = b {
         req = req.header("cookie", &b.cookie);

@@ -384,3 +384,91 @@ fn grading_over_the_quota_is_refused_in_chinese_and_changes_nothing() {
         assert!(html.contains("不是本问卷的等次"), "{html}");
     }
 }
+
+/// A people wave scoped to a college: an account of that college reads the raters' reasons,
+/// an installation-wide organizer reads the same results without them (and is told so) —
+/// on the console, in its download, through the API and in `sanping report --as`, as a unit
+/// wave's comments.
+#[test]
+fn a_wider_account_reads_a_scoped_people_wave_without_its_reasons() {
+    const REASON: &str = "工作不够投入";
+    for db in backends() {
+        let state = db.state();
+        load(&state);
+        let (id, links) = support::open_wave(&state, SURVEY, Some("CS"), false);
+        let mut conn = state.pool.get().expect("conn");
+        for n in 1..=8 {
+            rate(
+                &mut conn,
+                &links,
+                &format!("m{n}@demo.edu.cn"),
+                |_| "excellent",
+            );
+        }
+        for q in ["q1", "q2"] {
+            rate(&mut conn, &links, &format!("{q}@demo.edu.cn"), |t| {
+                if t.starts_with("m8") {
+                    "unqualified"
+                } else {
+                    "qualified"
+                }
+            });
+        }
+        support::close_and_unseal(&mut conn, id).expect("close and unseal");
+        auth::add_user(&mut conn, "org", Role::Organizer, "organizer-pass").unwrap();
+        auth::add_scoped_user_as(
+            &mut conn,
+            "test",
+            None,
+            "cs",
+            Role::Organizer,
+            Some("CS"),
+            "cs-organizer-pass",
+        )
+        .unwrap();
+        let token = |conn: &mut DbConn, name: &str| {
+            sanping::api_token::create(conn, "test", name, "test", 100)
+                .unwrap()
+                .1
+        };
+        let (org_token, cs_token) = (token(&mut conn, "org"), token(&mut conn, "cs"));
+        drop(conn);
+        let server = Server::start(state.clone());
+        let org = login(&server, "org", "organizer-pass").1.expect("org");
+        let cs = login(&server, "cs", "cs-organizer-pass").1.expect("cs");
+        let page = format!("/admin/waves/{id}/people");
+        let (status, own) = get(&server, Some(&cs), &page);
+        assert_eq!(status, 200);
+        assert!(own.contains(REASON), "{own}");
+        assert!(!own.contains("reasons-withheld"), "{own}");
+        let (status, wide) = get(&server, Some(&org), &page);
+        assert_eq!(status, 200);
+        assert!(!wide.contains(REASON), "{wide}");
+        assert!(wide.contains("id=\"reasons-withheld\""), "{wide}");
+        assert!(wide.contains("党员八"), "{wide}");
+        let json = format!("/admin/waves/{id}/people.json");
+        assert!(get(&server, Some(&cs), &json).1.contains(REASON));
+        let (status, wide) = get(&server, Some(&org), &json);
+        assert_eq!(status, 200);
+        assert!(!wide.contains(REASON), "{wide}");
+
+        let api = format!("/api/v1/waves/{id}/report");
+        let own = crate::api::get(&server, &api, &cs_token);
+        assert_eq!(own.status, 200, "{}", own.body);
+        assert!(own.body.to_string().contains(REASON));
+        let wide = crate::api::get(&server, &api, &org_token);
+        assert_eq!(wide.status, 200, "{}", wide.body);
+        assert!(!wide.body.to_string().contains(REASON));
+        assert_eq!(wide.body["reasons_withheld"], true, "{}", wide.body);
+
+        let wave = id.to_string();
+        let report = ["report", wave.as_str(), "--format", "json"];
+        let (ok, own) = crate::scope::cli(&db, &[&["--as", "cs"][..], &report].concat());
+        assert!(ok && own.contains(REASON), "{own}");
+        let (ok, wide) = crate::scope::cli(&db, &[&["--as", "org"][..], &report].concat());
+        assert!(ok && !wide.contains(REASON), "{wide}");
+        // The operator, without --as, reads everything (it holds the database).
+        let (ok, all) = crate::scope::cli(&db, &report);
+        assert!(ok && all.contains(REASON), "{all}");
+    }
+}

@@ -440,7 +440,7 @@ fn console_imports_refuse_rows_outside_the_scope() {
 }
 
 /// Runs the CLI on `db` with a password on stdin: success and stdout+stderr.
-fn cli(db: &TestDb, args: &[&str]) -> (bool, String) {
+pub(crate) fn cli(db: &TestDb, args: &[&str]) -> (bool, String) {
     use std::io::Write as _;
     let mut child = support::bin()
         .env("DATABASE_URL", db.url())
@@ -628,4 +628,239 @@ fn the_province_demo_gives_each_university_its_own_organizer() {
     assert!(!units2.contains("id=\"u-CS\""), "{units2}");
     let (_, unitsp) = get(&server, Some(&prov), "/admin/units");
     assert!(unitsp.contains("id=\"u-U2-LI\"") && unitsp.contains("id=\"u-CS\""));
+}
+
+/// The state and scope of wave `id`.
+fn wave_row(db: &TestDb, id: i32) -> (String, Option<String>) {
+    let mut conn = db.state().pool.get().unwrap();
+    let w = sanping::wave::get(&mut conn, id).unwrap();
+    (w.state, w.scope)
+}
+
+/// The ids `sanping wave list` printed.
+fn listed(out: &str) -> Vec<i32> {
+    out.lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn cli_wave_report_mail_token_and_admin_commands_keep_to_the_scope() {
+    for db in backends() {
+        let p = setup(db);
+        let db = &p.db;
+        let (cs_wave, lib_wave) = (p.cs_wave.to_string(), p.lib_wave.to_string());
+        let as_cs = |args: &[&str]| cli(db, &[&["--as", "cs"][..], args].concat());
+
+        // wave: the sibling's waves do not exist; changes need an organizer.
+        let out = as_cs(&["wave", "list"]);
+        assert!(out.0, "{}", out.1);
+        let ids = listed(&out.1);
+        assert!(
+            ids.contains(&p.cs_wave) && ids.contains(&p.cs_draft),
+            "{}",
+            out.1
+        );
+        assert!(!ids.contains(&p.lib_wave), "{}", out.1);
+        assert!(listed(&cli(db, &["wave", "list"]).1).contains(&p.lib_wave));
+        for args in [
+            vec!["wave", "show", lib_wave.as_str()],
+            vec!["wave", "verify", lib_wave.as_str()],
+            vec!["wave", "publish", lib_wave.as_str()],
+            vec![
+                "wave",
+                "extend",
+                lib_wave.as_str(),
+                "--closes",
+                "2099-01-01 10:00",
+            ],
+        ] {
+            let out = as_cs(&args);
+            assert!(
+                !out.0 && out.1.contains("does not exist"),
+                "{args:?}: {}",
+                out.1
+            );
+        }
+        assert_eq!(wave_row(db, p.lib_wave).0, "closed");
+        assert!(as_cs(&["wave", "show", cs_wave.as_str()]).0);
+        let out = cli(db, &["--as", "csview", "wave", "publish", cs_wave.as_str()]);
+        assert!(!out.0 && out.1.contains("organizer"), "{}", out.1);
+        assert_eq!(wave_row(db, p.cs_wave).0, "closed");
+        let out = as_cs(&["wave", "publish", cs_wave.as_str()]);
+        assert!(out.0, "{}", out.1);
+        assert_eq!(wave_row(db, p.cs_wave).0, "published");
+
+        // wave create / edit: inside the scope, with holders inside it.
+        let survey = support::survey_file("siyou.toml");
+        let survey = survey.to_str().unwrap();
+        let create = |scope: Option<&str>, holder: &str| {
+            let mut args = vec![
+                "wave",
+                "create",
+                "--survey",
+                survey,
+                "--title",
+                "范围内",
+                "--single-holder",
+            ];
+            args.push(holder);
+            if let Some(s) = scope {
+                args.extend(["--scope", s]);
+            }
+            as_cs(&args)
+        };
+        let waves_before = listed(&cli(db, &["wave", "list"]).1).len();
+        let out = create(Some("LIB"), "cs");
+        assert!(!out.0, "{}", out.1);
+        let out = create(None, "lib");
+        assert!(!out.0 && out.1.contains("lib"), "{}", out.1);
+        assert_eq!(listed(&cli(db, &["wave", "list"]).1).len(), waves_before);
+        let out = create(None, "cs");
+        assert!(out.0, "{}", out.1);
+        let id: i32 = out.1.lines().next().unwrap().trim().parse().unwrap();
+        assert_eq!(
+            wave_row(db, id).1.as_deref(),
+            Some("CS"),
+            "the account's scope"
+        );
+        let draft = p.cs_draft.to_string();
+        let out = as_cs(&["wave", "edit", draft.as_str(), "--scope", "LIB"]);
+        assert!(!out.0, "{}", out.1);
+        let out = as_cs(&["wave", "edit", draft.as_str(), "--whole-tree"]);
+        assert!(!out.0, "{}", out.1);
+        assert_eq!(wave_row(db, p.cs_draft).1.as_deref(), Some("CS"));
+        assert!(as_cs(&["wave", "edit", draft.as_str(), "--scope", "CS-T"]).0);
+
+        // report: the sibling's waves do not exist; a wider account gets no comments.
+        let out = as_cs(&["report", lib_wave.as_str()]);
+        assert!(!out.0 && out.1.contains("does not exist"), "{}", out.1);
+        let report = ["report", cs_wave.as_str(), "--format", "json"];
+        let own = as_cs(&report);
+        assert!(own.0 && own.1.contains("计算机学院的意见"), "{}", own.1);
+        let wide = cli(db, &[&["--as", "root"][..], &report].concat());
+        assert!(wide.0 && !wide.1.contains("计算机学院的意见"), "{}", wide.1);
+        assert!(wide.1.contains("\"units\""), "{}", wide.1);
+
+        // mail: status of the own scope only; send is the operator's.
+        let out = as_cs(&["mail", "status", lib_wave.as_str()]);
+        assert!(!out.0 && out.1.contains("does not exist"), "{}", out.1);
+        assert!(as_cs(&["mail", "status"]).0);
+        assert!(as_cs(&["mail", "status", cs_wave.as_str()]).0);
+        let out = as_cs(&["mail", "send"]);
+        assert!(!out.0 && out.1.contains("operator"), "{}", out.1);
+
+        // token: only for accounts inside the scope; another scope's token is no token.
+        let out = as_cs(&["token", "create", "lib"]);
+        assert!(!out.0 && out.1.contains("no account"), "{}", out.1);
+        let out = as_cs(&["token", "create", "root"]);
+        assert!(!out.0, "{}", out.1);
+        assert!(as_cs(&["token", "create", "csview"]).0);
+        let lib_token = {
+            let mut conn = db.state().pool.get().unwrap();
+            sanping::api_token::create(&mut conn, "test", "lib", "", 10)
+                .unwrap()
+                .0
+                .id
+        };
+        let out = as_cs(&["token", "revoke", lib_token.as_str()]);
+        assert!(!out.0 && out.1.contains("no API token"), "{}", out.1);
+        assert!(!out.1.contains("lib"), "the owner is not told: {}", out.1);
+        let out = as_cs(&["token", "list", "lib"]);
+        assert!(!out.0, "{}", out.1);
+
+        // admin disable / enable / password: only accounts inside the scope.
+        let out = as_cs(&["admin", "disable", "lib"]);
+        assert!(!out.0 && out.1.contains("no account"), "{}", out.1);
+        let out = as_cs(&["admin", "password", "root"]);
+        assert!(!out.0 && out.1.contains("no account"), "{}", out.1);
+        let mut conn = db.state().pool.get().unwrap();
+        let lib = sanping::db::accounts::find_user(&mut conn, "lib")
+            .unwrap()
+            .unwrap();
+        assert!(!lib.disabled);
+        let live = sanping::db::api_tokens::find(&mut conn, &lib_token)
+            .unwrap()
+            .unwrap();
+        assert!(live.revoked_at.is_none());
+        drop(conn);
+        assert!(as_cs(&["admin", "disable", "csview"]).0);
+    }
+}
+
+/// Two `serve` processes on one database: the installation-wide organizer (on one) and the
+/// organizer of CS (on the other) add the same new name at the same moment. Whatever the
+/// order, the account ends as the wider one made it: either CS's addition came first and the
+/// wider organizer reset it, or it came second and was refused as a taken name. Were the
+/// check of an existing account not made where the account is written, CS's addition could
+/// pass the check before the other wrote and then overwrite the wider account.
+#[test]
+fn two_servers_adding_one_name_at_once_leave_it_as_the_wider_organizer_made_it() {
+    for db in backends() {
+        let state = db.state();
+        {
+            let mut conn = state.pool.get().unwrap();
+            sanping::import::units(
+                &mut conn,
+                &std::fs::read(support::fixture("units.csv")).unwrap(),
+            )
+            .unwrap();
+            add(&mut conn, "root", Role::Organizer, None);
+            add(&mut conn, "cs", Role::Organizer, Some("CS"));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let a = support::ServeProcess::start(&db, dir.path());
+        let b = support::ServeProcess::start(&db, dir.path());
+        let root = login(&a, "root", PW).1.unwrap();
+        let cs = login(&b, "cs", PW).1.unwrap();
+        for i in 0..6 {
+            let name = format!("race{i}");
+            let barrier = std::sync::Barrier::new(2);
+            let (wide, narrow) = std::thread::scope(|s| {
+                let wide = s.spawn(|| {
+                    barrier.wait();
+                    post(
+                        &a,
+                        Some(&root),
+                        "/admin/accounts",
+                        &[
+                            ("csrf", root.csrf.as_str()),
+                            ("username", name.as_str()),
+                            ("role", "organizer"),
+                            ("scope", ""),
+                            ("password", "wide-password"),
+                        ],
+                    )
+                });
+                let narrow = s.spawn(|| {
+                    barrier.wait();
+                    post(
+                        &b,
+                        Some(&cs),
+                        "/admin/accounts",
+                        &[
+                            ("csrf", cs.csrf.as_str()),
+                            ("username", name.as_str()),
+                            ("role", "viewer"),
+                            ("scope", "CS-T"),
+                            ("password", "narrow-password"),
+                        ],
+                    )
+                });
+                (wide.join().unwrap(), narrow.join().unwrap())
+            });
+            assert_eq!(wide, 303, "the wider organizer's addition of {name}");
+            assert!([303, 422].contains(&narrow), "{name}: {narrow}");
+            let mut conn = state.pool.get().unwrap();
+            let user = sanping::db::accounts::find_user(&mut conn, &name)
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                (user.role.as_str(), user.scope.as_deref()),
+                ("organizer", None),
+                "{name}: CS's addition (status {narrow}) overwrote the wider account"
+            );
+        }
+    }
 }

@@ -138,6 +138,67 @@ impl Server {
     }
 }
 
+/// Something served over HTTP: a [`Server`] in this process or a [`ServeProcess`].
+pub trait Served {
+    /// An absolute URL on it.
+    fn url(&self, path: &str) -> String;
+}
+
+impl Served for Server {
+    fn url(&self, path: &str) -> String {
+        Server::url(self, path)
+    }
+}
+
+/// A real `sanping serve` process on `db` (mail written under `dir`), up and answering
+/// `/healthz`; killed when dropped. Two of them on one database are two production servers.
+pub struct ServeProcess {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl ServeProcess {
+    pub fn start(db: &TestDb, dir: &std::path::Path) -> Self {
+        let port = free_port();
+        let child = bin()
+            .env("DATABASE_URL", db.url())
+            .env("SANPING_BIND", format!("127.0.0.1:{port}"))
+            .env("SANPING_MAIL_DIR", dir.join("mail"))
+            .env("RUST_LOG", "warn")
+            .current_dir(dir)
+            .arg("serve")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start sanping serve");
+        let server = Self { child, port };
+        for _ in 0..300 {
+            if client()
+                .get(&server.url("/healthz"))
+                .call()
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("sanping serve did not come up on port {port}");
+    }
+}
+
+impl Served for ServeProcess {
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -525,7 +525,7 @@ pub async fn grade(
     let user = session.user.clone();
     let (p, g, r) = (person.clone(), grade.clone(), reason.clone());
     let outcome = blocking(&state, move |conn| {
-        let (w, spec) = people_wave(conn, id)?;
+        let (wave_row, spec) = people_wave(conn, id)?;
         let rated_person = rated::find(conn, id, &p)?
             .filter(|r| !is_team(&r.person))
             .ok_or(AppError::NotFound)?;
@@ -548,7 +548,8 @@ pub async fn grade(
             Err(e) => {
                 let msg = e.to_string();
                 // The numbers for the message, read after the refusal (nothing changed).
-                let report = report_for(conn, &w, &Sight::All, &crate::scope::Scope::All).ok();
+                let report =
+                    report_for(conn, &wave_row, &Sight::All, &crate::scope::Scope::All).ok();
                 let zh = report.as_ref().map_or_else(
                     || format!("无法保存组织评定：{msg}"),
                     |rep| chinese(&msg, rep, &spec, &p, &g),
