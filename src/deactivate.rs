@@ -95,11 +95,14 @@ pub fn active_people(conn: &mut DbConn) -> diesel::QueryResult<Vec<Person>> {
 }
 
 /// The people in use a wave over `targets` can invite, by address: with a `scope`, those of
-/// the target units and the committee members wherever they belong (see
-/// [`people::of_units_or_committee`]); without, everyone, as [`active_people`].
+/// the target units and the committee members of the Party committee that runs it
+/// ([`crate::scope::running_committee`]: its subtree, wherever they belong inside it; read
+/// through [`people::of_units_or_committee`]); without, everyone, as [`active_people`].
+/// `units` is the whole tree.
 pub fn active_people_for(
     conn: &mut DbConn,
     scope: Option<&str>,
+    units: &[Unit],
     targets: &[Unit],
 ) -> diesel::QueryResult<Vec<Person>> {
     if scope.is_none() {
@@ -107,8 +110,19 @@ pub fn active_people_for(
     }
     let out: HashSet<String> = inactive::of_kind(conn, PERSON)?;
     let codes: Vec<&str> = targets.iter().map(|u| u.code.as_str()).collect();
+    let target: HashSet<&str> = codes.iter().copied().collect();
+    let committee = crate::scope::running_committee(units, scope);
+    let committee: Option<HashSet<&str>> = committee
+        .root()
+        .map(|_| committee.units(units).iter().map(|u| u.code.as_str()).collect());
     Ok(people::of_units_or_committee(conn, &codes)?
         .into_iter()
         .filter(|p| !out.contains(&p.email))
+        .filter(|p| {
+            target.contains(p.unit.as_str())
+                || committee
+                    .as_ref()
+                    .is_none_or(|inside| inside.contains(p.unit.as_str()))
+        })
         .collect())
 }

@@ -74,6 +74,31 @@ impl Scope {
     }
 }
 
+/// The subtree of the Party committee that runs a wave scoped to `scope`: under the nearest
+/// unit of kind `committee` at or above the scope's root (a college's wave: its university's
+/// 党委), or the whole tree when there is none (or no scope). Its committee members (考评组)
+/// score the wave's units wherever they belong inside it — a university's own members, not
+/// another university's, nor the province's above it.
+pub fn running_committee(units: &[Unit], scope: Option<&str>) -> Scope {
+    let Some(root) = scope else {
+        return Scope::All;
+    };
+    let index = by_code(units);
+    let mut at = index.get(root).copied();
+    let mut steps = 0;
+    while let Some(unit) = at {
+        if unit.kind == crate::domain::roster::UnitKind::Committee.as_str() {
+            return Scope::Subtree(unit.code.clone());
+        }
+        steps += 1;
+        if steps > index.len() {
+            break;
+        }
+        at = unit.parent.as_deref().and_then(|p| index.get(p).copied());
+    }
+    Scope::All
+}
+
 fn by_code(units: &[Unit]) -> HashMap<&str, &Unit> {
     units.iter().map(|u| (u.code.as_str(), u)).collect()
 }
@@ -99,6 +124,24 @@ pub(crate) fn within(by_code: &HashMap<&str, &Unit>, code: &str, root: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wave_is_scored_by_the_committee_of_its_nearest_party_committee() {
+        let mut units = province();
+        for u in &mut units {
+            if matches!(u.code.as_str(), "PROV" | "U1" | "U2") {
+                u.kind = "committee".into();
+            }
+        }
+        let of = |scope| running_committee(&units, scope);
+        assert_eq!(of(Some("U1")), Scope::of(Some("U1")));
+        assert_eq!(of(Some("U1-CS")), Scope::of(Some("U1")));
+        assert_eq!(of(Some("U2")), Scope::of(Some("U2")));
+        assert_eq!(of(Some("PROV")), Scope::of(Some("PROV")));
+        assert_eq!(of(None), Scope::All);
+        // No committee above: the whole tree, as before scopes.
+        assert_eq!(running_committee(&province(), Some("U1-CS")), Scope::All);
+    }
 
     /// The rule of `report::words_readable`: a wave's comments and reasons go to readers
     /// whose scope lies inside the wave's.

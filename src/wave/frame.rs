@@ -44,7 +44,8 @@ pub fn roster_changes(conn: &mut DbConn, id: i32) -> Result<RosterChanges, WaveE
     }
     let survey = survey_of(&wave)?;
     let frame = frame(conn, &wave)?;
-    let people = crate::deactivate::active_people_for(conn, wave.scope.as_deref(), &frame)?;
+    let units = db::units::all(conn)?;
+    let people = crate::deactivate::active_people_for(conn, wave.scope.as_deref(), &units, &frame)?;
     let planned = plan(&survey, &people, &frame);
     let existing: HashSet<(String, String, String)> = db::frames::invited(conn, id)?
         .into_iter()

@@ -1,5 +1,5 @@
 //! One installation, many subtrees (issue 17, point 5): a wave scoped to one subtree reads
-//! only that subtree's part of the roster (and the committee members) yet invites exactly
+//! only that subtree's part of the roster (and its 党委's committee members) yet invites exactly
 //! whom the whole roster would; a dashboard compares a wave with the previous one of its own
 //! scope, not with another subtree's.
 
@@ -7,22 +7,30 @@ use crate::support::{self, TestDb};
 use sanping::app::AppState;
 
 /// The fixtures plus a second college, MATH, whose secretary-less 党总支 and one committee
-/// member live outside CS.
+/// member live outside CS, and — under a provincial committee P with a committee member of
+/// its own — a second university V beside U, with a committee member of its own.
 fn two_colleges(state: &AppState) {
     let mut conn = state.pool.get().expect("conn");
-    let mut units = std::fs::read_to_string(support::fixture("units.csv")).unwrap();
-    units.push_str("MATH,数学学院党总支,general_branch,U\nMATH-T,数学学院教工党支部,branch,MATH\n");
+    let mut units = std::fs::read_to_string(support::fixture("units.csv"))
+        .unwrap()
+        .replace("U,示范大学党委,committee,\n", "P,省委教育工委,committee,\nU,示范大学党委,committee,P\n");
+    units.push_str(
+        "MATH,数学学院党总支,general_branch,U\nMATH-T,数学学院教工党支部,branch,MATH\n\
+         V,另一所大学党委,committee,P\nV-T,另一所大学教工党支部,branch,V\n",
+    );
     sanping::import::units(&mut conn, units.as_bytes()).expect("units");
     let mut people = std::fs::read_to_string(support::fixture("people.csv")).unwrap();
     people.push_str(
         "li.na@demo.edu.cn,李娜,MATH-T,faculty,member;secretary\n\
-         qian.wei@demo.edu.cn,钱伟,MATH-T,faculty,committee;member\n",
+         qian.wei@demo.edu.cn,钱伟,MATH-T,faculty,committee;member\n\
+         sun.li@demo.edu.cn,孙丽,V-T,faculty,committee;member\n\
+         he.ping@demo.edu.cn,何平,P,faculty,committee\n",
     );
     sanping::import::people(&mut conn, people.as_bytes()).expect("people");
 }
 
 #[test]
-fn a_scoped_wave_invites_its_subtree_and_every_committee_member_and_nobody_else()
+fn a_scoped_wave_invites_its_subtree_and_its_party_committee_s_members_and_nobody_else()
 -> anyhow::Result<()> {
     let tdb = TestDb::new();
     let state = tdb.state();
@@ -40,7 +48,8 @@ fn a_scoped_wave_invites_its_subtree_and_every_committee_member_and_nobody_else(
         ("liu.yang@demo.edu.cn", "CS-S1", "self"),
         ("wang.li@demo.edu.cn", "CS-T", "mass"),
         ("wang.li@demo.edu.cn", "CS-T", "self"),
-        // The committee scores every unit, wherever its members belong in the roster.
+        // The committee of U (the 党委 above CS) scores every unit, wherever its members
+        // belong inside U; V's member scores V's waves, not U's, and P's member neither.
         ("zhou.min@demo.edu.cn", "U", "org"),
         ("qian.wei@demo.edu.cn", "MATH-T", "org"),
     ];
@@ -50,6 +59,14 @@ fn a_scoped_wave_invites_its_subtree_and_every_committee_member_and_nobody_else(
         .map(|(e, u, s)| (e.to_owned(), u.to_owned(), s))
         .collect();
     assert_eq!(got, expected);
+
+    let (_, links) = support::open_wave(&state, "liuhao.toml", Some("V"), false);
+    let org: Vec<&str> = links
+        .iter()
+        .filter(|l| l.step.as_str() == "org")
+        .map(|l| l.email.as_str())
+        .collect();
+    assert_eq!(org, ["sun.li@demo.edu.cn"]);
 
     let math = support::create_wave(&state, "liuhao.toml", Some("MATH"), false);
     let missing = sanping::wave::missing_secretaries(&mut *state.pool.get()?, math)?;
