@@ -532,8 +532,8 @@ fn open_next(db: &BenchDb, state: &AppState, figures: &mut Figures, u: usize) {
     });
     drop(conn);
     println!(
-        "  of which {outside} invitations of committee members outside {scope} (the org step \
-         invites every committee member of the installation); reading the whole roster \
+        "  {outside} invitations of committee members outside {scope} (the org step invites the \
+         committee members of the wave's own 党委: none expected); reading the whole roster \
          ({everyone} people) alone: {:.2} s",
         secs(t_all)
     );
