@@ -112,9 +112,13 @@ pub fn active_people_for(
     let codes: Vec<&str> = targets.iter().map(|u| u.code.as_str()).collect();
     let target: HashSet<&str> = codes.iter().copied().collect();
     let committee = crate::scope::running_committee(units, scope);
-    let committee: Option<HashSet<&str>> = committee
-        .root()
-        .map(|_| committee.units(units).iter().map(|u| u.code.as_str()).collect());
+    let committee: Option<HashSet<&str>> = committee.root().map(|_| {
+        committee
+            .units(units)
+            .iter()
+            .map(|u| u.code.as_str())
+            .collect()
+    });
     Ok(people::of_units_or_committee(conn, &codes)?
         .into_iter()
         .filter(|p| !out.contains(&p.email))

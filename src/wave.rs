@@ -274,7 +274,8 @@ pub fn people_plan(
 ) -> Result<self::people_wave::Plan, WaveError> {
     let all_units = crate::deactivate::active_units(conn)?;
     let targets = targets(&all_units, wave.scope.as_deref());
-    let people = crate::deactivate::active_people_for(conn, wave.scope.as_deref(), &all_units, &targets)?;
+    let people =
+        crate::deactivate::active_people_for(conn, wave.scope.as_deref(), &all_units, &targets)?;
     Ok(self::people_wave::plan(spec, &people, &targets))
 }
 
@@ -288,7 +289,8 @@ pub fn planned(
     let targets = targets(&all_units, wave.scope.as_deref());
     // Only the people the plan can invite: a university's wave reads its own 20,000, not
     // the province's two million.
-    let people = crate::deactivate::active_people_for(conn, wave.scope.as_deref(), &all_units, &targets)?;
+    let people =
+        crate::deactivate::active_people_for(conn, wave.scope.as_deref(), &all_units, &targets)?;
     Ok(plan(&survey, &people, &targets))
 }
 
@@ -326,7 +328,8 @@ pub fn missing_secretaries(conn: &mut DbConn, id: i32) -> Result<Vec<Unit>, Wave
     let wave = get(conn, id)?;
     let all_units = crate::deactivate::active_units(conn)?;
     let targets = targets(&all_units, wave.scope.as_deref());
-    let people = crate::deactivate::active_people_for(conn, wave.scope.as_deref(), &all_units, &targets)?;
+    let people =
+        crate::deactivate::active_people_for(conn, wave.scope.as_deref(), &all_units, &targets)?;
     let with_secretary: std::collections::HashSet<&str> = people
         .iter()
         .filter(|p| p.has_role("secretary"))

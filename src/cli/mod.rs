@@ -164,14 +164,19 @@ pub(crate) fn acting(
     let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
         return Ok(None);
     };
-    Ok(db::accounts::find_user(conn, name)?
-        .filter(|u| !u.disabled)
-        .map(|u| {
-            (
-                crate::auth::Role::parse(&u.role).unwrap_or(crate::auth::Role::Viewer),
-                crate::scope::Scope::of(u.scope.as_deref()),
-            )
-        }))
+    let user = db::accounts::find_user(conn, name)?;
+    if user.as_ref().is_some_and(|u| u.disabled) {
+        // Not the operator's reach either: a disabled account acts as nobody.
+        anyhow::bail!(
+            "the account {name} is disabled and cannot act (sanping admin enable {name})"
+        );
+    }
+    Ok(user.map(|u| {
+        (
+            crate::auth::Role::parse(&u.role).unwrap_or(crate::auth::Role::Viewer),
+            crate::scope::Scope::of(u.scope.as_deref()),
+        )
+    }))
 }
 
 /// The scope an import acts in: `--scope CODE` (a unit, inside the acting account's scope

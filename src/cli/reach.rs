@@ -101,6 +101,18 @@ impl Reach {
         }
     }
 
+    /// Refuses unit `code` outside the reach, in the words used for a unit that does not
+    /// exist.
+    pub(crate) fn unit(&self, conn: &mut DbConn, code: &str) -> anyhow::Result<()> {
+        if self.is_scoped() && !self.scope().contains(&db::units::all(conn)?, code.trim()) {
+            bail!(
+                "unit \"{}\" does not exist (inside your scope)",
+                code.trim()
+            );
+        }
+        Ok(())
+    }
+
     /// Account `name`, if the command may act on it: inside the subtree, with a role at
     /// most the acting account's (acting on a higher one would take it over). Outside, the
     /// error reads as for an account that does not exist.

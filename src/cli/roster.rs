@@ -124,12 +124,23 @@ pub fn units(
                 println!("no units yet: sanping units import FILE.csv");
             }
             let out = crate::db::inactive::of_kind(&mut conn, crate::db::inactive::UNIT)?;
-            print!("{}", tree(&all, &out));
+            // With `--as` a scoped account: its subtree, drawn from its root.
+            let scope = super::reach::Reach::of(&mut conn, acting)?.scope();
+            let mut shown: Vec<units::Unit> = scope.units(&all).into_iter().cloned().collect();
+            for u in &mut shown {
+                if scope.root() == Some(u.code.as_str()) {
+                    u.parent = None;
+                }
+            }
+            print!("{}", tree(&shown, &out));
             Ok(())
         }
         UnitsCommand::Deactivate { code } | UnitsCommand::Activate { code } => {
+            let reach = super::reach::Reach::of(&mut conn, acting)?;
+            reach.require(crate::auth::Role::Organizer, "taking units out of use")?;
+            reach.unit(&mut conn, &code)?;
             let active = matches!(cmd_kind, Toggle::On);
-            let n = super::audited(
+            let n = super::audited_in(
                 &mut conn,
                 actor,
                 if active {
@@ -137,6 +148,7 @@ pub fn units(
                 } else {
                     "units.deactivate"
                 },
+                Some(code.as_str()),
                 |conn| crate::deactivate::set_unit(conn, &code, active),
                 |n| format!("{code} and the units below it: {n} changed"),
             )?;
@@ -221,8 +233,22 @@ pub fn people(
             report(&file, done)
         }
         PeopleCommand::Deactivate { email } | PeopleCommand::Activate { email } => {
+            let reach = super::reach::Reach::of(&mut conn, acting)?;
+            reach.require(crate::auth::Role::Organizer, "taking people out of use")?;
+            // The person's unit: outside the reach, the person reads as not in the roster.
+            let unit = people::find(&mut conn, &email.trim().to_lowercase())?.map(|p| p.unit);
+            if reach.is_scoped()
+                && reach
+                    .unit(&mut conn, unit.as_deref().unwrap_or(""))
+                    .is_err()
+            {
+                anyhow::bail!(
+                    "\"{}\" is not in the roster (inside your scope)",
+                    email.trim()
+                );
+            }
             let active = matches!(cmd_kind, Toggle::On);
-            let changed = super::audited(
+            let changed = super::audited_in(
                 &mut conn,
                 actor,
                 if active {
@@ -230,6 +256,7 @@ pub fn people(
                 } else {
                     "people.deactivate"
                 },
+                unit.as_deref(),
                 |conn| crate::deactivate::set_person(conn, &email, active),
                 |c| format!("{email}: {}", if *c { "changed" } else { "unchanged" }),
             )?;
@@ -245,9 +272,26 @@ pub fn people(
             Ok(())
         }
         PeopleCommand::List => {
+            // With `--as` a scoped account: the people of its subtree.
+            let reach = super::reach::Reach::of(&mut conn, acting)?;
+            let inside: Option<std::collections::HashSet<String>> = if reach.is_scoped() {
+                let all = units::all(&mut conn)?;
+                Some(
+                    reach
+                        .scope()
+                        .units(&all)
+                        .iter()
+                        .map(|u| u.code.clone())
+                        .collect(),
+                )
+            } else {
+                None
+            };
             let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
             for p in people::all(&mut conn)? {
-                *counts.entry((p.unit, p.category)).or_default() += 1;
+                if inside.as_ref().is_none_or(|codes| codes.contains(&p.unit)) {
+                    *counts.entry((p.unit, p.category)).or_default() += 1;
+                }
             }
             println!("{:<16} {:<12} people", "unit", "category");
             for ((unit, category), n) in counts {

@@ -13,7 +13,10 @@ fn two_colleges(state: &AppState) {
     let mut conn = state.pool.get().expect("conn");
     let mut units = std::fs::read_to_string(support::fixture("units.csv"))
         .unwrap()
-        .replace("U,示范大学党委,committee,\n", "P,省委教育工委,committee,\nU,示范大学党委,committee,P\n");
+        .replace(
+            "U,示范大学党委,committee,\n",
+            "P,省委教育工委,committee,\nU,示范大学党委,committee,P\n",
+        );
     units.push_str(
         "MATH,数学学院党总支,general_branch,U\nMATH-T,数学学院教工党支部,branch,MATH\n\
          V,另一所大学党委,committee,P\nV-T,另一所大学教工党支部,branch,V\n",

@@ -864,3 +864,47 @@ fn two_servers_adding_one_name_at_once_leave_it_as_the_wider_organizer_made_it()
         }
     }
 }
+
+#[test]
+fn cli_units_and_people_commands_keep_to_the_scope() {
+    for db in backends() {
+        let p = setup(db);
+        let db = &p.db;
+        let as_cs = |args: &[&str]| cli(db, &[&["--as", "cs"][..], args].concat());
+        // units / people list, deactivate and activate: the subtree only.
+        let out = as_cs(&["units", "list"]);
+        assert!(
+            out.0 && out.1.contains("CS-T") && !out.1.contains("LIB"),
+            "{}",
+            out.1
+        );
+        assert!(cli(db, &["units", "list"]).1.contains("LIB"));
+        let out = as_cs(&["people", "list"]);
+        assert!(
+            out.0 && out.1.contains("CS-T") && !out.1.contains("LIB"),
+            "{}",
+            out.1
+        );
+        let out = as_cs(&["units", "deactivate", "LIB"]);
+        assert!(!out.0 && out.1.contains("does not exist"), "{}", out.1);
+        let out = as_cs(&["people", "deactivate", "sun.hao@demo.edu.cn"]);
+        assert!(!out.0 && out.1.contains("not in the roster"), "{}", out.1);
+        // A disabled account acts as nobody, not as the operator.
+        assert!(cli(db, &["admin", "disable", "csview"]).0);
+        let out = cli(db, &["--as", "csview", "units", "deactivate", "CS-T"]);
+        assert!(!out.0 && out.1.contains("disabled"), "{}", out.1);
+        let mut conn = db.state().pool.get().unwrap();
+        let out_of_use =
+            |conn: &mut DbConn, kind| sanping::db::inactive::of_kind(conn, kind).unwrap();
+        assert!(out_of_use(&mut conn, sanping::db::inactive::UNIT).is_empty());
+        assert!(out_of_use(&mut conn, sanping::db::inactive::PERSON).is_empty());
+        drop(conn);
+        assert!(as_cs(&["units", "deactivate", "CS-T"]).0);
+        let out = as_cs(&["audit", "--limit", "5"]);
+        assert!(
+            out.1.contains("units.deactivate"),
+            "the entry is in the scope: {}",
+            out.1
+        );
+    }
+}

@@ -91,8 +91,9 @@ pub async fn unit(
     let sight = session.sight();
     blocking(&state, move |conn| {
         crate::web::guard::unit_in(conn, &sight, &c)?;
-        let n = deactivate::set_unit(conn, &c, active).map_err(status_error)?;
+        // The change and its audit entry in one transaction.
         db::write_tx(conn, |conn| {
+            let n = deactivate::set_unit(conn, &c, active).map_err(status_error)?;
             auth::record_in(
                 conn,
                 &user,
@@ -103,7 +104,8 @@ pub async fn unit(
                 },
                 &format!("{c} and the units below it: {n} changed"),
                 Some(&c),
-            )
+            )?;
+            Ok::<(), AppError>(())
         })?;
         Ok(())
     })
@@ -136,8 +138,8 @@ pub async fn person(
             };
             crate::web::guard::unit_in(conn, &sight, unit)?;
         }
-        let changed = deactivate::set_person(conn, &e, active).map_err(status_error)?;
         db::write_tx(conn, |conn| {
+            let changed = deactivate::set_person(conn, &e, active).map_err(status_error)?;
             auth::record_in(
                 conn,
                 &user,
@@ -148,7 +150,8 @@ pub async fn person(
                 },
                 &format!("{e}: {}", if changed { "changed" } else { "unchanged" }),
                 unit.as_deref(),
-            )
+            )?;
+            Ok::<(), AppError>(())
         })?;
         Ok(())
     })
