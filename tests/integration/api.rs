@@ -934,5 +934,5 @@ fn tokens_are_made_and_revoked_in_the_console_and_stored_only_hashed() {
     assert_eq!(audited(&server, "org", "token.create"), 1);
     assert_eq!(audited(&server, "org", "token.revoke"), 1);
     let (_, listed) = crate::admin::get(&server, Some(&browser), "/admin/tokens");
-    assert!(listed.contains("revoked"));
+    assert!(listed.contains("已撤销"), "{listed}");
 }

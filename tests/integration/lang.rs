@@ -636,6 +636,9 @@ fn every_page_of_a_people_wave_speaks_one_language() {
 }
 
 /// Who posts, where, the fields, and the status expected.
+/// A form's fields.
+type Fields<'a> = &'a [(&'a str, &'a str)];
+
 type Refusal<'a> = (&'a Browser, String, &'a [(&'a str, &'a str)], u16);
 
 /// The error pages: an unknown page or wave, wave actions the wave's state refuses, a bad
@@ -740,9 +743,10 @@ fn every_refusal_of_the_console_speaks_one_language() {
 /// and an installation-wide one: unknown role, a scope outside the own, a taken name, a
 /// short password, a bad name, a secretary without a branch, an unknown unit, and a new
 /// password for a key holder whose shares are live. Each is 422 in the request's language,
-/// and none changes an account.
+/// and none changes an account. Then the API tokens page: the list, a new token shown once,
+/// a bad rate limit, an unknown token to revoke.
 #[test]
-fn every_refusal_of_the_accounts_page_speaks_one_language() {
+fn the_accounts_and_tokens_pages_and_their_refusals_speak_one_language() {
     let db = TestDb::new();
     let state = db.state();
     support::load_fixtures(&state);
@@ -766,7 +770,7 @@ fn every_refusal_of_the_accounts_page_speaks_one_language() {
     let org = login(&server, "org", "organizer-pass").1.expect("org");
     let cs = login(&server, "cs", "cs-organizer-pass").1.expect("cs");
     let mut data = data();
-    data.extend(["cs", "NOPE", "a b"].map(str::to_owned));
+    data.extend(["cs", "NOPE", "a b", "自动化"].map(str::to_owned));
     let mut walk = Walk::new(data);
     walk.both(&server, Some(&cs), "/admin/accounts");
     walk.both(&server, Some(&org), "/admin/accounts");
@@ -804,8 +808,32 @@ fn every_refusal_of_the_accounts_page_speaks_one_language() {
             );
         }
     }
-    walk.finish();
     assert_eq!(accounts(&state), before, "a refusal changed an account");
+
+    walk.both(&server, Some(&org), "/admin/tokens");
+    let tokens: [(&str, Fields, u16); 4] = [
+        (
+            "/admin/tokens",
+            &[("label", "自动化"), ("per_minute", "")],
+            200,
+        ),
+        (
+            "/admin/tokens",
+            &[("label", "x"), ("per_minute", "many")],
+            422,
+        ),
+        ("/admin/tokens", &[("label", "x"), ("per_minute", "0")], 422),
+        ("/admin/tokens/nosuchtoken/revoke", &[], 404),
+    ];
+    for (path, fields, expected) in tokens {
+        for lang in Lang::BOTH {
+            let (status, html) = post(&server, Some(&org), path, fields, lang);
+            assert_eq!(status, expected, "{path} {fields:?} ({lang:?}): {html}");
+            walk.check(&format!("POST {path} {fields:?}"), lang, status, &html);
+        }
+    }
+    walk.both(&server, Some(&org), "/admin/tokens");
+    walk.finish();
 }
 
 /// Every account with its password hash, role and scope.

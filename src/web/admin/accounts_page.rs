@@ -57,8 +57,8 @@ fn words(lang: Lang) -> Words {
     }
 }
 
-/// A role as the page names it.
-fn role_label(role: &str, lang: Lang) -> String {
+/// A role as the console names it.
+pub(crate) fn role_label(role: &str, lang: Lang) -> String {
     let (zh, en) = match Role::parse(role) {
         Some(Role::Organizer) => ("组织工作人员", "Organizer"),
         Some(Role::Committee) => ("考评组成员", "Committee member"),

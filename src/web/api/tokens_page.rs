@@ -10,6 +10,7 @@ use crate::api_token::{self, TokenError};
 use crate::app::AppState;
 use crate::auth::Role;
 use crate::db::api_tokens;
+use crate::domain::Lang;
 use crate::error::AppError;
 use crate::web::admin::{Admin, blocking, render, see_other};
 use crate::web::respond::local_time;
@@ -33,9 +34,65 @@ struct Created {
     secret: String,
 }
 
+/// The page's words.
+#[derive(Serialize)]
+struct Words {
+    title: &'static str,
+    /// Trusted markup (`<code>`), written here: the template does not escape it.
+    intro: &'static str,
+    new_token: &'static str,
+    copy_now: &'static str,
+    label: &'static str,
+    per_minute: &'static str,
+    per_minute_short: &'static str,
+    create: &'static str,
+    created: &'static str,
+    last_used: &'static str,
+    revoked: &'static str,
+    revoke: &'static str,
+}
+
+fn words(lang: Lang) -> Words {
+    if lang == Lang::En {
+        Words {
+            title: "API tokens",
+            intro: "A token acts as your account on <code>/api/v1</code>, with its role and scope; only its hash is stored. See <code>docs/api.md</code>.",
+            new_token: "New token",
+            copy_now: "Copy it now: it is shown only this once.",
+            label: "Label",
+            per_minute: "Requests per minute",
+            per_minute_short: "Per minute",
+            create: "Create a token",
+            created: "Created",
+            last_used: "Last used",
+            revoked: "revoked",
+            revoke: "Revoke",
+        }
+    } else {
+        Words {
+            title: "API 令牌",
+            intro: "令牌代表您的账号调用 <code>/api/v1</code>，权限与范围同账号；只保存其哈希。详见 <code>docs/api.md</code>。",
+            new_token: "新令牌",
+            copy_now: "请立即复制保存，此令牌只显示这一次。",
+            label: "用途",
+            per_minute: "每分钟请求上限",
+            per_minute_short: "每分钟上限",
+            create: "生成令牌",
+            created: "创建",
+            last_used: "最近使用",
+            revoked: "已撤销",
+            revoke: "撤销",
+        }
+    }
+}
+
 /// The page's data.
 #[derive(Serialize)]
 struct TokensPage {
+    w: Words,
+    /// The account and its role, as the page names them.
+    account: String,
+    role: String,
     tokens: Vec<Row>,
     created: Option<Created>,
     default_per_minute: i32,
@@ -69,13 +126,18 @@ async fn page(
             revoked: t.revoked_at.map(local_time),
         })
         .collect();
-    let admin = Admin::new(req, session, "API");
+    let lang = crate::web::home::lang_of(req);
+    let w = words(lang);
+    let admin = Admin::new(req, session, w.title);
     render(
         state,
         status,
         "pages/admin/tokens",
         admin,
         TokensPage {
+            w,
+            account: session.user.clone(),
+            role: crate::web::admin::accounts_page::role_label(session.role.as_str(), lang),
             tokens,
             created,
             default_per_minute: api_token::DEFAULT_PER_MINUTE,
