@@ -143,8 +143,9 @@ async fn legend_and_ranks(c: &Client, report: &sanping::report::WaveReport) {
 }
 
 /// The heatmap: a row per unit named in full in its `<title>`, long names on two lines
-/// (each line wider than tall: never one character per line) inside the chart, a cell per
-/// dimension coloured by its band, and the bands' key.
+/// (each line wider than tall: never one character per line, and at least 10 px tall — on a
+/// phone the chart scrolls sideways in its frame rather than shrink) inside the chart, a cell
+/// per dimension coloured by its band, and the bands' key.
 async fn heatmap_readable(c: &Client, report: &sanping::report::WaveReport) {
     let h = js(
         c,
@@ -173,6 +174,10 @@ async fn heatmap_readable(c: &Client, report: &sanping::report::WaveReport) {
             "the label stays inside the chart: {l} in [{left}, {right}]"
         );
         for line in lines {
+            assert!(
+                line["h"].as_f64().unwrap() >= 10.0,
+                "a label line is at least 10 px tall, readable on a phone: {l}"
+            );
             if line["text"].as_str().unwrap().chars().count() >= 2 {
                 assert!(
                     line["w"].as_f64().unwrap() >= 1.5 * line["h"].as_f64().unwrap(),
