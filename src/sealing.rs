@@ -146,7 +146,13 @@ pub fn seal_wave(conn: &mut DbConn, wave: &Wave) -> Result<(), WaveError> {
         let account_key = holder.account_key.as_deref().unwrap_or_default();
         let sealed_share = seal::seal(account_key, &share_info(id, &holder.username), share)
             .map_err(|e| {
-                WaveError::Invalid(format!("the account key of {} is {e}", holder.username))
+                WaveError::refused(
+                    format!(
+                        "密钥保管人 {} 的账号密钥无法使用（{e}）：请其重新登录一次后再试。",
+                        holder.username
+                    ),
+                    format!("the account key of {} is {e}", holder.username),
+                )
             })?;
         holders::set_share(conn, id, &holder.username, &sealed_share)?;
     }

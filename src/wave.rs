@@ -376,9 +376,10 @@ fn mark_open(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
     if waves::transition(conn, id, "draft", "open", now())? == 1 {
         Ok(())
     } else {
-        Err(WaveError::Invalid(format!(
-            "wave {id} changed meanwhile; try again"
-        )))
+        Err(WaveError::refused(
+            format!("批次 {id} 刚被其他操作更改，请重试。"),
+            format!("wave {id} changed meanwhile; try again"),
+        ))
     }
 }
 

@@ -92,29 +92,48 @@ pub fn plan(spec: &PeopleSpec, people: &[Person], targets: &[Unit]) -> Plan {
 /// The message refusing a people wave in which no unit can take part.
 pub fn nothing_to_rate(wave_id: i32, too_small: &[(Unit, TooSmall)]) -> WaveError {
     if too_small.is_empty() {
-        return WaveError::Invalid(format!(
-            "wave {wave_id} rates nobody: no one in its scope holds a role the survey rates \
-             (see the survey's rated_roles and the roster's role column)"
-        ));
+        return WaveError::refused(
+            format!(
+                "批次 {wave_id} 没有评议对象：其范围内没有人担任问卷所评议的角色（见问卷的 \
+                 `rated_roles` 和名册的 `role` 列）。"
+            ),
+            format!(
+                "wave {wave_id} rates nobody: no one in its scope holds a role the survey rates \
+                 (see the survey's rated_roles and the roster's role column)"
+            ),
+        );
     }
-    WaveError::Invalid(format!(
-        "wave {wave_id} cannot open: every unit in its scope is too small for anonymous rating — {}",
-        too_small_list(too_small)
-    ))
+    WaveError::refused(
+        format!(
+            "批次 {wave_id} 无法开放：其范围内每个单位的人数都太少，无法匿名评议——{}",
+            too_small_list(too_small, true)
+        ),
+        format!(
+            "wave {wave_id} cannot open: every unit in its scope is too small for anonymous rating — {}",
+            too_small_list(too_small, false)
+        ),
+    )
 }
 
 /// The units left out, in words: "CODE 名称 (at most n raters, k needed)".
-pub fn too_small_list(too_small: &[(Unit, TooSmall)]) -> String {
+pub fn too_small_list(too_small: &[(Unit, TooSmall)], chinese: bool) -> String {
     too_small
         .iter()
         .map(|(u, s)| {
-            format!(
-                "{} {} (at most {} raters each, {} needed)",
-                u.code, u.name, s.possible, s.needed
-            )
+            if chinese {
+                format!(
+                    "{} {}（每人至多 {} 名评议人，需要 {} 名）",
+                    u.code, u.name, s.possible, s.needed
+                )
+            } else {
+                format!(
+                    "{} {} (at most {} raters each, {} needed)",
+                    u.code, u.name, s.possible, s.needed
+                )
+            }
         })
         .collect::<Vec<_>>()
-        .join("; ")
+        .join(if chinese { "；" } else { "; " })
 }
 
 /// Freezes who the wave rates, in the transaction that opens it.

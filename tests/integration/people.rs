@@ -163,6 +163,36 @@ fn a_wave_whose_branches_are_all_too_small_is_refused_with_the_reason() {
     let wave = sanping::wave::get(&mut conn, id).expect("wave");
     assert_eq!(wave.state, "draft");
     assert_eq!(support::stored_invitations(&mut conn, id), 0);
+    // The console says why in the page's language (Chinese by default).
+    sanping::auth::add_user(
+        &mut conn,
+        "org",
+        sanping::auth::Role::Organizer,
+        "organizer-pass",
+    )
+    .expect("org");
+    drop(conn);
+    let server = support::Server::start(state.clone());
+    let org = crate::admin::login(&server, "org", "organizer-pass")
+        .1
+        .expect("org");
+    let mut res = support::client()
+        .post(&server.url(&format!("/admin/waves/{id}/open")))
+        .header("cookie", &org.cookie)
+        .send_form([("csrf", org.csrf.as_str()), ("unchecked_ok", "on")])
+        .expect("POST");
+    let status = res.status().as_u16();
+    let html = res.body_mut().read_to_string().expect("body");
+    assert_eq!(status, 409, "{html}");
+    assert!(
+        html.contains("CS-S1") && html.contains("需要 5 名") && html.contains("无法匿名评议"),
+        "{html}"
+    );
+    let mut conn = state.pool.get().expect("conn");
+    assert_eq!(
+        sanping::wave::get(&mut conn, id).expect("wave").state,
+        "draft"
+    );
 }
 
 #[test]
