@@ -94,32 +94,6 @@ fn racing_closers_close_an_overdue_wave_once_with_one_audit_entry() {
     assert_eq!(closes(&state).len(), 1);
 }
 
-/// A running `sanping serve` against `db`, stopped (by its own id) when dropped.
-struct Serve(std::process::Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(db: &TestDb, dir: &std::path::Path) -> Serve {
-    let port = support::free_port();
-    let child = support::bin()
-        .env("DATABASE_URL", db.url())
-        .env("SANPING_BIND", format!("127.0.0.1:{port}"))
-        .env("SANPING_MAIL_DIR", dir.join("mail"))
-        .env("RUST_LOG", "warn")
-        .current_dir(dir)
-        .arg("serve")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start sanping serve");
-    Serve(child)
-}
-
 #[test]
 fn two_running_servers_close_an_overdue_wave_by_themselves_once() -> anyhow::Result<()> {
     let db = TestDb::new();
@@ -127,8 +101,8 @@ fn two_running_servers_close_an_overdue_wave_by_themselves_once() -> anyhow::Res
     support::load_fixtures(&state);
     let (id, _) = support::open_wave(&state, "liuhao.toml", None, false);
     let dir = tempfile::tempdir()?;
-    let _a = serve(&db, dir.path());
-    let _b = serve(&db, dir.path());
+    let _a = support::ServeProcess::start(&db, dir.path());
+    let _b = support::ServeProcess::start(&db, dir.path());
     set_closes(&state, id, -1);
     let start = Instant::now();
     while state_of(&state, id) != "closed" {
