@@ -192,16 +192,18 @@ pub fn grade(conn: &mut DbConn, g: &GradeSpec<'_>) -> Result<String, WaveError> 
     let id = g.wave_id;
     let reason = g.reason.trim();
     if reason.chars().count() > MAX_GRADE_REASON_CHARS {
-        return Err(WaveError::Invalid(format!(
-            "the reason may have at most {MAX_GRADE_REASON_CHARS} characters"
-        )));
+        return Err(WaveError::refused(
+            format!("评定理由过长，至多 {MAX_GRADE_REASON_CHARS} 字。"),
+            format!("the reason may have at most {MAX_GRADE_REASON_CHARS} characters"),
+        ));
     }
     if reason
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r')
     {
-        return Err(WaveError::Invalid(
-            "the reason contains a control character".into(),
+        return Err(WaveError::refused(
+            "评定理由含有无法接受的控制字符。",
+            "the reason contains a control character",
         ));
     }
     crate::db::write_tx(conn, |conn| {
@@ -209,36 +211,42 @@ pub fn grade(conn: &mut DbConn, g: &GradeSpec<'_>) -> Result<String, WaveError> 
         let wave = super::get(conn, id)?;
         let survey = super::survey_of(&wave)?;
         let Some(spec) = &survey.people else {
-            return Err(WaveError::Invalid(format!(
-                "wave {id} evaluates units, not people"
-            )));
+            return Err(WaveError::refused(
+                format!("批次 {id} 评议的是单位，不是个人。"),
+                format!("wave {id} evaluates units, not people"),
+            ));
         };
         if !spec.final_grade {
-            return Err(WaveError::Invalid(format!(
-                "the survey of wave {id} records no final grades"
-            )));
+            return Err(WaveError::refused(
+                "本问卷不设组织评定。",
+                format!("the survey of wave {id} records no final grades"),
+            ));
         }
         match super::State::parse(&wave.state) {
             super::State::Closed if !wave.is_sealed() => {}
             super::State::Closed => super::require_unsealed(&wave, "recording final grades")?,
             super::State::Published => {
-                return Err(WaveError::Invalid(format!(
-                    "wave {id} is published: its final grades can no longer change"
-                )));
+                return Err(WaveError::refused(
+                    "本批次已发布，组织评定不能再更改。",
+                    format!("wave {id} is published: its final grades can no longer change"),
+                ));
             }
             _ => {
-                return Err(WaveError::Invalid(format!(
-                    "wave {id} is {}: final grades are recorded after it closes and its ratings are unsealed",
-                    super::state_label(&wave)
-                )));
+                return Err(WaveError::refused(
+                    "测评结束并开箱后才能进行组织评定。",
+                    format!(
+                        "wave {id} is {}: final grades are recorded after it closes and its ratings are unsealed",
+                        super::state_label(&wave)
+                    ),
+                ));
             }
         }
         let Some(rated_person) = rated::find(conn, id, g.person)?.filter(|r| !is_team(&r.person))
         else {
-            return Err(WaveError::Invalid(format!(
-                "{} is not rated in wave {id}",
-                g.person
-            )));
+            return Err(WaveError::refused(
+                format!("{} 不是本批次的评议对象。", g.person),
+                format!("{} is not rated in wave {id}", g.person),
+            ));
         };
         let scale = &survey.scales[&spec.overall_item().scale];
         let wanted = g.grade.trim();
@@ -250,10 +258,13 @@ pub fn grade(conn: &mut DbConn, g: &GradeSpec<'_>) -> Result<String, WaveError> 
                 .iter()
                 .map(|o| format!("{} ({})", o.label.zh, o.id))
                 .collect();
-            return Err(WaveError::Invalid(format!(
-                "\"{wanted}\" is not a grade of this survey; the grades are {}",
-                known.join(", ")
-            )));
+            return Err(WaveError::refused(
+                format!("“{wanted}”不是本问卷的等次，请从列表中选择。"),
+                format!(
+                    "\"{wanted}\" is not a grade of this survey; the grades are {}",
+                    known.join(", ")
+                ),
+            ));
         };
         let top = &scale.options[0];
         if option.id == top.id {
@@ -273,15 +284,30 @@ pub fn grade(conn: &mut DbConn, g: &GradeSpec<'_>) -> Result<String, WaveError> 
                 .map(|fg| fg.person)
                 .collect();
             if others.len() as u64 + 1 > max {
-                return Err(WaveError::Invalid(format!(
-                    "quota: at most {max} of the {n} people of {} may be graded {} (⌊{n} × {}⌋), \
-                     and {} already are ({}); change one of them first",
-                    rated_person.unit,
-                    top.label.zh,
-                    spec.top_cap,
-                    others.len(),
-                    others.join(", ")
-                )));
+                let names: Vec<&str> = others
+                    .iter()
+                    .filter_map(|o| in_unit.iter().find(|r| &r.person == o))
+                    .map(|r| r.name.as_str())
+                    .collect();
+                return Err(WaveError::refused(
+                    format!(
+                        "名额已满：本支部 {n} 人，{}至多 {max} 人（⌊{n} × {}⌋），已评定 {} 人（{}）。\
+                         请先更改其中一人的评定。",
+                        top.label.zh,
+                        spec.top_cap,
+                        others.len(),
+                        names.join("、")
+                    ),
+                    format!(
+                        "quota: at most {max} of the {n} people of {} may be graded {} (⌊{n} × {}⌋), \
+                         and {} already are ({}); change one of them first",
+                        rated_person.unit,
+                        top.label.zh,
+                        spec.top_cap,
+                        others.len(),
+                        others.join(", ")
+                    ),
+                ));
             }
         }
         rated::set_grade(

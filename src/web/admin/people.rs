@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web as aw};
 use serde::Serialize;
 
-use super::people_text::{PeopleWords, chinese, legend, units_csv, words};
+use super::people_text::{PeopleWords, legend, units_csv, words};
 use super::strings::fill;
 use super::{Admin, blocking, render, see_other};
 use crate::app::AppState;
@@ -525,7 +525,7 @@ pub async fn grade(
     let user = session.user.clone();
     let (p, g, r) = (person.clone(), grade.clone(), reason.clone());
     let outcome = blocking(&state, move |conn| {
-        let (wave_row, spec) = people_wave(conn, id)?;
+        people_wave(conn, id)?;
         let rated_person = rated::find(conn, id, &p)?
             .filter(|r| !is_team(&r.person))
             .ok_or(AppError::NotFound)?;
@@ -546,15 +546,8 @@ pub async fn grade(
             Err(WaveError::Db(e)) => Err(e.into()),
             Err(WaveError::NotFound(_)) => Err(AppError::NotFound),
             Err(e) => {
-                let msg = e.to_string();
-                // The numbers for the message, read after the refusal (nothing changed).
-                let report =
-                    report_for(conn, &wave_row, &Sight::All, &crate::scope::Scope::All).ok();
-                let zh = report.as_ref().map_or_else(
-                    || format!("无法保存组织评定：{msg}"),
-                    |rep| chinese(&msg, rep, &spec, &p, &g),
-                );
-                Ok(Err((zh, msg)))
+                let msg = super::refusal::wave_msg(&e);
+                Ok(Err((msg.zh, msg.en)))
             }
         }
     })

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::domain::Lang;
 use crate::domain::people::PeopleSpec;
 use crate::report::export::{SUPPRESSED, neutralize};
-use crate::report::people::{PeopleReport, PersonResult};
+use crate::report::people::PeopleReport;
 use crate::report::people_export;
 
 /// The fixed words of the people results page; `{top}` is the top grade's label, `{people}`
@@ -255,72 +255,4 @@ pub(super) fn units_csv(report: &PeopleReport) -> anyhow::Result<Vec<u8>> {
     }
     w.write_record([people_export::record_line(report)])?;
     Ok(w.into_inner()?)
-}
-
-/// The library's refusal in Chinese, with the numbers the page knows.
-pub(super) fn chinese(
-    msg: &str,
-    report: &PeopleReport,
-    spec: &PeopleSpec,
-    person: &str,
-    grade: &str,
-) -> String {
-    if msg.starts_with("quota:") {
-        let unit = report
-            .people
-            .iter()
-            .find(|p| p.key == person)
-            .map(|p| p.unit.clone())
-            .unwrap_or_default();
-        let in_unit: Vec<&PersonResult> = report
-            .people
-            .iter()
-            .filter(|p| p.unit == unit && !p.team)
-            .collect();
-        let top = report.grades.first();
-        let graded: Vec<&str> = in_unit
-            .iter()
-            .filter(|p| {
-                p.key != person && p.final_grade.as_ref().map(|g| &g.id) == top.map(|t| &t.id)
-            })
-            .map(|p| p.name.as_str())
-            .collect();
-        let n = in_unit.len() as u64;
-        return format!(
-            "名额已满：本支部 {n} 人，{}至多 {} 人（⌊{n} × {}⌋），已评定 {} 人（{}）。请先更改其中一人的评定。",
-            top.map_or("", |t| t.label.as_str()),
-            spec.max_top(n),
-            spec.top_cap,
-            graded.len(),
-            graded.join("、")
-        );
-    }
-    let known = [
-        (
-            "is published",
-            "本批次已发布，组织评定不能再更改。".to_owned(),
-        ),
-        (
-            "is not a grade",
-            format!("“{grade}”不是本问卷的等次，请从列表中选择。"),
-        ),
-        ("at most", "评定理由过长，至多 500 字。".to_owned()),
-        (
-            "control character",
-            "评定理由含有无法接受的控制字符。".to_owned(),
-        ),
-        ("records no final grades", "本问卷不设组织评定。".to_owned()),
-        (
-            "still sealed",
-            "答卷尚未开箱，开箱后才能进行组织评定。".to_owned(),
-        ),
-        (
-            "after it closes",
-            "测评结束并开箱后才能进行组织评定。".to_owned(),
-        ),
-    ];
-    known
-        .into_iter()
-        .find(|(needle, _)| msg.contains(needle))
-        .map_or_else(|| format!("无法保存组织评定：{msg}"), |(_, zh)| zh)
 }
