@@ -43,6 +43,29 @@ pub fn wave(conn: &mut DbConn, session: &Session, id: i32) -> Result<WaveHead, A
     wave_in(conn, &session.sight(), id)
 }
 
+/// [`wave`], and whether `session` may read the wave's words (comments, reasons:
+/// [`crate::report::words_readable`]), reading the unit tree at most once for both — and not
+/// at all for an installation-wide account on a wave of the whole tree.
+pub fn wave_and_words(
+    conn: &mut DbConn,
+    session: &Session,
+    id: i32,
+) -> Result<(WaveHead, bool), AppError> {
+    let w = db_waves::find_head(conn, id)?.ok_or(AppError::NotFound)?;
+    let sight = session.sight();
+    let checks_scope = session.role != Role::Secretary && sight != Scope::All;
+    let units = if checks_scope || w.scope.is_some() {
+        units::all(conn)?
+    } else {
+        Vec::new()
+    };
+    if checks_scope && !sight.covers(&units, w.scope.as_deref()) {
+        return Err(AppError::NotFound);
+    }
+    let words = w.scope.is_none() || Scope::of(w.scope.as_deref()).includes(&units, &sight);
+    Ok((w, words))
+}
+
 /// [`wave`] off the async threads: the first thing every wave page does.
 pub async fn wave_async(
     state: &actix_web::web::Data<crate::app::AppState>,

@@ -37,15 +37,13 @@ pub(super) async fn load(
 ) -> Result<Result<WaveReport, String>, AppError> {
     let session = session.clone();
     blocking(state, move |conn| {
-        let head = crate::web::guard::wave(conn, &session, id)?;
+        let (head, comments) = crate::web::guard::wave_and_words(conn, &session, id)?;
         // A people wave's results are per person (`/admin/waves/{id}/people`): the unit
         // dashboard, its pages and downloads do not exist for it.
         if head.kind == db_waves::PEOPLE {
             return Err(AppError::NotFound);
         }
-        let sight = session.sight();
         let prev = previous(conn, id)?;
-        let comments = report::words_readable(conn, &sight, head.scope.as_deref())?;
         match report::build(conn, id, prev) {
             Ok(mut r) => {
                 if !comments {
