@@ -317,7 +317,12 @@ fn outside_the_scope_is_404_for_sibling_scopes() {
     assert_eq!((r.status, r.code()), (422, "scope_outside"));
     let r = post(&server, "/api/v1/waves", &cs, &new_wave(None));
     assert_eq!((r.status, r.code()), (422, "scope_outside"));
+    // Nor one whose key holder lies outside it (keeper is installation-wide).
     let r = post(&server, "/api/v1/waves", &cs, &new_wave(Some("CS-T")));
+    assert_eq!((r.status, r.code()), (422, "scope_outside"), "{}", r.body);
+    let mut inside = new_wave(Some("CS-T"));
+    inside["holders"] = json!(["cs-org"]);
+    let r = post(&server, "/api/v1/waves", &cs, &inside);
     assert_eq!(r.status, 201, "{}", r.body);
 }
 
@@ -852,16 +857,11 @@ fn tokens_are_made_and_revoked_in_the_console_and_stored_only_hashed() {
     drop(conn);
     let (_, browser) = crate::admin::login(&server, "org", "org-password-1");
     let browser = browser.unwrap();
-    let (status, page) = crate::admin::get(&server, Some(&browser), "/admin/tokens");
-    assert_eq!(status, 200);
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    assert_eq!(
+        crate::admin::get(&server, Some(&browser), "/admin/tokens").0,
+        200
+    );
+    let csrf = browser.csrf.clone();
     let mut res = support::client()
         .post(&server.url("/admin/tokens"))
         .header("cookie", &browser.cookie)

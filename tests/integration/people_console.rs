@@ -86,6 +86,24 @@ fn final_of(conn: &mut DbConn, id: i32, email: &str) -> Option<String> {
         .map(|g| g.label)
 }
 
+/// CS-T's eight members rate everyone 优秀; q1 and q2 rate m8 不合格 (with a reason) and the
+/// others 合格; then the wave closes and is unsealed.
+fn rate_and_close(conn: &mut DbConn, id: i32, links: &[Link]) {
+    for n in 1..=8 {
+        rate(conn, links, &format!("m{n}@demo.edu.cn"), |_| "excellent");
+    }
+    for q in ["q1", "q2"] {
+        rate(conn, links, &format!("{q}@demo.edu.cn"), |t| {
+            if t.starts_with("m8") {
+                "unqualified"
+            } else {
+                "qualified"
+            }
+        });
+    }
+    support::close_and_unseal(conn, id).expect("close and unseal");
+}
+
 /// A closed, unsealed people wave over [`ROSTER`] (CS-T rated by its eight members and two
 /// colleagues, CS-S1 too small), a draft people wave and a draft unit wave, and accounts:
 /// `org`, `kp` (committee), `sec` (secretary of CS-T), `sec2` (secretary of CS-S1).
@@ -97,24 +115,7 @@ pub fn setup(db: &TestDb) -> (Server, i32, i32, i32) {
     let unit_wave = support::create_wave(&state, "liuhao.toml", None, false);
     let (id, links) = support::open_wave(&state, SURVEY, None, false);
     let mut conn = state.pool.get().expect("conn");
-    for n in 1..=8 {
-        rate(
-            &mut conn,
-            &links,
-            &format!("m{n}@demo.edu.cn"),
-            |_| "excellent",
-        );
-    }
-    for q in ["q1", "q2"] {
-        rate(&mut conn, &links, &format!("{q}@demo.edu.cn"), |t| {
-            if t.starts_with("m8") {
-                "unqualified"
-            } else {
-                "qualified"
-            }
-        });
-    }
-    support::close_and_unseal(&mut conn, id).expect("close and unseal");
+    rate_and_close(&mut conn, id, &links);
     auth::add_user(&mut conn, "org", Role::Organizer, "organizer-pass").unwrap();
     auth::add_user(&mut conn, "kp", Role::Committee, "committee-pass").unwrap();
     for (name, unit) in [("sec", "CS-T"), ("sec2", "CS-S1")] {
@@ -397,24 +398,7 @@ fn a_wider_account_reads_a_scoped_people_wave_without_its_reasons() {
         load(&state);
         let (id, links) = support::open_wave(&state, SURVEY, Some("CS"), false);
         let mut conn = state.pool.get().expect("conn");
-        for n in 1..=8 {
-            rate(
-                &mut conn,
-                &links,
-                &format!("m{n}@demo.edu.cn"),
-                |_| "excellent",
-            );
-        }
-        for q in ["q1", "q2"] {
-            rate(&mut conn, &links, &format!("{q}@demo.edu.cn"), |t| {
-                if t.starts_with("m8") {
-                    "unqualified"
-                } else {
-                    "qualified"
-                }
-            });
-        }
-        support::close_and_unseal(&mut conn, id).expect("close and unseal");
+        rate_and_close(&mut conn, id, &links);
         auth::add_user(&mut conn, "org", Role::Organizer, "organizer-pass").unwrap();
         auth::add_scoped_user_as(
             &mut conn,

@@ -34,22 +34,23 @@ fn add(conn: &mut DbConn, name: &str, role: Role, scope: Option<&str>) {
     auth::add_scoped_user_as(conn, "test", None, name, role, scope, PW).unwrap();
 }
 
+/// The fixture unit tree, an installation-wide organizer `root` and `cs`, organizer of CS.
+fn units_and_organizers(conn: &mut DbConn) {
+    sanping::import::units(conn, &std::fs::read(support::fixture("units.csv")).unwrap()).unwrap();
+    add(conn, "root", Role::Organizer, None);
+    add(conn, "cs", Role::Organizer, Some("CS"));
+}
+
 fn setup(db: TestDb) -> Province {
     let state = db.state();
     {
         let mut conn = state.pool.get().unwrap();
-        sanping::import::units(
-            &mut conn,
-            &std::fs::read(support::fixture("units.csv")).unwrap(),
-        )
-        .unwrap();
+        units_and_organizers(&mut conn);
         sanping::import::people(
             &mut conn,
             &std::fs::read(support::fixture("report_people.csv")).unwrap(),
         )
         .unwrap();
-        add(&mut conn, "root", Role::Organizer, None);
-        add(&mut conn, "cs", Role::Organizer, Some("CS"));
         add(&mut conn, "lib", Role::Organizer, Some("LIB"));
         add(&mut conn, "csview", Role::Viewer, Some("CS"));
     }
@@ -820,16 +821,7 @@ fn cli_wave_report_mail_token_and_admin_commands_keep_to_the_scope() {
 fn two_servers_adding_one_name_at_once_leave_it_as_the_wider_organizer_made_it() {
     for db in backends() {
         let state = db.state();
-        {
-            let mut conn = state.pool.get().unwrap();
-            sanping::import::units(
-                &mut conn,
-                &std::fs::read(support::fixture("units.csv")).unwrap(),
-            )
-            .unwrap();
-            add(&mut conn, "root", Role::Organizer, None);
-            add(&mut conn, "cs", Role::Organizer, Some("CS"));
-        }
+        units_and_organizers(&mut state.pool.get().unwrap());
         let dir = tempfile::tempdir().unwrap();
         let a = support::ServeProcess::start(&db, dir.path());
         let b = support::ServeProcess::start(&db, dir.path());

@@ -154,6 +154,15 @@ pub async fn create(req: HttpRequest, state: aw::Data<AppState>, body: aw::Bytes
                 },
             ));
         }
+        // Key holders inside the scope too, as on the console and the command line.
+        if let Some(why) = crate::web::guard::wave_misfit(
+            conn,
+            &scope_of(&who),
+            spec.scope.as_deref(),
+            &spec.holders,
+        )? {
+            return Err(ApiError::unprocessable("scope_outside", why));
+        }
         db::write_tx(conn, |conn| {
             let id = wave::create(conn, &spec)?;
             auth::record(
