@@ -104,22 +104,23 @@ pub fn accounts_in(
 }
 
 /// Why a wave with `scope` and key `holders` does not fit inside `sight` (the creating or
-/// editing account's scope), in Chinese and English; `None` when it fits. A wave lies inside
+/// editing account's scope), in both languages; `None` when it fits. A wave lies inside
 /// the account's subtree, and its key holders are accounts inside it.
 pub fn wave_misfit(
     conn: &mut DbConn,
     sight: &Scope,
     scope: Option<&str>,
     holders: &[String],
-) -> Result<Option<String>, AppError> {
+) -> Result<Option<crate::error::Msg>, AppError> {
     if *sight == Scope::All {
         return Ok(None);
     }
     let units = units::all(conn)?;
     let root = sight.root().unwrap_or_default();
     if !sight.covers(&units, scope) {
-        return Ok(Some(format!(
-            "测评范围须在您的范围（{root}）之内。The wave's scope must lie inside yours ({root})."
+        return Ok(Some(crate::error::Msg::new(
+            format!("测评范围须在您的范围（{root}）之内。"),
+            format!("The wave's scope must lie inside yours ({root})."),
         )));
     }
     let inside: Vec<String> = accounts_in(conn, sight)?
@@ -127,8 +128,9 @@ pub fn wave_misfit(
         .map(|a| a.username)
         .collect();
     if let Some(h) = holders.iter().find(|h| !inside.contains(h)) {
-        return Ok(Some(format!(
-            "没有账号 “{h}”（在您的范围之内）。There is no account \"{h}\" inside your scope."
+        return Ok(Some(crate::error::Msg::new(
+            format!("没有账号 “{h}”（在您的范围之内）。"),
+            format!("There is no account \"{h}\" inside your scope."),
         )));
     }
     Ok(None)

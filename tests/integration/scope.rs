@@ -313,6 +313,16 @@ fn waves_are_created_only_inside_the_scope_with_holders_inside_it() {
         };
         let before = count();
         assert_eq!(send(form("LIB", "cs")), 422, "a sibling's scope");
+        // Said in the page's language only (Chinese by default).
+        let fields = form("CS-T", "lib");
+        let mut res = support::client()
+            .post(&p.server.url("/admin/waves"))
+            .header("cookie", &cs.cookie)
+            .send_form(fields.iter().map(|(k, v)| (*k, v.as_str())))
+            .unwrap();
+        let html = res.body_mut().read_to_string().unwrap();
+        assert!(html.contains("没有账号 “lib”"), "{html}");
+        assert!(!html.contains("inside your scope"), "{html}");
         assert_eq!(send(form("", "cs")), 422, "the whole tree");
         assert_eq!(send(form("CS-T", "lib")), 422, "a holder outside the scope");
         assert_eq!(count(), before);

@@ -100,6 +100,7 @@ pub async fn save(
             })
             .await?;
             if let Some(msg) = misfit {
+                let msg = msg.get(crate::web::home::lang_of(&req)).to_owned();
                 return refuse(&req, &state, &session, id, form, msg).await;
             }
             let user = session.user.clone();

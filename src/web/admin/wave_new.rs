@@ -244,7 +244,7 @@ pub async fn create(
     })
     .await?;
     if let Some(msg) = misfit {
-        return refuse(form, msg).await;
+        return refuse(form, msg.get(crate::web::home::lang_of(&req)).to_owned()).await;
     }
     let user = session.user.clone();
     let created = blocking(&state, move |conn| match wave::create(conn, &spec) {

@@ -161,7 +161,7 @@ pub async fn create(req: HttpRequest, state: aw::Data<AppState>, body: aw::Bytes
             spec.scope.as_deref(),
             &spec.holders,
         )? {
-            return Err(ApiError::unprocessable("scope_outside", why));
+            return Err(ApiError::unprocessable("scope_outside", why.en));
         }
         db::write_tx(conn, |conn| {
             let id = wave::create(conn, &spec)?;
