@@ -211,6 +211,23 @@ pub struct Item {
     pub scale: String,
 }
 
+/// A TOML error in Chinese: the parser speaks English, so only what it quotes of the file
+/// (between backticks: keys, values) is kept; the line is given beside it.
+fn toml_zh(message: &str) -> String {
+    let quoted: Vec<String> = message
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|q| !q.trim().is_empty())
+        .map(|q| format!("`{q}`"))
+        .collect();
+    if quoted.is_empty() {
+        "不是有效的 TOML：语法有误。".to_owned()
+    } else {
+        format!("不是有效的 TOML，或键与值有误：{}。", quoted.join("、"))
+    }
+}
+
 impl Survey {
     /// Parses and validates a survey file's content. `file` names it in error messages.
     pub fn parse(file: &str, src: &str) -> Result<Self, Vec<SurveyError>> {
@@ -220,7 +237,7 @@ impl Survey {
                 line: e.span().map(|s| line_of(src, s.start)),
                 place: String::new(),
                 message: e.message().to_owned(),
-                zh: format!("不是有效的 TOML：{}", e.message()),
+                zh: toml_zh(e.message()),
             }]
         })?;
         let mut v = Validator {
@@ -1146,3 +1163,27 @@ impl Validator<'_> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod toml_zh_tests {
+    /// The Chinese TOML error keeps only what the parser quotes of the file: no English words.
+    #[test]
+    fn a_toml_error_in_chinese_keeps_only_the_quoted_keys() {
+        let zh = super::toml_zh("missing field `title`");
+        assert_eq!(zh, "不是有效的 TOML，或键与值有误：`title`。");
+        assert_eq!(
+            super::toml_zh("expected `=`, found newline"),
+            "不是有效的 TOML，或键与值有误：`=`。"
+        );
+        assert_eq!(
+            super::toml_zh("invalid string"),
+            "不是有效的 TOML：语法有误。"
+        );
+        let err = super::Survey::parse("x.toml", "[survey\nid = 1").expect_err("broken");
+        assert!(
+            !err[0].zh.chars().any(|c| c.is_ascii_lowercase()),
+            "{}",
+            err[0].zh
+        );
+    }
+}
