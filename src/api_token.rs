@@ -76,13 +76,14 @@ pub fn create(
         window_count: 0,
     };
     db::write_tx(conn, |conn| {
-        if accounts::find_user(conn, username)?.is_none() {
+        let Some(owner) = accounts::find_user(conn, username)? else {
             return Err(TokenError::NotFound(format!(
                 "there is no account \"{username}\" (see `sanping admin add`)"
             )));
-        }
+        };
         api_tokens::insert(conn, &row)?;
-        auth::record(
+        // Entered in the owner's scope: its audit log shows its tokens.
+        auth::record_in(
             conn,
             actor,
             "token.create",
@@ -96,6 +97,7 @@ pub fn create(
                     format!(": {label}")
                 }
             ),
+            owner.scope.as_deref(),
         )?;
         Ok(())
     })?;
@@ -116,11 +118,13 @@ pub fn revoke(
             .filter(|t| owner.is_none_or(|o| o == t.username))
             .ok_or_else(|| TokenError::NotFound(format!("there is no API token \"{id}\"")))?;
         if api_tokens::revoke(conn, &found.id, now())? > 0 {
-            auth::record(
+            let scope = accounts::find_user(conn, &found.username)?.and_then(|u| u.scope);
+            auth::record_in(
                 conn,
                 actor,
                 "token.revoke",
                 &format!("API token {} of {}", found.id, found.username),
+                scope.as_deref(),
             )?;
         }
         Ok(api_tokens::find(conn, &found.id)?.unwrap_or(found))
@@ -174,18 +178,31 @@ pub fn authenticate(conn: &mut DbConn, presented: &str) -> diesel::QueryResult<O
     }))
 }
 
+/// What a request's count says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Within the limit: go ahead.
+    Go,
+    /// Over the limit: retry after this many seconds.
+    Limited(u64),
+    /// The token was revoked after [`authenticate`] read it: 401, as for any revoked token.
+    Revoked,
+}
+
 /// Counts a request of `caller` against its per-minute limit (shared by every process on
-/// the database: the count is a row of `api_tokens`). `Ok(None)`: go ahead; `Ok(Some(s))`:
-/// over the limit, retry after `s` seconds.
-pub fn take_request(conn: &mut DbConn, caller: &Caller) -> diesel::QueryResult<Option<u64>> {
+/// the database: the count is a row of `api_tokens`), in the statement that also checks
+/// the token is still live, so a revocation committed after [`authenticate`] read the token
+/// stops this request too.
+pub fn take_request(conn: &mut DbConn, caller: &Caller) -> diesel::QueryResult<Admission> {
     let at = now();
     let secs = at.and_utc().timestamp();
     let window = secs - secs.rem_euclid(60);
     let count = db::write_tx(conn, |conn| {
         api_tokens::count_request(conn, &caller.token_id, window, at)
     })?;
-    if count <= caller.per_minute {
-        return Ok(None);
-    }
-    Ok(Some(u64::try_from(window + 60 - secs).unwrap_or(1).max(1)))
+    Ok(match count {
+        None => Admission::Revoked,
+        Some(n) if n <= caller.per_minute => Admission::Go,
+        Some(_) => Admission::Limited(u64::try_from(window + 60 - secs).unwrap_or(1).max(1)),
+    })
 }

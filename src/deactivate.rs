@@ -11,13 +11,17 @@ use crate::db::inactive::{self, PERSON, UNIT};
 use crate::db::people::{self, Person};
 use crate::db::units::{self, Unit};
 use crate::db::{self, DbConn};
+use crate::scope::Scope;
 
 /// Why a unit or person could not be taken out of use or back.
 #[derive(Debug, thiserror::Error)]
 pub enum StatusError {
-    /// No such unit or person.
+    /// No such unit or person (asked installation-wide).
     #[error("{0}")]
     NotFound(String),
+    /// No such unit or person inside the caller's scope: outside reads as not existing.
+    #[error("{0}")]
+    Outside(String),
     /// The database failed.
     #[error("database error: {0}")]
     Db(#[from] diesel::result::Error),
@@ -39,40 +43,102 @@ fn subtree(all: &[Unit], code: &str) -> Vec<String> {
     out
 }
 
-/// Takes a unit and its subtree out of use (`active = false`) or back in; returns how many
-/// units changed.
-pub fn set_unit(conn: &mut DbConn, code: &str, active: bool) -> Result<usize, StatusError> {
+/// Takes a unit and its subtree out of use (`active = false`) or back in, for `actor`
+/// acting in `scope`; returns how many units changed. The scope check, the change and its
+/// audit entry happen in one transaction under the roster lock
+/// ([`units::hold_roster`]): an import moving the unit elsewhere cannot come in between.
+pub fn set_unit(
+    conn: &mut DbConn,
+    actor: &str,
+    scope: &Scope,
+    code: &str,
+    active: bool,
+) -> Result<usize, StatusError> {
+    let code = code.trim();
     db::write_tx(conn, |conn| {
+        units::hold_roster(conn)?;
         let all = units::all(conn)?;
+        if scope.root().is_some() && !scope.contains(&all, code) {
+            return Err(StatusError::Outside(format!(
+                "unit \"{code}\" does not exist (inside your scope)"
+            )));
+        }
         if !all.iter().any(|u| u.code == code) {
             return Err(StatusError::NotFound(format!(
                 "unit \"{code}\" does not exist (see `sanping units list`)"
             )));
         }
         let codes = subtree(&all, code);
-        Ok(if active {
+        let n = if active {
             inactive::clear(conn, UNIT, &codes)?
         } else {
             inactive::set(conn, UNIT, &codes, Utc::now().naive_utc())?
-        })
+        };
+        crate::auth::record_in(
+            conn,
+            actor,
+            if active {
+                "units.activate"
+            } else {
+                "units.deactivate"
+            },
+            &format!("{code} and the units below it: {n} changed"),
+            Some(code),
+        )?;
+        Ok(n)
     })
 }
 
-/// Takes a person out of use or back in; returns whether anything changed.
-pub fn set_person(conn: &mut DbConn, email: &str, active: bool) -> Result<bool, StatusError> {
+/// Takes a person out of use or back in, for `actor` acting in `scope` (the person's unit
+/// must lie inside it); returns whether anything changed. One transaction with its audit
+/// entry under the roster lock, as [`set_unit`].
+pub fn set_person(
+    conn: &mut DbConn,
+    actor: &str,
+    scope: &Scope,
+    email: &str,
+    active: bool,
+) -> Result<bool, StatusError> {
     let email = email.trim().to_lowercase();
     db::write_tx(conn, |conn| {
-        if people::find(conn, &email)?.is_none() {
+        units::hold_roster(conn)?;
+        let person = people::find(conn, &email)?;
+        let tree = match scope {
+            Scope::All => Vec::new(),
+            Scope::Subtree(_) => units::all(conn)?,
+        };
+        if scope.root().is_some()
+            && !person
+                .as_ref()
+                .is_some_and(|p| scope.contains(&tree, &p.unit))
+        {
+            return Err(StatusError::Outside(format!(
+                "\"{email}\" is not in the roster (inside your scope)"
+            )));
+        }
+        let Some(person) = person else {
             return Err(StatusError::NotFound(format!(
                 "\"{email}\" is not in the roster (see `sanping people list`)"
             )));
-        }
+        };
         let keys = [email.clone()];
-        Ok(if active {
+        let changed = if active {
             inactive::clear(conn, PERSON, &keys)?
         } else {
             inactive::set(conn, PERSON, &keys, Utc::now().naive_utc())?
-        } == 1)
+        } == 1;
+        crate::auth::record_in(
+            conn,
+            actor,
+            if active {
+                "people.activate"
+            } else {
+                "people.deactivate"
+            },
+            &format!("{email}: {}", if changed { "changed" } else { "unchanged" }),
+            Some(&person.unit),
+        )?;
+        Ok(changed)
     })
 }
 

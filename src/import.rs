@@ -53,9 +53,13 @@ pub fn units(conn: &mut DbConn, csv: &[u8]) -> Result<ImportReport, ImportError>
 
 /// [`units`] limited to `scope`: every row must be a unit inside it, as stored and after the
 /// import (no unit taken in from outside, none moved out, the scope's own unit kept under
-/// its parent); a row outside is a line error and nothing is imported.
+/// its parent); a row outside is a line error and nothing is imported. The tree is read,
+/// checked and written under the roster lock ([`units::hold_roster`]), so another process's
+/// import or 停用 cannot come in between. A caller that audits wraps this in its own
+/// transaction with the audit entry.
 pub fn units_in(conn: &mut DbConn, csv: &[u8], scope: &Scope) -> Result<ImportReport, ImportError> {
     db::write_tx(conn, |conn| {
+        units::hold_roster(conn)?;
         let stored: HashMap<String, Unit> = units::all(conn)?
             .into_iter()
             .map(|u| (u.code.clone(), u))
@@ -65,27 +69,29 @@ pub fn units_in(conn: &mut DbConn, csv: &[u8], scope: &Scope) -> Result<ImportRe
             .map(|u| (u.code.clone(), u.parent.clone()))
             .collect();
         let rows = roster::parse_units(csv, &tree).map_err(ImportError::Rows)?;
+        let mut after: HashMap<String, Unit> = stored.clone();
+        for row in &rows {
+            after.insert(
+                row.code.clone(),
+                Unit {
+                    code: row.code.clone(),
+                    name: row.name.clone(),
+                    kind: row.kind.as_str().to_owned(),
+                    parent: row.parent.clone(),
+                },
+            );
+        }
+        let after: Vec<Unit> = after.into_values().collect();
+        let inside_after = scope.codes(&after);
         if let Scope::Subtree(root) = scope {
             let before: Vec<Unit> = stored.values().cloned().collect();
-            let mut after: HashMap<String, Unit> = stored.clone();
-            for row in &rows {
-                after.insert(
-                    row.code.clone(),
-                    Unit {
-                        code: row.code.clone(),
-                        name: row.name.clone(),
-                        kind: row.kind.as_str().to_owned(),
-                        parent: row.parent.clone(),
-                    },
-                );
-            }
-            let after: Vec<Unit> = after.into_values().collect();
+            let inside_before = scope.codes(&before);
             let outside: Vec<RowError> = rows
                 .iter()
                 .filter(|row| {
                     let old = stored.get(&row.code);
-                    old.is_some_and(|_| !scope.contains(&before, &row.code))
-                        || !scope.contains(&after, &row.code)
+                    (old.is_some() && !inside_before.contains(row.code.as_str()))
+                        || !inside_after.contains(row.code.as_str())
                         || (row.code == *root && old.is_some_and(|o| o.parent != row.parent))
                 })
                 .map(|row| {
@@ -127,10 +133,9 @@ pub fn units_in(conn: &mut DbConn, csv: &[u8], scope: &Scope) -> Result<ImportRe
             }
         }
         // Counted inside the scope only: the whole tree's size is no business of a scoped import.
-        let units_now = units::all(conn)?;
         let inside = stored
             .keys()
-            .filter(|code| scope.contains(&units_now, code))
+            .filter(|code| inside_after.contains(code.as_str()))
             .count();
         report.unchanged = inside - report.changed.len();
         Ok(report)
@@ -144,13 +149,15 @@ pub fn people(conn: &mut DbConn, csv: &[u8]) -> Result<ImportReport, ImportError
 
 /// [`people`] limited to `scope`: every row's unit must lie inside it, and an address already
 /// on the roster must belong to a unit inside it (a person is not moved in from elsewhere);
-/// a row outside is a line error and nothing is imported.
+/// a row outside is a line error and nothing is imported. Under the roster lock, as
+/// [`units_in`].
 pub fn people_in(
     conn: &mut DbConn,
     csv: &[u8],
     scope: &Scope,
 ) -> Result<ImportReport, ImportError> {
     db::write_tx(conn, |conn| {
+        units::hold_roster(conn)?;
         let all = units::all(conn)?;
         let codes: HashSet<String> = all.iter().map(|u| u.code.clone()).collect();
         let rows = roster::parse_people(csv, &codes).map_err(ImportError::Rows)?;
@@ -158,14 +165,15 @@ pub fn people_in(
             .into_iter()
             .map(|p| (p.email.clone(), p))
             .collect();
+        let inside = scope.codes(&all);
         if let Scope::Subtree(root) = scope {
             let outside: Vec<RowError> = rows
                 .iter()
                 .filter(|row| {
-                    !scope.contains(&all, &row.unit)
+                    !inside.contains(row.unit.as_str())
                         || stored
                             .get(&row.email)
-                            .is_some_and(|p| !scope.contains(&all, &p.unit))
+                            .is_some_and(|p| !inside.contains(p.unit.as_str()))
                 })
                 .map(|row| {
                     RowError::new(
@@ -208,11 +216,11 @@ pub fn people_in(
             }
         }
         people::insert(conn, &added)?;
-        let inside = stored
+        let unchanged = stored
             .values()
-            .filter(|p| scope.contains(&all, &p.unit))
+            .filter(|p| inside.contains(p.unit.as_str()))
             .count();
-        report.unchanged = inside - report.changed.len();
+        report.unchanged = unchanged - report.changed.len();
         Ok(report)
     })
 }

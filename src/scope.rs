@@ -7,7 +7,7 @@
 //! Pure: it reads a slice of units and never the database, so the web layer, the CLI and the
 //! API ask the same question the same way.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::db::units::Unit;
 
@@ -59,6 +59,15 @@ impl Scope {
     /// grant scopes only within its own.
     pub fn includes(&self, units: &[Unit], other: &Self) -> bool {
         self.covers(units, other.root())
+    }
+
+    /// The codes of the units inside this scope: built once for a loop that asks of many
+    /// units ([`Scope::contains`] indexes the whole tree on every call).
+    pub fn codes<'a>(&self, units: &'a [Unit]) -> HashSet<&'a str> {
+        self.units(units)
+            .into_iter()
+            .map(|u| u.code.as_str())
+            .collect()
     }
 
     /// The units inside this scope, in the order given.

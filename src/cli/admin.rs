@@ -95,7 +95,11 @@ pub fn run(
                 .pool
                 .get()
                 .context("cannot get a database connection")?;
-            super::reach::Reach::of(&mut conn, acting)?.account(&mut conn, &username)?;
+            super::reach::Reach::of(&mut conn, acting)?.own_or_account(
+                &mut conn,
+                &username,
+                "the password of another account",
+            )?;
             let old = read_secret("old password: ")?;
             let new = read_secret("new password: ")?;
             auth::change_password_as(&mut conn, actor, &username, &old, &new)?;
@@ -126,6 +130,7 @@ pub fn run(
         .context("cannot get a database connection")?;
     // `--as` an account: at most its role, inside its scope (as on the console's page);
     // checked before the password is asked for, and again where the account is written.
+    super::reach::Reach::of(&mut conn, acting)?.require(Role::Organizer, "adding accounts")?;
     let granter = super::acting(&mut conn, acting)?;
     if let Some((role_of, within)) = &granter {
         auth::check_grant(
@@ -167,7 +172,8 @@ fn set_disabled(
         .pool
         .get()
         .context("cannot get a database connection")?;
-    super::reach::Reach::of(&mut conn, acting)?.account(&mut conn, username)?;
+    let reach = super::reach::Reach::of(&mut conn, acting)?;
+    reach.require(Role::Organizer, "disabling and enabling accounts")?;
     let action = if disabled {
         "admin.disable"
     } else {
@@ -178,6 +184,9 @@ fn set_disabled(
         actor,
         action,
         |conn| -> anyhow::Result<()> {
+            // Checked where the account is written, taking turns with account changes.
+            accounts::hold_accounts(conn)?;
+            reach.account(conn, username)?;
             if accounts::set_disabled(conn, username, disabled)? == 0 {
                 bail!("there is no account \"{username}\" (see `sanping admin add`)");
             }
@@ -204,10 +213,9 @@ pub fn audit(
         .pool
         .get()
         .context("cannot get a database connection")?;
-    let within = match super::acting(&mut conn, acting)? {
-        Some((_, within)) => within,
-        None => crate::scope::Scope::All,
-    };
+    let reach = super::reach::Reach::of(&mut conn, acting)?;
+    reach.require(Role::Organizer, "reading the audit log")?;
+    let within = reach.scope();
     let entries = match (within, scope) {
         (crate::scope::Scope::All, None) => accounts::audit_entries(&mut conn, limit)?,
         (within, given) => {

@@ -13,12 +13,14 @@ use crate::scope::Scope;
 
 /// The acting account's role and subtree, or the operator's reach (everything).
 #[derive(Debug, Clone)]
-pub(crate) struct Reach(Option<(Role, Scope)>);
+pub(crate) struct Reach(Option<(Role, Scope)>, Option<String>);
 
 impl Reach {
     /// The reach of `--as name` (see the module header).
     pub(crate) fn of(conn: &mut DbConn, name: Option<&str>) -> anyhow::Result<Self> {
-        Ok(Self(super::acting(conn, name)?))
+        let acting = super::acting(conn, name)?;
+        let own = acting.as_ref().and(name).map(|n| n.trim().to_owned());
+        Ok(Self(acting, own))
     }
 
     /// The subtree the command sees.
@@ -101,16 +103,20 @@ impl Reach {
         }
     }
 
-    /// Refuses unit `code` outside the reach, in the words used for a unit that does not
-    /// exist.
-    pub(crate) fn unit(&self, conn: &mut DbConn, code: &str) -> anyhow::Result<()> {
-        if self.is_scoped() && !self.scope().contains(&db::units::all(conn)?, code.trim()) {
-            bail!(
-                "unit \"{}\" does not exist (inside your scope)",
-                code.trim()
-            );
+    /// Account `name` for a command an account may run on itself (its password, its API
+    /// tokens), as on its console pages; on another account only as an organizer, and
+    /// only on one [`Reach::account`] allows.
+    pub(crate) fn own_or_account(
+        &self,
+        conn: &mut DbConn,
+        name: &str,
+        what: &str,
+    ) -> anyhow::Result<()> {
+        if self.1.as_deref() == Some(name.trim()) {
+            return Ok(());
         }
-        Ok(())
+        self.require(Role::Organizer, what)?;
+        self.account(conn, name)
     }
 
     /// Account `name`, if the command may act on it: inside the subtree, with a role at

@@ -119,13 +119,15 @@ pub fn units(
             report(&file, done)
         }
         UnitsCommand::List => {
+            // With `--as` a scoped account: its subtree, drawn from its root.
+            let reach = super::reach::Reach::of(&mut conn, acting)?;
+            reach.require(crate::auth::Role::Organizer, "listing units")?;
+            let scope = reach.scope();
             let all = units::all(&mut conn)?;
             if all.is_empty() {
                 println!("no units yet: sanping units import FILE.csv");
             }
             let out = crate::db::inactive::of_kind(&mut conn, crate::db::inactive::UNIT)?;
-            // With `--as` a scoped account: its subtree, drawn from its root.
-            let scope = super::reach::Reach::of(&mut conn, acting)?.scope();
             let mut shown: Vec<units::Unit> = scope.units(&all).into_iter().cloned().collect();
             for u in &mut shown {
                 if scope.root() == Some(u.code.as_str()) {
@@ -138,20 +140,9 @@ pub fn units(
         UnitsCommand::Deactivate { code } | UnitsCommand::Activate { code } => {
             let reach = super::reach::Reach::of(&mut conn, acting)?;
             reach.require(crate::auth::Role::Organizer, "taking units out of use")?;
-            reach.unit(&mut conn, &code)?;
             let active = matches!(cmd_kind, Toggle::On);
-            let n = super::audited_in(
-                &mut conn,
-                actor,
-                if active {
-                    "units.activate"
-                } else {
-                    "units.deactivate"
-                },
-                Some(code.as_str()),
-                |conn| crate::deactivate::set_unit(conn, &code, active),
-                |n| format!("{code} and the units below it: {n} changed"),
-            )?;
+            let n = crate::deactivate::set_unit(&mut conn, actor, &reach.scope(), &code, active)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "{code}: {n} unit(s) {}",
                 if active {
@@ -235,31 +226,10 @@ pub fn people(
         PeopleCommand::Deactivate { email } | PeopleCommand::Activate { email } => {
             let reach = super::reach::Reach::of(&mut conn, acting)?;
             reach.require(crate::auth::Role::Organizer, "taking people out of use")?;
-            // The person's unit: outside the reach, the person reads as not in the roster.
-            let unit = people::find(&mut conn, &email.trim().to_lowercase())?.map(|p| p.unit);
-            if reach.is_scoped()
-                && reach
-                    .unit(&mut conn, unit.as_deref().unwrap_or(""))
-                    .is_err()
-            {
-                anyhow::bail!(
-                    "\"{}\" is not in the roster (inside your scope)",
-                    email.trim()
-                );
-            }
             let active = matches!(cmd_kind, Toggle::On);
-            let changed = super::audited_in(
-                &mut conn,
-                actor,
-                if active {
-                    "people.activate"
-                } else {
-                    "people.deactivate"
-                },
-                unit.as_deref(),
-                |conn| crate::deactivate::set_person(conn, &email, active),
-                |c| format!("{email}: {}", if *c { "changed" } else { "unchanged" }),
-            )?;
+            let changed =
+                crate::deactivate::set_person(&mut conn, actor, &reach.scope(), &email, active)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "{email}: {}",
                 match (active, changed) {
@@ -274,6 +244,7 @@ pub fn people(
         PeopleCommand::List => {
             // With `--as` a scoped account: the people of its subtree.
             let reach = super::reach::Reach::of(&mut conn, acting)?;
+            reach.require(crate::auth::Role::Organizer, "listing people")?;
             let inside: Option<std::collections::HashSet<String>> = if reach.is_scoped() {
                 let all = units::all(&mut conn)?;
                 Some(

@@ -33,9 +33,9 @@ pub enum TokenCommand {
     },
 }
 
-/// Runs a token command. With `--as` an account (`acting`), only for the accounts it may act
-/// on — inside its scope, at most its role ([`super::reach::Reach::account`]): a token acts
-/// as its account.
+/// Runs a token command. With `--as` an account (`acting`), for its own tokens, or as an
+/// organizer for the accounts it may act on — inside its scope, at most its role
+/// ([`super::reach::Reach::own_or_account`]): a token acts as its account.
 pub fn run(
     state: &AppState,
     cmd: TokenCommand,
@@ -47,27 +47,20 @@ pub fn run(
         .get()
         .context("cannot get a database connection")?;
     let reach = super::reach::Reach::of(&mut conn, acting)?;
-    match &cmd {
-        TokenCommand::Create { name, .. } | TokenCommand::List { name } => {
-            reach.account(&mut conn, name)?;
-        }
-        TokenCommand::Revoke { id } => {
-            // A token of an account outside reads as no token at all (its owner's name
-            // is not told).
-            if let Some(t) = api_tokens::find(&mut conn, id.trim())?
-                && reach.account(&mut conn, &t.username).is_err()
-            {
-                anyhow::bail!("there is no API token \"{id}\"");
-            }
-        }
-    }
+    let what = "an API token of another account";
     match cmd {
         TokenCommand::Create {
             name,
             label,
             per_minute,
         } => {
-            let (row, secret) = api_token::create(&mut conn, actor, &name, &label, per_minute)?;
+            // The check and the token in one transaction, taking turns with account changes
+            // (a role changed meanwhile cannot slip through).
+            let (row, secret) = crate::db::write_tx(&mut conn, |conn| {
+                crate::db::accounts::hold_accounts(conn)?;
+                reach.own_or_account(conn, &name, what)?;
+                anyhow::Ok(api_token::create(conn, actor, &name, &label, per_minute)?)
+            })?;
             eprintln!(
                 "API token {} for {name} ({per_minute} requests/min). It is shown only now: \
                  store it where your automation reads it.",
@@ -76,10 +69,21 @@ pub fn run(
             println!("{secret}");
         }
         TokenCommand::Revoke { id } => {
-            let row = api_token::revoke(&mut conn, actor, &id, None)?;
+            let row = crate::db::write_tx(&mut conn, |conn| {
+                crate::db::accounts::hold_accounts(conn)?;
+                // A token of an account outside reads as no token at all (its owner's name
+                // is not told).
+                if let Some(t) = api_tokens::find(conn, id.trim())?
+                    && reach.own_or_account(conn, &t.username, what).is_err()
+                {
+                    anyhow::bail!("there is no API token \"{id}\"");
+                }
+                anyhow::Ok(api_token::revoke(conn, actor, &id, None)?)
+            })?;
             println!("API token {} of {} is revoked", row.id, row.username);
         }
         TokenCommand::List { name } => {
+            reach.own_or_account(&mut conn, &name, what)?;
             let rows = api_tokens::of_user(&mut conn, &name)?;
             if rows.is_empty() {
                 println!("{name} has no API tokens (sanping token create {name})");

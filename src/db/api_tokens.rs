@@ -84,13 +84,14 @@ pub fn revoke(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<usi
 /// Counts one request of a token in the window starting at `window` (unix seconds), in one
 /// atomic statement: a new window starts the count at 1, the same window adds one. Every
 /// process on the database shares the count. Also notes `at` as the token's last use.
-/// Returns the requests counted in the window so far, this one included.
+/// Returns the requests counted in the window so far, this one included; `None` when the
+/// token is revoked (by now: a revocation committed since the token was read counts).
 pub fn count_request(
     conn: &mut DbConn,
     id: &str,
     window: i64,
     at: NaiveDateTime,
-) -> QueryResult<i32> {
+) -> QueryResult<Option<i32>> {
     use diesel::sql_types::{BigInt, Text, Timestamp};
     #[derive(QueryableByName)]
     struct Count {
@@ -102,26 +103,29 @@ pub fn count_request(
         format!(
             "UPDATE api_tokens SET \
              window_count = CASE WHEN window_start = {w} THEN window_count + 1 ELSE 1 END, \
-             window_start = {w2}, last_used_at = {at} WHERE id = {id} RETURNING window_count",
+             window_start = {w2}, last_used_at = {at} \
+             WHERE id = {id} AND revoked_at IS NULL RETURNING window_count",
             w = p[0],
             w2 = p[1],
             at = p[2],
             id = p[3]
         )
     };
-    let row: Count = match conn {
+    let row: Option<Count> = match conn {
         DbConn::Sqlite(c) => diesel::sql_query(sql(["?", "?", "?", "?"]))
             .bind::<BigInt, _>(window)
             .bind::<BigInt, _>(window)
             .bind::<Timestamp, _>(at)
             .bind::<Text, _>(id)
-            .get_result(c)?,
+            .get_result(c)
+            .optional()?,
         DbConn::Postgresql(c) => diesel::sql_query(sql(["$1", "$2", "$3", "$4"]))
             .bind::<BigInt, _>(window)
             .bind::<BigInt, _>(window)
             .bind::<Timestamp, _>(at)
             .bind::<Text, _>(id)
-            .get_result(c)?,
+            .get_result(c)
+            .optional()?,
     };
-    Ok(row.window_count)
+    Ok(row.map(|r| r.window_count))
 }

@@ -47,3 +47,12 @@ pub fn update(conn: &mut DbConn, unit: &Unit) -> QueryResult<usize> {
         .set(unit)
         .execute(conn)
 }
+
+/// Makes transactions that change the unit tree or the roster take turns (PostgreSQL; on
+/// SQLite the write lock does it): an import or 停用 reads the tree, checks the caller's
+/// scope and writes with no other roster change in between, so two processes importing the
+/// same new rows do not both insert them, and a scope check is never made on a tree that is
+/// being moved. The first key ("SR") is apart from the waves' and the accounts' locks.
+pub fn hold_roster(conn: &mut DbConn) -> QueryResult<()> {
+    super::advisory_lock(conn, "pg_advisory_xact_lock", 0x5352, 0)
+}

@@ -22,7 +22,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web as aw};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::api_token::{self, Caller};
+use crate::api_token::{self, Admission, Caller};
 use crate::app::AppState;
 use crate::auth::Role;
 use crate::db::{self, DbConn};
@@ -231,6 +231,58 @@ pub async fn blocking<T: Send + 'static>(
     .await?
 }
 
+/// Middleware: every error answered under `/api/` is JSON with a stable code — also those
+/// made before a handler runs, which would otherwise be the console's HTML page or
+/// actix-web's plain text: an id in the path that is no number (404 `not_found`), a body
+/// over the endpoint's limit (413 `too_large`), an unknown route (404), the server's own
+/// limits (429, 503). Headers set inside (`Retry-After`, security headers) are kept.
+pub async fn json_errors(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let api = req.path().starts_with("/api/");
+    let res = next.call(req).await?.map_into_boxed_body();
+    let status = res.status();
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || json || !(status.is_client_error() || status.is_server_error()) {
+        return Ok(res);
+    }
+    let (code, message) = match status.as_u16() {
+        400 => ("bad_request", "the request could not be read"),
+        401 => (
+            "unauthorized",
+            "send a live API token as Authorization: Bearer TOKEN",
+        ),
+        403 => ("forbidden", "the account's role does not allow this"),
+        404 => ("not_found", "no such resource"),
+        405 => (
+            "method_not_allowed",
+            "this resource does not take that method",
+        ),
+        413 => (
+            "too_large",
+            "the request body is larger than this endpoint takes",
+        ),
+        415 => ("unsupported_media_type", "unsupported content type"),
+        429 => ("rate_limited", "too many requests; try again later"),
+        503 => ("unavailable", "the server is busy; try again shortly"),
+        _ if status.is_server_error() => ("internal", "internal error"),
+        _ => ("bad_request", "the request was refused"),
+    };
+    let body = json!({"error": {"code": code, "message": message}}).to_string();
+    Ok(res.map_body(|head, _| {
+        head.headers.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/json"),
+        );
+        actix_web::body::BoxBody::new(body)
+    }))
+}
+
 /// The caller of a request, checked: a live token of an enabled account (else 401), within
 /// its rate limit (else 429), with at least `role` (a secretary: 404; else 403).
 pub async fn caller(
@@ -249,16 +301,18 @@ pub async fn caller(
                 .then(|| rest.to_owned())
         })
         .ok_or_else(unauthorized)?;
-    let (caller, retry) = blocking(state, move |conn| {
+    let (caller, admission) = blocking(state, move |conn| {
         let Some(caller) = api_token::authenticate(conn, &presented)? else {
-            return Ok((None, None));
+            return Ok((None, Admission::Revoked));
         };
-        let retry = api_token::take_request(conn, &caller)?;
-        Ok((Some(caller), retry))
+        let admission = api_token::take_request(conn, &caller)?;
+        Ok((Some(caller), admission))
     })
     .await?;
-    let caller = caller.ok_or_else(unauthorized)?;
-    if let Some(secs) = retry {
+    let caller = caller
+        .filter(|_| admission != Admission::Revoked)
+        .ok_or_else(unauthorized)?;
+    if let Admission::Limited(secs) = admission {
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",

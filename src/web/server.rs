@@ -26,6 +26,7 @@ pub fn server(state: AppState) -> anyhow::Result<(actix_web::dev::Server, Socket
                 web::limits::guard(limits.clone(), req, next)
             }))
             .wrap(actix_web::middleware::from_fn(crate::error::localize))
+            .wrap(actix_web::middleware::from_fn(web::api::json_errors))
             .wrap(web::security_headers(https))
             .wrap(actix_web::middleware::from_fn(web::log::request_log))
             .configure(web::routes)

@@ -26,7 +26,12 @@ fn setup() -> (TestDb, Server, Browser) {
 }
 
 /// POSTs `csv` as a multipart upload to `path`: status and page.
-pub(crate) fn upload(server: &Server, b: &Browser, path: &str, csv: &str) -> (u16, String) {
+pub(crate) fn upload(
+    server: &impl support::Served,
+    b: &Browser,
+    path: &str,
+    csv: &str,
+) -> (u16, String) {
     let boundary = "XsanpingOrganizerX";
     let body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n",

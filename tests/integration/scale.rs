@@ -38,7 +38,13 @@ fn a_scoped_wave_invites_its_subtree_and_its_party_committee_s_members_and_nobod
     let tdb = TestDb::new();
     let state = tdb.state();
     two_colleges(&state);
-    sanping::deactivate::set_person(&mut *state.pool.get()?, "zhao.gang@demo.edu.cn", false)?;
+    sanping::deactivate::set_person(
+        &mut *state.pool.get()?,
+        "test",
+        &sanping::scope::Scope::All,
+        "zhao.gang@demo.edu.cn",
+        false,
+    )?;
     let (_, links) = support::open_wave(&state, "liuhao.toml", Some("CS"), false);
     let mut got: Vec<(String, String, &str)> = links
         .iter()

@@ -888,6 +888,60 @@ fn two_servers_adding_one_name_at_once_leave_it_as_the_wider_organizer_made_it()
     }
 }
 
+/// Two `serve` processes importing the same new roster at once (the installation-wide
+/// organizer on one, the CS organizer on the other): both succeed, one adding the people and
+/// the other finding them there. Without the roster lock both read a roster without them,
+/// both inserted them, and one failed on the duplicate key (PostgreSQL; SQLite's write lock
+/// serialises them anyway).
+#[test]
+fn two_servers_importing_one_new_roster_at_once_both_succeed() {
+    for db in backends() {
+        let state = db.state();
+        units_and_organizers(&mut state.pool.get().unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let a = support::ServeProcess::start(&db, dir.path());
+        let b = support::ServeProcess::start(&db, dir.path());
+        let root = login(&a, "root", PW).1.unwrap();
+        let cs = login(&b, "cs", PW).1.unwrap();
+        let n = 1500;
+        for round in 0..3 {
+            let mut csv = String::from("email,name,unit,category,role\n");
+            for i in 0..n {
+                csv += &format!("r{round}p{i}@race.edu.cn,人{i},CS-T,student,member\n");
+            }
+            let barrier = std::sync::Barrier::new(2);
+            let (wide, narrow) = std::thread::scope(|s| {
+                let wide = s.spawn(|| {
+                    barrier.wait();
+                    crate::organizer::upload(&a, &root, "/admin/people", &csv)
+                });
+                let narrow = s.spawn(|| {
+                    barrier.wait();
+                    crate::organizer::upload(&b, &cs, "/admin/people", &csv)
+                });
+                (wide.join().unwrap(), narrow.join().unwrap())
+            });
+            assert_eq!(
+                (wide.0, narrow.0),
+                (200, 200),
+                "round {round}: {}\n---\n{}",
+                wide.1,
+                narrow.1
+            );
+            let pages = [&wide.1, &narrow.1];
+            let added = |text: &str| pages.iter().filter(|p| p.contains(text)).count();
+            assert_eq!(added(&format!("新增 {n}，")), 1, "round {round}");
+            assert_eq!(added("新增 0，修改 0，"), 1, "round {round}");
+            let stored = sanping::db::people::all(&mut state.pool.get().unwrap())
+                .unwrap()
+                .into_iter()
+                .filter(|p| p.email.starts_with(&format!("r{round}p")))
+                .count();
+            assert_eq!(stored, n, "round {round}");
+        }
+    }
+}
+
 #[test]
 fn cli_units_and_people_commands_keep_to_the_scope() {
     for db in backends() {
@@ -929,5 +983,80 @@ fn cli_units_and_people_commands_keep_to_the_scope() {
             "the entry is in the scope: {}",
             out.1
         );
+    }
+}
+
+/// With `--as` an account below organizer, the CLI refuses what its console pages refuse:
+/// the audit log, the unit and people lists, accounts, and other accounts' API tokens; its
+/// own tokens it may make, list and revoke. Token entries go into the owner's scope, so the
+/// scope's audit log shows them.
+#[test]
+fn cli_as_a_viewer_does_only_what_its_console_lets_it() {
+    for db in backends() {
+        let p = setup(db);
+        let db = &p.db;
+        add(
+            &mut db.state().pool.get().unwrap(),
+            "csview2",
+            Role::Viewer,
+            Some("CS"),
+        );
+        let as_view = |args: &[&str]| cli(db, &[&["--as", "csview"][..], args].concat());
+        for args in [
+            vec!["audit"],
+            vec!["units", "list"],
+            vec!["people", "list"],
+            vec!["admin", "disable", "csview2"],
+            vec!["admin", "enable", "csview2"],
+            vec!["admin", "password", "csview2"],
+            vec!["token", "create", "csview2"],
+            vec!["token", "list", "csview2"],
+        ] {
+            let out = as_view(&args);
+            assert!(!out.0 && out.1.contains("organizer"), "{args:?}: {}", out.1);
+        }
+        let out = as_view(&[
+            "admin", "add", "newview", "--role", "viewer", "--scope", "CS",
+        ]);
+        assert!(!out.0 && out.1.contains("organizer"), "{}", out.1);
+        let mut conn = db.state().pool.get().unwrap();
+        assert!(
+            sanping::db::accounts::find_user(&mut conn, "newview")
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            !sanping::db::accounts::find_user(&mut conn, "csview2")
+                .unwrap()
+                .unwrap()
+                .disabled
+        );
+        assert!(
+            sanping::db::api_tokens::of_user(&mut conn, "csview2")
+                .unwrap()
+                .is_empty()
+        );
+        drop(conn);
+
+        // Its own tokens: made, listed, revoked; the entries are in CS's audit log.
+        let out = as_view(&["token", "create", "csview"]);
+        assert!(out.0, "{}", out.1);
+        let id = {
+            let mut conn = db.state().pool.get().unwrap();
+            sanping::db::api_tokens::of_user(&mut conn, "csview").unwrap()[0]
+                .id
+                .clone()
+        };
+        let out = as_view(&["token", "list", "csview"]);
+        assert!(out.0 && out.1.contains(&id), "{}", out.1);
+        assert!(as_view(&["token", "revoke", &id]).0);
+        let log = cli(db, &["--as", "cs", "audit"]);
+        assert!(
+            log.0 && log.1.contains("token.create") && log.1.contains("token.revoke"),
+            "{}",
+            log.1
+        );
+        let lib_log = cli(db, &["--as", "lib", "audit"]);
+        assert!(!lib_log.1.contains("token.create"), "{}", lib_log.1);
     }
 }

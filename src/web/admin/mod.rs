@@ -577,26 +577,28 @@ pub async fn upload(
     let (before, outcome, now, all) = blocking(&state, move |conn| {
         let before = counts(conn, &scope)?;
         // A scoped organizer imports inside its subtree only: a row outside is a line error.
-        let result = if units_file {
-            import::units_in(conn, &file, &scope)
-        } else {
-            import::people_in(conn, &file, &scope)
-        };
+        // The import and its audit entry in one transaction.
+        let result = db::write_tx(conn, |conn| {
+            let report = if units_file {
+                import::units_in(conn, &file, &scope)
+            } else {
+                import::people_in(conn, &file, &scope)
+            }?;
+            auth::record_in(
+                conn,
+                &user,
+                if units_file {
+                    "units.import"
+                } else {
+                    "people.import"
+                },
+                &report.to_string(),
+                scope.root(),
+            )?;
+            Ok(report)
+        });
         let outcome = match result {
-            Ok(report) => {
-                auth::record_in(
-                    conn,
-                    &user,
-                    if units_file {
-                        "units.import"
-                    } else {
-                        "people.import"
-                    },
-                    &report.to_string(),
-                    scope.root(),
-                )?;
-                Ok(import_result(lang, &report))
-            }
+            Ok(report) => Ok(import_result(lang, &report)),
             Err(ImportError::Rows(rows)) => Err(rows
                 .iter()
                 .map(|r| match lang {

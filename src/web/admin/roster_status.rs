@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{blocking, see_other};
 use crate::app::AppState;
-use crate::auth::{self, Role};
+use crate::auth::Role;
 use crate::db::{self, DbConn};
 use crate::deactivate::{self, StatusError};
 use crate::error::AppError;
@@ -36,12 +36,13 @@ pub fn find(conn: &mut DbConn, scope: &Scope, query: &str) -> Result<Vec<PersonR
     }
     let out = db::inactive::of_kind(conn, db::inactive::PERSON)?;
     let units = db::units::all(conn)?;
+    let inside = scope.codes(&units);
     Ok(db::people::all(conn)?
         .into_iter()
         .filter(|p| {
             p.email.contains(&q) || p.name.to_lowercase().contains(&q) || p.unit.to_lowercase() == q
         })
-        .filter(|p| scope.contains(&units, &p.unit))
+        .filter(|p| inside.contains(p.unit.as_str()))
         .take(MAX_FOUND)
         .map(|p| PersonRow {
             active: !out.contains(&p.email),
@@ -59,6 +60,8 @@ fn status_error(e: StatusError) -> AppError {
         StatusError::NotFound(m) => {
             AppError::Unprocessable(crate::error::Msg::new("名册中没有该单位或人员。", m))
         }
+        // Outside a scoped account's subtree, or unknown to it: as if it did not exist.
+        StatusError::Outside(_) => AppError::NotFound,
         StatusError::Db(e) => e.into(),
     }
 }
@@ -90,24 +93,7 @@ pub async fn unit(
     let user = session.user.clone();
     let sight = session.sight();
     blocking(&state, move |conn| {
-        crate::web::guard::unit_in(conn, &sight, &c)?;
-        // The change and its audit entry in one transaction.
-        db::write_tx(conn, |conn| {
-            let n = deactivate::set_unit(conn, &c, active).map_err(status_error)?;
-            auth::record_in(
-                conn,
-                &user,
-                if active {
-                    "units.activate"
-                } else {
-                    "units.deactivate"
-                },
-                &format!("{c} and the units below it: {n} changed"),
-                Some(&c),
-            )?;
-            Ok::<(), AppError>(())
-        })?;
-        Ok(())
+        deactivate::set_unit(conn, &user, &sight, &c, active).map_err(status_error)
     })
     .await?;
     Ok(see_other(&format!("/admin/units#u-{code}")))
@@ -130,30 +116,7 @@ pub async fn person(
     let user = session.user.clone();
     let sight = session.sight();
     blocking(&state, move |conn| {
-        // The person's unit: outside a scoped account's subtree, or unknown to it, is 404.
-        let unit = db::people::find(conn, &e)?.map(|p| p.unit);
-        if sight != Scope::All {
-            let Some(unit) = &unit else {
-                return Err(AppError::NotFound);
-            };
-            crate::web::guard::unit_in(conn, &sight, unit)?;
-        }
-        db::write_tx(conn, |conn| {
-            let changed = deactivate::set_person(conn, &e, active).map_err(status_error)?;
-            auth::record_in(
-                conn,
-                &user,
-                if active {
-                    "people.activate"
-                } else {
-                    "people.deactivate"
-                },
-                &format!("{e}: {}", if changed { "changed" } else { "unchanged" }),
-                unit.as_deref(),
-            )?;
-            Ok::<(), AppError>(())
-        })?;
-        Ok(())
+        deactivate::set_person(conn, &user, &sight, &e, active).map_err(status_error)
     })
     .await?;
     let q: String =

@@ -6,8 +6,6 @@
 //! `sanping units import` and the console: the same validation, the same line errors, all
 //! or nothing. A row outside the account's scope is a line error too.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web as aw};
 use serde::Serialize;
@@ -16,11 +14,9 @@ use serde_json::{Value, json};
 use super::{ApiError, ApiResult, Paging, blocking, caller, detail, ok, scope_of};
 use crate::app::AppState;
 use crate::auth::{self, Role};
-use crate::db::units::Unit;
-use crate::db::{self, DbConn};
-use crate::domain::roster::{self, RowError};
+use crate::db;
+use crate::domain::roster::RowError;
 use crate::import::{self, ImportError, ImportReport};
-use crate::scope::Scope;
 
 /// The columns of the unit file.
 const UNIT_COLUMNS: [&str; 4] = ["code", "name", "kind", "parent"];
@@ -116,26 +112,19 @@ async fn import(
     };
     let outcome = blocking(&state, move |conn| {
         let scope = scope_of(&who);
-        // The scope check, the import and its audit entry in one transaction.
+        // The import (scope check included) and its audit entry in one transaction.
         let result = db::write_tx(conn, |conn| -> Result<ImportReport, ImportError> {
-            let outside = if units_file {
-                units_outside(conn, &scope, &csv)?
-            } else {
-                people_outside(conn, &scope, &csv)?
-            };
-            if !outside.is_empty() {
-                return Err(ImportError::Rows(outside));
-            }
             let report = if units_file {
-                import::units(conn, &csv)?
+                import::units_in(conn, &csv, &scope)?
             } else {
-                import::people(conn, &csv)?
+                import::people_in(conn, &csv, &scope)?
             };
-            auth::record(
+            auth::record_in(
                 conn,
                 &who.username,
                 action,
                 &detail(&who, &report.to_string()),
+                scope.root(),
             )?;
             Ok(report)
         });
@@ -182,11 +171,15 @@ fn csv_of_json(body: &[u8], columns: &[&str]) -> Result<Vec<u8>, ApiError> {
     out.write_record(columns).map_err(internal)?;
     for (i, row) in rows.iter().enumerate() {
         if let Some(k) = row.keys().find(|k| !columns.contains(&k.as_str())) {
-            return Err(ApiError::bad_request(format!(
-                "row {} has an unknown field \"{k}\"; the fields are {}",
-                i + 1,
-                columns.join(", ")
-            )));
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                format!(
+                    "row {} has an unknown field \"{k}\"; the fields are {}",
+                    i + 1,
+                    columns.join(", ")
+                ),
+            ));
         }
         let cells: Vec<String> = columns
             .iter()
@@ -205,113 +198,4 @@ fn csv_of_json(body: &[u8], columns: &[&str]) -> Result<Vec<u8>, ApiError> {
     }
     out.into_inner()
         .map_err(|e| ApiError::from(crate::error::AppError::Internal(e.to_string())))
-}
-
-/// The rows of a unit file that reach outside `scope`: a unit outside it now, or one the
-/// file would put outside it (its parent). The scope's own root may be renamed but not
-/// moved. Rows that do not parse are left to the import, which names them.
-fn units_outside(
-    conn: &mut DbConn,
-    scope: &Scope,
-    csv: &[u8],
-) -> diesel::QueryResult<Vec<RowError>> {
-    let Some(root) = scope.root() else {
-        return Ok(Vec::new());
-    };
-    let stored = db::units::all(conn)?;
-    let tree: BTreeMap<String, Option<String>> = stored
-        .iter()
-        .map(|u| (u.code.clone(), u.parent.clone()))
-        .collect();
-    let Ok(rows) = roster::parse_units(csv, &tree) else {
-        return Ok(Vec::new());
-    };
-    let mut after: HashMap<String, Unit> =
-        stored.iter().map(|u| (u.code.clone(), u.clone())).collect();
-    for r in &rows {
-        after.insert(
-            r.code.clone(),
-            Unit {
-                code: r.code.clone(),
-                name: r.name.clone(),
-                kind: r.kind.as_str().to_owned(),
-                parent: r.parent.clone(),
-            },
-        );
-    }
-    let after: Vec<Unit> = after.into_values().collect();
-    // The scope's codes before and after the file, once each.
-    let codes = |units: &[Unit]| -> HashSet<String> {
-        scope
-            .units(units)
-            .into_iter()
-            .map(|u| u.code.clone())
-            .collect()
-    };
-    let (inside_before, inside_after) = (codes(&stored), codes(&after));
-    let mut bad = Vec::new();
-    for r in &rows {
-        let inside_now = !tree.contains_key(&r.code) || inside_before.contains(&r.code);
-        let moves_root = r.code == root && tree.get(&r.code) != Some(&r.parent);
-        if !inside_now || !inside_after.contains(&r.code) || moves_root {
-            bad.push(RowError::new(
-                r.line,
-                format!(
-                    "unit \"{}\" is outside your scope ({root} and the units below it)",
-                    r.code
-                ),
-                format!("单位“{}”不在您的范围内（{root} 及其下级单位）", r.code),
-            ));
-        }
-    }
-    Ok(bad)
-}
-
-/// The rows of a roster file outside `scope`: a person whose unit lies outside it, or one
-/// already on the roster in a unit outside it.
-fn people_outside(
-    conn: &mut DbConn,
-    scope: &Scope,
-    csv: &[u8],
-) -> diesel::QueryResult<Vec<RowError>> {
-    let Some(root) = scope.root() else {
-        return Ok(Vec::new());
-    };
-    let units = db::units::all(conn)?;
-    let codes = units.iter().map(|u| u.code.clone()).collect();
-    let Ok(rows) = roster::parse_people(csv, &codes) else {
-        return Ok(Vec::new());
-    };
-    // One read of the roster, not one per row: a university's file has 20,000 rows.
-    let stored: HashMap<String, String> = db::people::all(conn)?
-        .into_iter()
-        .map(|p| (p.email, p.unit))
-        .collect();
-    // The scope's codes once (each `contains` indexes the whole tree).
-    let inside_codes: HashSet<&str> = scope
-        .units(&units)
-        .into_iter()
-        .map(|u| u.code.as_str())
-        .collect();
-    let mut bad = Vec::new();
-    for r in &rows {
-        let inside = inside_codes.contains(r.unit.as_str())
-            && stored
-                .get(&r.email)
-                .is_none_or(|u| inside_codes.contains(u.as_str()));
-        if !inside {
-            bad.push(RowError::new(
-                r.line,
-                format!(
-                    "{}: unit \"{}\" is outside your scope ({root} and the units below it)",
-                    r.email, r.unit
-                ),
-                format!(
-                    "{}：单位“{}”不在您的范围内（{root} 及其下级单位）",
-                    r.email, r.unit
-                ),
-            ));
-        }
-    }
-    Ok(bad)
 }
