@@ -244,6 +244,8 @@ pub fn assignments<'a>(
 fn invitees(conn: &mut DbConn, id: i32) -> Result<Vec<(Person, String, StepKind)>, WaveError> {
     // A second process opening the same wave waits here, then finds it open.
     waves::hold_exclusive(conn, id)?;
+    // No import or 停用 between reading the roster here and freezing the frame.
+    db::units::hold_roster_shared(conn)?;
     let wave = get(conn, id)?;
     require(&wave, State::Draft, "opening")?;
     if let Some(closes) = wave.closes_at

@@ -56,3 +56,10 @@ pub fn update(conn: &mut DbConn, unit: &Unit) -> QueryResult<usize> {
 pub fn hold_roster(conn: &mut DbConn) -> QueryResult<()> {
     super::advisory_lock(conn, "pg_advisory_xact_lock", 0x5352, 0)
 }
+
+/// The shared form of [`hold_roster`], taken by opening a wave and by inviting people added
+/// since: the roster it reads for the invitations and the frame it freezes are the same,
+/// with no import or 停用 committed in between; several openings may run together.
+pub fn hold_roster_shared(conn: &mut DbConn) -> QueryResult<()> {
+    super::advisory_lock(conn, "pg_advisory_xact_lock_shared", 0x5352, 0)
+}

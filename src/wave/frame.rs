@@ -78,6 +78,7 @@ pub fn roster_changes(conn: &mut DbConn, id: i32) -> Result<RosterChanges, WaveE
 pub fn invite_added(conn: &mut DbConn, id: i32) -> Result<usize, WaveError> {
     db::write_tx(conn, |conn| {
         waves::hold_exclusive(conn, id)?;
+        db::units::hold_roster_shared(conn)?;
         let wave = get(conn, id)?;
         require(&wave, State::Open, "inviting people added since it opened")?;
         if wave.is_people() {

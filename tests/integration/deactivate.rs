@@ -249,3 +249,51 @@ fn two_processes_deactivating_one_unit_both_succeed() {
     let out = sanping::db::inactive::of_kind(&mut conn, sanping::db::inactive::UNIT).unwrap();
     assert_eq!(out.len(), 3);
 }
+
+/// Opening a wave reads the roster and freezes its frame under the shared roster lock: a
+/// roster change in progress (here a transaction holding the roster lock, as an import or
+/// 停用 does, that takes a person out of use) makes the opening wait, so the invitations
+/// come from the roster after it, not from one half-changed. PostgreSQL (on SQLite the
+/// write lock serialises them anyway).
+#[test]
+fn opening_a_wave_waits_for_a_roster_change_in_progress() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    let state = db.state();
+    support::load_fixtures(&state);
+    let id = support::create_wave(&state, "liuhao.toml", None, false);
+    let gone = "zhao.gang@demo.edu.cn";
+    let mut changer = state.pool.get().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        sanping::db::write_tx(&mut changer, |conn| -> diesel::QueryResult<()> {
+            sanping::db::units::hold_roster(conn)?;
+            s.spawn(|| {
+                let opened =
+                    sanping::wave::open(&mut state.pool.get().unwrap(), id, "http://x", |_| Ok(()));
+                tx.send(opened.is_ok()).unwrap();
+            });
+            assert!(
+                rx.recv_timeout(std::time::Duration::from_millis(1500))
+                    .is_err(),
+                "the wave opened while the roster was being changed"
+            );
+            sanping::db::inactive::set(
+                conn,
+                sanping::db::inactive::PERSON,
+                &[gone.to_owned()],
+                chrono::Utc::now().naive_utc(),
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        assert!(rx.recv().unwrap(), "the wave opens once the change is done");
+    });
+    let invited = sanping::db::frames::invited(&mut state.pool.get().unwrap(), id).unwrap();
+    assert!(!invited.is_empty());
+    assert!(
+        !invited.iter().any(|(p, _, _)| p == gone),
+        "a person taken out of use before the opening is not invited"
+    );
+}
