@@ -84,7 +84,7 @@ pub fn extend(
             return Err(WaveError::State {
                 id,
                 state: state.as_str(),
-                action: "extending",
+                action: crate::wave::Action::Extending,
                 needed: "draft or open",
             });
         }

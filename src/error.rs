@@ -153,19 +153,12 @@ impl AppError {
     pub fn page(&self, lang: Lang) -> String {
         let zh = lang == Lang::Zh;
         let pick = |z: &'static str, e: &'static str| if zh { z } else { e };
-        let home = pick("首页", "Home");
-        if matches!(self, Self::Unauthorized) {
-            // 401 with a page that links to the login.
-            let (title, login) = (pick("请先登录", "Please log in"), pick("登录", "Log in"));
-            return format!(
-                "<!doctype html><html lang=\"{}\"><meta charset=\"utf-8\">\
-                 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-                 <link rel=\"stylesheet\" href=\"/static/style.css\"><title>{title}</title>\
-                 <main class=\"page\"><h1>{title}</h1>\
-                 <p><a href=\"/admin/login\">{login}</a></p></main></html>",
-                lang.tag()
-            );
-        }
+        // 401 links to the login; every other page to the home page.
+        let (href, link) = if matches!(self, Self::Unauthorized) {
+            ("/admin/login", pick("登录", "Log in"))
+        } else {
+            ("/", pick("首页", "Home"))
+        };
         let (title, lead) = match self {
             Self::NotFound => (
                 pick("页面不存在", "Page not found"),
@@ -212,7 +205,7 @@ impl AppError {
              <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
              <link rel=\"stylesheet\" href=\"/static/style.css\">\
              <title>{title}</title><main class=\"page\"><h1>{title}</h1>{lead}{detail}\
-             <p><a href=\"/\">{home}</a></p></main></html>",
+             <p><a href=\"{href}\">{link}</a></p></main></html>",
             lang.tag()
         )
     }

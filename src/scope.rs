@@ -55,6 +55,17 @@ impl Scope {
         }
     }
 
+    /// [`Scope::covers`] for many objects (a list of waves): the subtree's codes are
+    /// gathered once, not the tree indexed per object.
+    pub fn covering<'a>(&self, units: &'a [Unit]) -> impl Fn(Option<&str>) -> bool + 'a {
+        let inside = self.root().map(|_| self.codes(units));
+        move |inner| match (&inside, inner) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(codes), Some(code)) => codes.contains(code),
+        }
+    }
+
     /// Whether `other` is this scope or lies inside it: an account may create accounts and
     /// grant scopes only within its own.
     pub fn includes(&self, units: &[Unit], other: &Self) -> bool {
@@ -205,6 +216,23 @@ mod tests {
     #[test]
     fn only_the_whole_tree_covers_a_wave_of_the_whole_tree() {
         let units = province();
+        for scope in [Scope::All, Scope::of(Some("U1")), Scope::of(Some("U2-CS"))] {
+            let covers = scope.covering(&units);
+            for inner in [
+                None,
+                Some("PROV"),
+                Some("U1"),
+                Some("U1-CS"),
+                Some("U2-CS"),
+                Some("NOPE"),
+            ] {
+                assert_eq!(
+                    covers(inner),
+                    scope.covers(&units, inner),
+                    "{scope:?} {inner:?}"
+                );
+            }
+        }
         assert!(Scope::All.covers(&units, None));
         assert!(!Scope::of(Some("U1")).covers(&units, None));
         assert!(Scope::of(Some("U1")).covers(&units, Some("U1-CS")));

@@ -406,10 +406,7 @@ pub fn unseal(
     let stored = db::write_tx(conn, |conn| -> Result<(), WaveError> {
         waves::hold_exclusive(conn, id)?;
         if waves::set_unsealed(conn, id, Utc::now().naive_utc())? != 1 {
-            return Err(WaveError::refused(
-                format!("批次 {id} 刚刚已被开箱。"),
-                format!("wave {id} was unsealed meanwhile"),
-            ));
+            return Err(WaveError::unsealed_meanwhile(id));
         }
         waves::insert_responses(conn, &rows)?;
         sealed::insert_receipts(conn, id, &receipts)?;

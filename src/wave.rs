@@ -64,6 +64,59 @@ impl State {
     }
 }
 
+/// A wave action that needs a certain state, named in both languages (a refusal says it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Opening a draft.
+    Opening,
+    /// Reminding those who have not answered.
+    Reminding,
+    /// Making paper slips.
+    MakingSlips,
+    /// Closing.
+    Closing,
+    /// Publishing the results.
+    Publishing,
+    /// Moving the closing time.
+    Extending,
+    /// Inviting people added since the wave opened.
+    InvitingAdded,
+}
+
+impl Action {
+    /// In English (the CLI's words).
+    pub fn en(self) -> &'static str {
+        match self {
+            Self::Opening => "opening",
+            Self::Reminding => "reminding",
+            Self::MakingSlips => "making slips",
+            Self::Closing => "closing",
+            Self::Publishing => "publishing",
+            Self::Extending => "extending",
+            Self::InvitingAdded => "inviting people added since it opened",
+        }
+    }
+
+    /// In Chinese (the console's).
+    pub fn zh(self) -> &'static str {
+        match self {
+            Self::Opening => "开启",
+            Self::Reminding => "发送提醒",
+            Self::MakingSlips => "生成纸质测评码",
+            Self::Closing => "结束",
+            Self::Publishing => "公布结果",
+            Self::Extending => "延期",
+            Self::InvitingAdded => "邀请新增人员",
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.en())
+    }
+}
+
 /// Why a wave command did nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum WaveError {
@@ -78,7 +131,7 @@ pub enum WaveError {
         /// Its state.
         state: &'static str,
         /// What was asked.
-        action: &'static str,
+        action: Action,
         /// The state it needs.
         needed: &'static str,
     },
@@ -106,6 +159,22 @@ impl WaveError {
     /// A refusal in Chinese and English.
     pub fn refused(zh: impl Into<String>, en: impl Into<String>) -> Self {
         Self::Refused(crate::error::Msg::new(zh, en))
+    }
+
+    /// Another process changed wave `id` between this one's check and its write.
+    pub(crate) fn changed_meanwhile(id: i32) -> Self {
+        Self::refused(
+            format!("批次 {id} 刚被其他操作更改，请重试。"),
+            format!("wave {id} changed meanwhile; try again"),
+        )
+    }
+
+    /// Another key holder unsealed wave `id` while this unsealing was being prepared.
+    pub(crate) fn unsealed_meanwhile(id: i32) -> Self {
+        Self::refused(
+            format!("批次 {id} 刚被其他人开箱。"),
+            format!("wave {id} was unsealed meanwhile"),
+        )
     }
 }
 
@@ -247,7 +316,7 @@ fn invitees(conn: &mut DbConn, id: i32) -> Result<Vec<(Person, String, StepKind)
     // No import or 停用 between reading the roster here and freezing the frame.
     db::units::hold_roster_shared(conn)?;
     let wave = get(conn, id)?;
-    require(&wave, State::Draft, "opening")?;
+    require(&wave, State::Draft, Action::Opening)?;
     if let Some(closes) = wave.closes_at
         && closes <= now()
     {
@@ -378,10 +447,7 @@ fn mark_open(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
     if waves::transition(conn, id, "draft", "open", now())? == 1 {
         Ok(())
     } else {
-        Err(WaveError::refused(
-            format!("批次 {id} 刚被其他操作更改，请重试。"),
-            format!("wave {id} changed meanwhile; try again"),
-        ))
+        Err(WaveError::changed_meanwhile(id))
     }
 }
 
@@ -501,7 +567,7 @@ pub fn remind(conn: &mut DbConn, id: i32, min_days: u32, max: u32) -> Result<usi
         // sees the first one's mails pending and queues none.
         waves::hold_exclusive(conn, id)?;
         let wave = get(conn, id)?;
-        require(&wave, State::Open, "reminding")?;
+        require(&wave, State::Open, Action::Reminding)?;
         let at = now();
         let mails: Vec<_> = due_reminders(conn, id, min_days, max)?
             .into_iter()
@@ -538,7 +604,7 @@ pub fn slips(
             return Err(WaveError::State {
                 id,
                 state: state.as_str(),
-                action: "making slips",
+                action: Action::MakingSlips,
                 needed: "draft or open",
             });
         }
@@ -562,7 +628,7 @@ pub fn slips(
     })
 }
 
-pub(crate) fn require(wave: &Wave, needed: State, action: &'static str) -> Result<(), WaveError> {
+pub(crate) fn require(wave: &Wave, needed: State, action: Action) -> Result<(), WaveError> {
     let state = State::parse(&wave.state);
     if state == needed {
         Ok(())
@@ -585,7 +651,7 @@ pub fn close(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
         // another closer, so this one reads the state it left (closed) and stops.
         waves::hold_exclusive(conn, id)?;
         let wave = get(conn, id)?;
-        require(&wave, State::Open, "closing")?;
+        require(&wave, State::Open, Action::Closing)?;
         waves::transition(conn, id, "open", "closed", now())?;
         if wave.is_people() {
             // Drafts of sheets never sent: nobody can send them now.
@@ -624,7 +690,7 @@ pub fn publish(conn: &mut DbConn, id: i32) -> Result<(), WaveError> {
         // After any final grade being recorded (people waves) in another process.
         waves::hold_exclusive(conn, id)?;
         let wave = get(conn, id)?;
-        require(&wave, State::Closed, "publishing")?;
+        require(&wave, State::Closed, Action::Publishing)?;
         require_unsealed(&wave, "publishing")?;
         waves::transition(conn, id, "closed", "published", now())?;
         if wave.is_people() {

@@ -92,9 +92,10 @@ pub fn run(state: &AppState, cmd: MailCommand, acting: Option<&str>) -> anyhow::
                 None if !reach.is_scoped() => vec![None],
                 None => {
                     let units = reach.units(&mut conn)?;
+                    let sees = reach.scope().covering(&units);
                     crate::db::waves::all(&mut conn)?
                         .into_iter()
-                        .filter(|w| reach.sees_wave(&units, w.scope.as_deref()))
+                        .filter(|w| sees(w.scope.as_deref()))
                         .map(|w| Some(w.id))
                         .collect()
                 }

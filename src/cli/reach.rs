@@ -66,25 +66,19 @@ impl Reach {
         let head = db::waves::find_head(conn, id)?;
         let units = self.units(conn)?;
         match head {
-            Some(w) if self.sees_wave(&units, w.scope.as_deref()) => Ok(w),
+            Some(w) if self.scope().covers(&units, w.scope.as_deref()) => Ok(w),
             _ => Err(crate::wave::WaveError::NotFound(id).into()),
         }
     }
 
-    /// The unit tree, as [`Reach::sees_wave`] needs it (nothing for the whole tree).
+    /// The unit tree, as a scope check needs it (nothing for the whole tree, which
+    /// covers everything without it).
     pub(crate) fn units(&self, conn: &mut DbConn) -> anyhow::Result<Vec<db::units::Unit>> {
         Ok(if self.is_scoped() {
             db::units::all(conn)?
         } else {
             Vec::new()
         })
-    }
-
-    /// Whether a wave scoped to `wave_scope` lies inside the reach (`units`: from
-    /// [`Reach::units`]).
-    pub(crate) fn sees_wave(&self, units: &[db::units::Unit], wave_scope: Option<&str>) -> bool {
-        let scope = self.scope();
-        scope == Scope::All || scope.covers(units, wave_scope)
     }
 
     /// Refuses a wave scope and key holders that would not fit inside the reach, as the

@@ -392,8 +392,9 @@ pub fn run(
 fn list(conn: &mut crate::db::DbConn, reach: &super::reach::Reach) -> anyhow::Result<()> {
     println!("{:>4}  {:<8} {:<17} title", "id", "state", "closes");
     let units = reach.units(conn)?;
+    let sees = reach.scope().covering(&units);
     for w in crate::db::waves::all(conn)? {
-        if !reach.sees_wave(&units, w.scope.as_deref()) {
+        if !sees(w.scope.as_deref()) {
             continue;
         }
         println!(

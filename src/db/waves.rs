@@ -381,22 +381,10 @@ pub fn burn(conn: &mut DbConn, invitation_id: &str) -> QueryResult<usize> {
 }
 
 /// Marks an unused invitation used, if its token is still `token_hash` (a reminder retires
-/// the old token). Returns 0 when it was already used or its token retired, so of two racing
-/// submissions exactly one gets 1.
-pub fn burn_token(conn: &mut DbConn, invitation_id: &str, token_hash: &str) -> QueryResult<usize> {
-    diesel::update(
-        invitations::table
-            .filter(invitations::id.eq(invitation_id))
-            .filter(invitations::token_hash.eq(token_hash))
-            .filter(invitations::used.eq(false)),
-    )
-    .set(invitations::used.eq(true))
-    .execute(conn)
-}
-
-/// [`burn_token`] only while the invitation's wave takes answers at `now` (open and before
-/// its closing time: `wave::accepts_answers` in SQL), in one statement: a submission's
-/// common path needs no read of the wave inside its transaction.
+/// the old token) and its wave takes answers at `now` (open and before its closing time:
+/// `wave::accepts_answers` in SQL), in one statement: a submission's common path needs no
+/// read of the wave inside its transaction. Returns 0 when it was already used, its token
+/// retired or its wave closed, so of two racing submissions exactly one gets 1.
 pub fn burn_token_while_open(
     conn: &mut DbConn,
     invitation_id: &str,

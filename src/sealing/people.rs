@@ -139,10 +139,7 @@ pub(super) fn unseal(
     db::write_tx(conn, |conn| -> Result<(), WaveError> {
         waves::hold_exclusive(conn, id)?;
         if waves::set_unsealed(conn, id, Utc::now().naive_utc())? != 1 {
-            return Err(WaveError::refused(
-                format!("批次 {id} 刚被其他人开箱。"),
-                format!("wave {id} was unsealed meanwhile"),
-            ));
+            return Err(WaveError::unsealed_meanwhile(id));
         }
         rated::store_counts(conn, id, &counts)?;
         rated::store_reasons(conn, id, &reasons)?;

@@ -80,7 +80,7 @@ pub fn invite_added(conn: &mut DbConn, id: i32) -> Result<usize, WaveError> {
         waves::hold_exclusive(conn, id)?;
         db::units::hold_roster_shared(conn)?;
         let wave = get(conn, id)?;
-        require(&wave, State::Open, "inviting people added since it opened")?;
+        require(&wave, State::Open, super::Action::InvitingAdded)?;
         if wave.is_people() {
             return Err(WaveError::refused(
                 format!(
@@ -104,10 +104,7 @@ pub fn invite_added(conn: &mut DbConn, id: i32) -> Result<usize, WaveError> {
             .unzip();
         waves::insert_invitations(conn, &invitations).map_err(|e| {
             if db::is_unique_violation(&e) {
-                WaveError::refused(
-                    format!("批次 {id} 刚被修改，请重试。"),
-                    format!("wave {id} changed meanwhile; try again"),
-                )
+                WaveError::changed_meanwhile(id)
             } else {
                 e.into()
             }

@@ -293,9 +293,9 @@ pub async fn show(
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Viewer).await?;
-    crate::web::guard::wave_async(&state, &session, *id).await?;
     let id = id.into_inner();
     let lang = lang_of(&req);
+    // `load` guards the wave: outside the scope, 404.
     let Ok(report) = super::results::load(&state, &session, id).await? else {
         return Err(AppError::Conflict(crate::error::Msg::new(
             "测评尚未结束，还没有得分。",

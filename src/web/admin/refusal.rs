@@ -1,6 +1,7 @@
 //! Why a wave action was refused, in the console's two languages: the library says its
 //! refusals in English (what the CLI prints) and, where a person can act on them, in Chinese
-//! too ([`WaveError::Refused`]); the states and actions of [`WaveError::State`] are named here.
+//! too ([`WaveError::Refused`]); the states of [`WaveError::State`] are named here (its actions name themselves:
+//! [`crate::wave::Action`]).
 
 use crate::domain::Lang;
 use crate::error::{AppError, Msg};
@@ -28,7 +29,7 @@ pub(crate) fn wave_msg(e: &WaveError) -> Msg {
         } => format!(
             "批次 {id} 当前为“{}”，{}须在批次为“{}”时进行。",
             states_zh(state),
-            action_zh(action),
+            action.zh(),
             states_zh(needed)
         ),
         WaveError::NotFound(id) => format!("批次 {id} 不存在。"),
@@ -59,18 +60,4 @@ fn states_zh(states: &str) -> String {
         .map(|s| State::parse(s).label())
         .collect::<Vec<_>>()
         .join("或")
-}
-
-/// The actions [`WaveError::State`] names, in Chinese.
-fn action_zh(action: &str) -> &'static str {
-    match action {
-        "opening" => "开启",
-        "reminding" => "发送提醒",
-        "making slips" => "生成纸质测评码",
-        "closing" => "结束",
-        "publishing" => "公布结果",
-        "extending" => "延期",
-        "inviting people added since it opened" => "邀请新增人员",
-        _ => "此操作",
-    }
 }

@@ -19,14 +19,6 @@ use crate::web::home::lang_of;
 use crate::web::query_param as query;
 use crate::web::session::require;
 
-/// The previous closed or published wave of the same scope (for the change columns).
-fn previous(conn: &mut crate::db::DbConn, id: i32) -> diesel::QueryResult<Option<i32>> {
-    let Some(wave) = db_waves::find_head(conn, id)? else {
-        return Ok(None);
-    };
-    db_waves::previous_final(conn, id, wave.scope.as_deref())
-}
-
 /// The report the dashboard shows (and its print view prints), as `session` may see it: a
 /// wave inside its scope (else 404), compared with the previous wave inside it, and without
 /// the comments unless its scope lies inside the wave's ([`report::words_readable`]).
@@ -43,7 +35,8 @@ pub(super) async fn load(
         if head.kind == db_waves::PEOPLE {
             return Err(AppError::NotFound);
         }
-        let prev = previous(conn, id)?;
+        // Compared with the previous closed or published wave of the same scope.
+        let prev = db_waves::previous_final(conn, id, head.scope.as_deref())?;
         match report::build(conn, id, prev) {
             Ok(mut r) => {
                 if !comments {
@@ -326,13 +319,9 @@ pub async fn show(
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Viewer).await?;
-    crate::web::guard::wave_async(&state, &session, *id).await?;
+    let head = crate::web::guard::wave_async(&state, &session, *id).await?;
     let id = id.into_inner();
-    let people = blocking(&state, move |conn| {
-        Ok(db_waves::find(conn, id)?.is_some_and(|w| w.is_people()))
-    })
-    .await?;
-    if people {
+    if head.is_people() {
         return Ok(super::see_other(&format!("/admin/waves/{id}/people")));
     }
     let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).results);
@@ -592,7 +581,6 @@ pub async fn unit(
     path: aw::Path<(i32, String)>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Viewer).await?;
-    crate::web::guard::wave_async(&state, &session, path.0).await?;
     let (id, code) = path.into_inner();
     let Ok(report) = load(&state, &session, id).await? else {
         return Err(AppError::Conflict(crate::error::Msg::new(
@@ -634,7 +622,6 @@ pub async fn export(
     path: aw::Path<(i32, String)>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Committee).await?;
-    crate::web::guard::wave_async(&state, &session, path.0).await?;
     let (id, format) = path.into_inner();
     let Ok(report) = load(&state, &session, id).await? else {
         return Err(AppError::Conflict(crate::error::Msg::new(
@@ -754,8 +741,8 @@ pub async fn tree(
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Viewer).await?;
-    crate::web::guard::wave_async(&state, &session, *id).await?;
     let id = id.into_inner();
+    // `load` guards the wave: outside the scope, 404.
     let Ok(report) = load(&state, &session, id).await? else {
         return Err(AppError::Conflict(crate::error::Msg::new(
             "测评尚未结束，还没有得分。",

@@ -47,10 +47,11 @@ pub async fn index(req: HttpRequest, state: aw::Data<AppState>) -> Result<HttpRe
     let sight = session.sight();
     let all = blocking(&state, move |conn| {
         let units = crate::db::units::all(conn)?;
+        let covers = sight.covering(&units);
         // Only the waves inside the account's scope exist for it.
         let all: Vec<_> = db_waves::all(conn)?
             .into_iter()
-            .filter(|w| scope.is_some() || sight.covers(&units, w.scope.as_deref()))
+            .filter(|w| scope.is_some() || covers(w.scope.as_deref()))
             .collect();
         let Some(scope) = scope else { return Ok(all) };
         let mut seen = Vec::new();

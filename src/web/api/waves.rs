@@ -76,9 +76,10 @@ pub async fn list(req: HttpRequest, state: aw::Data<AppState>) -> ApiResult {
     })
     .await?;
     let scope = scope_of(&who);
+    let covers = scope.covering(&units);
     let mut rows: Vec<WaveOut> = all
         .iter()
-        .filter(|w| scope.covers(&units, w.scope.as_deref()))
+        .filter(|w| covers(w.scope.as_deref()))
         .filter(|w| wanted.as_deref().is_none_or(|s| w.state == s))
         .map(WaveOut::from)
         .collect();
