@@ -324,7 +324,7 @@ pub fn unseal(
         return Err(WaveError::refused(
             format!(
                 "批次 {id} 当前为“{}”；只有已结束且答卷仍密封的批次才能开箱。",
-                wave::state_label(&wave)
+                wave::state_label(&wave.state, wave.is_sealed())
             ),
             format!(
                 "wave {id} is {}; only a closed wave whose answers are sealed can be unsealed",

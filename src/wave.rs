@@ -238,9 +238,9 @@ pub fn create(conn: &mut DbConn, spec: &NewWaveSpec) -> Result<i32, WaveError> {
 }
 
 /// The state to show: a closed wave whose answers are still sealed is 待开箱.
-pub fn state_label(wave: &Wave) -> &'static str {
-    let st = State::parse(&wave.state);
-    if st == State::Closed && wave.is_sealed() {
+pub fn state_label(state: &str, sealed: bool) -> &'static str {
+    let st = State::parse(state);
+    if st == State::Closed && sealed {
         "待开箱"
     } else {
         st.label()

@@ -721,7 +721,11 @@ fn show(conn: &mut crate::db::DbConn, id: i32) -> anyhow::Result<()> {
         super::printable(&w.title),
         if w.is_test { " [test]" } else { "" }
     );
-    println!("  state:       {} ({})", st.as_str(), wave::state_label(&w));
+    println!(
+        "  state:       {} ({})",
+        st.as_str(),
+        wave::state_label(&w.state, w.is_sealed())
+    );
     println!(
         "  scope:       {}",
         w.scope.as_deref().unwrap_or("whole tree")

@@ -61,6 +61,40 @@ impl Wave {
     }
 }
 
+/// A wave with every column but its survey text, for lists of waves and the API: a list of
+/// hundreds of waves (a province's) reads kilobytes, not 29 KB of survey per wave.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = waves)]
+pub struct Listed {
+    /// See [`Wave`].
+    pub id: i32,
+    pub title: String,
+    pub scope: Option<String>,
+    pub state: String,
+    pub is_test: bool,
+    pub closes_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub opened_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+    pub threshold: Option<i32>,
+    pub public_key: Option<Vec<u8>>,
+    pub unsealed_at: Option<NaiveDateTime>,
+    pub kind: String,
+}
+
+impl Listed {
+    /// Whether a people wave (民主评议).
+    pub fn is_people(&self) -> bool {
+        self.kind == PEOPLE
+    }
+
+    /// Whether its answers are still sealed: opened with a key and not unsealed yet.
+    pub fn is_sealed(&self) -> bool {
+        self.public_key.is_some() && self.unsealed_at.is_none()
+    }
+}
+
 /// A wave without its survey text: what the respondent pages and the mail worker read on
 /// every request. The text (29 KB for liuhao) is read only when the wave's parsed survey is
 /// not cached yet.
@@ -167,6 +201,15 @@ pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Wave>> {
         .optional()
 }
 
+/// One wave without its survey text, as lists show it.
+pub fn find_listed(conn: &mut DbConn, id: i32) -> QueryResult<Option<Listed>> {
+    waves::table
+        .find(id)
+        .select(Listed::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// One wave without its survey text.
 pub fn find_head(conn: &mut DbConn, id: i32) -> QueryResult<Option<WaveHead>> {
     waves::table
@@ -226,10 +269,10 @@ pub fn scope_unscoped(conn: &mut DbConn, code: &str) -> QueryResult<usize> {
         .execute(conn)
 }
 
-/// Every wave, newest first.
-pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Wave>> {
+/// Every wave without its survey text, newest first.
+pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Listed>> {
     waves::table
-        .select(Wave::as_select())
+        .select(Listed::as_select())
         .order(waves::id.desc())
         .load(conn)
 }

@@ -236,7 +236,7 @@ pub fn grade(conn: &mut DbConn, g: &GradeSpec<'_>) -> Result<String, WaveError> 
                     "测评结束并开箱后才能进行组织评定。",
                     format!(
                         "wave {id} is {}: final grades are recorded after it closes and its ratings are unsealed",
-                        super::state_label(&wave)
+                        super::state_label(&wave.state, wave.is_sealed())
                     ),
                 ));
             }

@@ -343,13 +343,14 @@ pub fn detail(caller: &Caller, detail: &str) -> String {
     format!("{detail} [API token {}]", caller.token_id)
 }
 
-/// Loads a wave the caller may see: one whose scope its scope covers; else 404.
+/// Loads a wave (without its survey text) the caller may see: one whose scope its scope
+/// covers; else 404.
 pub fn visible_wave(
     conn: &mut DbConn,
     caller: &Caller,
     id: i32,
-) -> Result<db::waves::Wave, ApiError> {
-    let wave = db::waves::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+) -> Result<db::waves::Listed, ApiError> {
+    let wave = db::waves::find_listed(conn, id)?.ok_or_else(ApiError::not_found)?;
     let scope = scope_of(caller);
     // An installation-wide token sees every wave: no need to read the unit tree.
     if scope == crate::scope::Scope::All

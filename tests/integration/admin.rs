@@ -689,6 +689,7 @@ fn an_organizer_creates_a_wave_from_a_survey_file_and_sees_the_files_validated()
         (w.state.as_str(), w.scope.as_deref()),
         ("draft", Some("CS"))
     );
+    let w = sanping::wave::get(&mut conn, w.id).unwrap();
     assert!(
         w.survey.contains("四有"),
         "the survey's content is copied into the wave"

@@ -45,7 +45,7 @@ fn conn(server: &Server) -> impl std::ops::DerefMut<Target = DbConn> {
     server.state.pool.get().unwrap()
 }
 
-fn wave_titled(server: &Server, title: &str) -> Option<waves::Wave> {
+fn wave_titled(server: &Server, title: &str) -> Option<waves::Listed> {
     waves::all(&mut conn(server))
         .unwrap()
         .into_iter()

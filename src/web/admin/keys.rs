@@ -161,7 +161,7 @@ async fn unseal_page(
     let data = UnsealData {
         id,
         title: w.title.clone(),
-        state_label: strings::state_label(lang_of(req), &w),
+        state_label: strings::state_label(lang_of(req), &w.state, w.is_sealed()),
         sealed: State::parse(&w.state) == State::Closed && w.is_sealed(),
         hint: strings::fill(a.unseal_hint, &[("t", &t.to_string())]),
         rows,

@@ -353,7 +353,7 @@ fn page_data(
     PageData {
         id,
         title: w.title.clone(),
-        state_label: super::strings::state_label(lang, w),
+        state_label: super::strings::state_label(lang, &w.state, w.is_sealed()),
         persons: sight.persons(),
         reasons_withheld: report.reasons_withheld && sight.persons(),
         can_grade,

@@ -70,11 +70,11 @@ pub(super) fn people_plan_view(plan: &wave::people_wave::Plan, lang: Lang) -> Pe
 }
 
 /// Where a wave's results are: the unit dashboard, or a people wave's results page.
-pub(super) fn results_href(w: &db_waves::Wave) -> String {
-    if w.is_people() {
-        format!("/admin/waves/{}/people", w.id)
+pub(super) fn results_href(id: i32, people: bool) -> String {
+    if people {
+        format!("/admin/waves/{id}/people")
     } else {
-        format!("/admin/results/{}", w.id)
+        format!("/admin/results/{id}")
     }
 }
 
@@ -82,7 +82,7 @@ pub(super) fn results_href(w: &db_waves::Wave) -> String {
 /// with results and a unit of its frame inside the scope.
 pub(super) fn secretary_sees(
     conn: &mut crate::db::DbConn,
-    w: &db_waves::Wave,
+    w: &db_waves::Listed,
     scope: Option<&str>,
 ) -> diesel::QueryResult<bool> {
     let st = State::parse(&w.state);

@@ -612,14 +612,14 @@ pub fn strings(lang: Lang) -> &'static AdminStrings {
 
 /// A wave's state as the console names it: 待开箱 (sealed) for a closed wave whose answers
 /// are still sealed.
-pub fn state_label(lang: Lang, w: &crate::db::waves::Wave) -> &'static str {
+pub fn state_label(lang: Lang, state: &str, sealed: bool) -> &'static str {
     use crate::wave::State;
     match lang {
-        Lang::Zh => crate::wave::state_label(w),
-        Lang::En => match State::parse(&w.state) {
+        Lang::Zh => crate::wave::state_label(state, sealed),
+        Lang::En => match State::parse(state) {
             State::Draft => "draft",
             State::Open => "open",
-            State::Closed if w.is_sealed() => "sealed",
+            State::Closed if sealed => "sealed",
             State::Closed => "closed",
             State::Published => "published",
         },

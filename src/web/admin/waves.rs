@@ -69,14 +69,14 @@ pub async fn index(req: HttpRequest, state: aw::Data<AppState>) -> Result<HttpRe
         .map(|w| {
             let st = State::parse(&w.state);
             WaveRow {
-                state_label: strings::state_label(lang, &w),
+                state_label: strings::state_label(lang, &w.state, w.is_sealed()),
                 id: w.id,
                 title: w.title.clone(),
                 state: st.as_str(),
                 is_test: w.is_test,
                 closes: w.closes_at.map(local_time),
                 results: matches!(st, State::Closed | State::Published) && !w.is_sealed(),
-                results_href: results_href(&w),
+                results_href: results_href(w.id, w.is_people()),
             }
         })
         .collect();
@@ -307,7 +307,7 @@ pub(super) async fn wave_page(
         id: w.id,
         title: w.title.clone(),
         state: st.as_str(),
-        state_label: strings::state_label(lang, &w),
+        state_label: strings::state_label(lang, &w.state, w.is_sealed()),
         hint: match st {
             State::Draft => a.hint_draft,
             State::Open => a.no_scores_open,
@@ -318,7 +318,7 @@ pub(super) async fn wave_page(
         plan: plan.map(|p| plan_text(a, p)),
         people: w.is_people(),
         people_plan,
-        results_href: results_href(&w),
+        results_href: results_href(w.id, w.is_people()),
         is_test: w.is_test,
         closes: w.closes_at.map(local_time),
         fingerprint: w.fingerprint.clone(),

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::{ApiError, ApiResult, Paging, blocking, caller, detail, ok, scope_of, visible_wave};
 use crate::app::AppState;
 use crate::auth::{self, Role};
-use crate::db::{self, outbox, waves::Wave};
+use crate::db::{self, DbConn, outbox};
 use crate::wave::{self, NewWaveSpec, State};
 
 /// The console's default and the CLI's: no reminder within 3 days of the last mail.
@@ -45,8 +45,8 @@ struct WaveOut {
     threshold: Option<i32>,
 }
 
-impl From<&Wave> for WaveOut {
-    fn from(w: &Wave) -> Self {
+impl From<&db::waves::Listed> for WaveOut {
+    fn from(w: &db::waves::Listed) -> Self {
         Self {
             id: w.id,
             title: w.title.clone(),
@@ -64,6 +64,11 @@ impl From<&Wave> for WaveOut {
             threshold: w.threshold,
         }
     }
+}
+
+/// Wave `id` as the API shows it (it was just made or changed: it exists).
+fn listed(conn: &mut DbConn, id: i32) -> Result<db::waves::Listed, ApiError> {
+    db::waves::find_listed(conn, id)?.ok_or_else(ApiError::not_found)
 }
 
 /// `GET /api/v1/waves[?state=…]`: the waves the account may see, newest first, paginated.
@@ -184,7 +189,7 @@ pub async fn create(req: HttpRequest, state: aw::Data<AppState>, body: aw::Bytes
         })
     })
     .await?;
-    let w = blocking(&state, move |conn| Ok(wave::get(conn, id)?)).await?;
+    let w = blocking(&state, move |conn| listed(conn, id)).await?;
     Ok(actix_web::HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/waves/{id}")))
         .json(WaveOut::from(&w)))
@@ -322,7 +327,7 @@ async fn act(
         })
     })
     .await?;
-    let w = blocking(&state, move |conn| Ok(wave::get(conn, id)?)).await?;
+    let w = blocking(&state, move |conn| listed(conn, id)).await?;
     let mut out = serde_json::to_value(WaveOut::from(&w))
         .map_err(|e| ApiError::from(crate::error::AppError::Internal(e.to_string())))?;
     if let Some(n) = done {
@@ -356,7 +361,7 @@ pub async fn extend(
         // The library writes the entry; the actor names the account, as the console.
         let actor = who.username.clone();
         crate::deadline::extend(conn, id, closes, &actor)?;
-        Ok(wave::get(conn, id)?)
+        listed(conn, id)
     })
     .await?;
     ok(&WaveOut::from(&w))
