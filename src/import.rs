@@ -64,9 +64,20 @@ pub fn units_in(conn: &mut DbConn, csv: &[u8], scope: &Scope) -> Result<ImportRe
             .into_iter()
             .map(|u| (u.code.clone(), u))
             .collect();
+        // A scoped import is checked against its subtree (and the unit above it, its
+        // root's parent): a parent outside reads as unknown in the same pass as one that
+        // does not exist at all.
+        let before: Vec<Unit> = stored.values().cloned().collect();
+        let inside_before = scope.codes(&before);
+        let root_parent = scope
+            .root()
+            .and_then(|r| stored.get(r))
+            .and_then(|u| u.parent.clone());
         let tree: BTreeMap<String, Option<String>> = stored
             .values()
+            .filter(|u| inside_before.contains(u.code.as_str()))
             .map(|u| (u.code.clone(), u.parent.clone()))
+            .chain(root_parent.map(|p| (p, None)))
             .collect();
         let rows = roster::parse_units(csv, &tree).map_err(ImportError::Rows)?;
         let mut after: HashMap<String, Unit> = stored.clone();
@@ -84,28 +95,36 @@ pub fn units_in(conn: &mut DbConn, csv: &[u8], scope: &Scope) -> Result<ImportRe
         let after: Vec<Unit> = after.into_values().collect();
         let inside_after = scope.codes(&after);
         if let Scope::Subtree(root) = scope {
-            let before: Vec<Unit> = stored.values().cloned().collect();
-            let inside_before = scope.codes(&before);
+            // A parent outside the scope reads as a parent that does not exist, so the
+            // file learns nothing of the tree beyond the scope. Codes are the installation's
+            // keys, though: a code used outside it is refused as taken.
             let outside: Vec<RowError> = rows
                 .iter()
-                .filter(|row| {
+                .filter_map(|row| {
                     let old = stored.get(&row.code);
-                    (old.is_some() && !inside_before.contains(row.code.as_str()))
-                        || !inside_after.contains(row.code.as_str())
-                        || (row.code == *root && old.is_some_and(|o| o.parent != row.parent))
-                })
-                .map(|row| {
-                    RowError::new(
-                        row.line,
-                        format!(
-                            "code \"{}\": the unit must lie inside your scope ({root}), under a parent inside it",
-                            row.code
-                        ),
-                        format!(
-                            "代码“{}”：单位须在您的范围（{root}）之内，上级单位也须在其中",
-                            row.code
-                        ),
-                    )
+                    let code = &row.code;
+                    if old.is_some() && !inside_before.contains(code.as_str()) {
+                        Some(RowError::new(
+                            row.line,
+                            format!("code \"{code}\" is taken by a unit outside your scope; choose another"),
+                            format!("代码“{code}”已被您的范围之外的单位使用，请另选代码"),
+                        ))
+                    } else if *code == *root && old.is_some_and(|o| o.parent != row.parent) {
+                        Some(RowError::new(
+                            row.line,
+                            format!("unit \"{code}\" is the top of your scope ({root}): it stays under its parent"),
+                            format!("单位“{code}”是您的范围（{root}）的顶层单位，不能改变其上级"),
+                        ))
+                    } else if !inside_after.contains(code.as_str()) {
+                        let parent = row.parent.as_deref().unwrap_or("");
+                        Some(RowError::new(
+                            row.line,
+                            format!("unit \"{code}\": unknown parent \"{parent}\""),
+                            format!("单位“{code}”：上级“{parent}”不存在"),
+                        ))
+                    } else {
+                        None
+                    }
                 })
                 .collect();
             if !outside.is_empty() {
@@ -159,33 +178,32 @@ pub fn people_in(
     db::write_tx(conn, |conn| {
         units::hold_roster(conn)?;
         let all = units::all(conn)?;
-        let codes: HashSet<String> = all.iter().map(|u| u.code.clone()).collect();
+        // A scoped import knows only its subtree's units: one outside reads as unknown.
+        let inside = scope.codes(&all);
+        let codes: HashSet<String> = inside.iter().map(|c| (*c).to_owned()).collect();
         let rows = roster::parse_people(csv, &codes).map_err(ImportError::Rows)?;
         let stored: HashMap<String, Person> = people::all(conn)?
             .into_iter()
             .map(|p| (p.email.clone(), p))
             .collect();
-        let inside = scope.codes(&all);
         if let Scope::Subtree(root) = scope {
+            // Addresses are the installation's keys: one on the roster of a unit outside
+            // the scope is refused (not moved in).
             let outside: Vec<RowError> = rows
                 .iter()
                 .filter(|row| {
-                    !inside.contains(row.unit.as_str())
-                        || stored
-                            .get(&row.email)
-                            .is_some_and(|p| !inside.contains(p.unit.as_str()))
+                    stored
+                        .get(&row.email)
+                        .is_some_and(|p| !inside.contains(p.unit.as_str()))
                 })
                 .map(|row| {
+                    let email = &row.email;
                     RowError::new(
                         row.line,
                         format!(
-                            "email \"{}\", unit \"{}\": the person must belong to a unit inside your scope ({root})",
-                            row.email, row.unit
+                            "\"{email}\" is on the roster of a unit outside your scope ({root})"
                         ),
-                        format!(
-                            "邮箱“{}”，单位“{}”：人员须属于您的范围（{root}）之内的单位",
-                            row.email, row.unit
-                        ),
+                        format!("邮箱“{email}”已在您的范围（{root}）之外的单位名册中"),
                     )
                 })
                 .collect();

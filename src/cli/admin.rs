@@ -172,8 +172,8 @@ fn set_disabled(
         .pool
         .get()
         .context("cannot get a database connection")?;
-    let reach = super::reach::Reach::of(&mut conn, acting)?;
-    reach.require(Role::Organizer, "disabling and enabling accounts")?;
+    super::reach::Reach::of(&mut conn, acting)?
+        .require(Role::Organizer, "disabling and enabling accounts")?;
     let action = if disabled {
         "admin.disable"
     } else {
@@ -184,8 +184,11 @@ fn set_disabled(
         actor,
         action,
         |conn| -> anyhow::Result<()> {
-            // Checked where the account is written, taking turns with account changes.
+            // Checked where the account is written, taking turns with account changes: both
+            // accounts are read again under the lock.
             accounts::hold_accounts(conn)?;
+            let reach = super::reach::Reach::of(conn, acting)?;
+            reach.require(Role::Organizer, "disabling and enabling accounts")?;
             reach.account(conn, username)?;
             if accounts::set_disabled(conn, username, disabled)? == 0 {
                 bail!("there is no account \"{username}\" (see `sanping admin add`)");

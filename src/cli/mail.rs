@@ -82,6 +82,10 @@ pub fn run(state: &AppState, cmd: MailCommand, acting: Option<&str>) -> anyhow::
                 .pool
                 .get()
                 .context("cannot get a database connection")?;
+            // As the console's wave page: counts for the committee, failed addresses for
+            // organizers.
+            reach.require(crate::auth::Role::Committee, "the mail status")?;
+            let organizer = reach.require(crate::auth::Role::Organizer, "").is_ok();
             // The waves to count: the one named, else every wave (`None`), else, for a
             // scoped account, those inside its scope.
             let waves: Vec<Option<i32>> = match wave {
@@ -107,7 +111,9 @@ pub fn run(state: &AppState, cmd: MailCommand, acting: Option<&str>) -> anyhow::
                 for (kind, mail_state, n) in outbox::counts(&mut conn, w)? {
                     *counts.entry((kind, mail_state)).or_default() += n;
                 }
-                failed.extend(outbox::failed(&mut conn, w)?);
+                if organizer {
+                    failed.extend(outbox::failed(&mut conn, w)?);
+                }
             }
             println!("{:<12} {:<10} {:>8}", "kind", "state", "mails");
             for ((kind, mail_state), n) in counts {

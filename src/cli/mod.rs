@@ -224,22 +224,6 @@ pub(crate) fn audited<T, E: From<diesel::result::Error>>(
     })
 }
 
-/// [`audited`] for a change inside the subtree under unit `scope`: the entry carries it.
-pub(crate) fn audited_in<T, E: From<diesel::result::Error>>(
-    conn: &mut db::DbConn,
-    actor: &str,
-    action: &str,
-    scope: Option<&str>,
-    change: impl FnOnce(&mut db::DbConn) -> Result<T, E>,
-    detail: impl FnOnce(&T) -> String,
-) -> Result<T, E> {
-    db::write_tx(conn, |conn| {
-        let done = change(conn)?;
-        crate::auth::record_in(conn, actor, action, &detail(&done), scope)?;
-        Ok(done)
-    })
-}
-
 /// Opens the database for a command that touches waves, closing first those whose closing
 /// time has passed (as `sanping serve` does by itself).
 fn open_waves(config: Config) -> anyhow::Result<AppState> {

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 use crate::app::AppState;
-use crate::db::{people, units};
+use crate::db::{DbConn, people, units};
 use crate::domain::roster::UnitKind;
 use crate::import::{self, ImportError, ImportReport};
+use crate::scope::Scope;
 
 /// Unit tree commands.
 #[derive(Debug, clap::Subcommand)]
@@ -88,6 +89,33 @@ fn report(file: &Path, result: Result<ImportReport, ImportError>) -> anyhow::Res
     }
 }
 
+/// How a file is imported: [`import::units_in`] or [`import::people_in`].
+type Importer = fn(&mut DbConn, &[u8], &Scope) -> Result<ImportReport, ImportError>;
+
+/// Imports `file` with `run`, audited as `action`: the scope (`--scope`, inside the `--as`
+/// account's) is checked, the file imported and the entry written in one transaction under
+/// the roster lock, so no other import moves the scope in between.
+fn import_file(
+    conn: &mut DbConn,
+    (actor, acting): (&str, Option<&str>),
+    given: Option<&str>,
+    file: &Path,
+    (action, run): (&str, Importer),
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let done = crate::db::write_tx(conn, |conn| -> anyhow::Result<_> {
+        units::hold_roster(conn)?;
+        let (scope, code) = super::import_scope(conn, acting, given)?;
+        let result = run(conn, &bytes, &scope);
+        if let Ok(r) = &result {
+            let detail = format!("{}: {r}", file.display());
+            crate::auth::record_in(conn, actor, action, &detail, code.as_deref())?;
+        }
+        Ok(result)
+    })?;
+    report(file, done)
+}
+
 /// Runs a units command.
 pub fn units(
     state: &AppState,
@@ -104,20 +132,13 @@ pub fn units(
         .get()
         .context("cannot get a database connection")?;
     match cmd {
-        UnitsCommand::Import { file, scope } => {
-            let (scope, code) = super::import_scope(&mut conn, acting, scope.as_deref())?;
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let done = super::audited_in(
-                &mut conn,
-                actor,
-                "units.import",
-                code.as_deref(),
-                |conn| import::units_in(conn, &bytes, &scope),
-                |r| format!("{}: {r}", file.display()),
-            );
-            report(&file, done)
-        }
+        UnitsCommand::Import { file, scope } => import_file(
+            &mut conn,
+            (actor, acting),
+            scope.as_deref(),
+            &file,
+            ("units.import", import::units_in),
+        ),
         UnitsCommand::List => {
             // With `--as` a scoped account: its subtree, drawn from its root.
             let reach = super::reach::Reach::of(&mut conn, acting)?;
@@ -209,20 +230,13 @@ pub fn people(
         .get()
         .context("cannot get a database connection")?;
     match cmd {
-        PeopleCommand::Import { file, scope } => {
-            let (scope, code) = super::import_scope(&mut conn, acting, scope.as_deref())?;
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let done = super::audited_in(
-                &mut conn,
-                actor,
-                "people.import",
-                code.as_deref(),
-                |conn| import::people_in(conn, &bytes, &scope),
-                |r| format!("{}: {r}", file.display()),
-            );
-            report(&file, done)
-        }
+        PeopleCommand::Import { file, scope } => import_file(
+            &mut conn,
+            (actor, acting),
+            scope.as_deref(),
+            &file,
+            ("people.import", import::people_in),
+        ),
         PeopleCommand::Deactivate { email } | PeopleCommand::Activate { email } => {
             let reach = super::reach::Reach::of(&mut conn, acting)?;
             reach.require(crate::auth::Role::Organizer, "taking people out of use")?;

@@ -47,6 +47,8 @@ pub fn run(
         .get()
         .context("cannot get a database connection")?;
     let reach = super::reach::Reach::of(&mut conn, acting)?;
+    // As the console's tokens page: any role but a branch secretary's.
+    reach.require(crate::auth::Role::Viewer, "API tokens")?;
     let what = "an API token of another account";
     match cmd {
         TokenCommand::Create {
@@ -54,10 +56,12 @@ pub fn run(
             label,
             per_minute,
         } => {
-            // The check and the token in one transaction, taking turns with account changes
-            // (a role changed meanwhile cannot slip through).
+            // The check and the token in one transaction, taking turns with account changes:
+            // both accounts are read again under the lock (a role changed meanwhile cannot
+            // slip through).
             let (row, secret) = crate::db::write_tx(&mut conn, |conn| {
                 crate::db::accounts::hold_accounts(conn)?;
+                let reach = super::reach::Reach::of(conn, acting)?;
                 reach.own_or_account(conn, &name, what)?;
                 anyhow::Ok(api_token::create(conn, actor, &name, &label, per_minute)?)
             })?;
@@ -71,6 +75,7 @@ pub fn run(
         TokenCommand::Revoke { id } => {
             let row = crate::db::write_tx(&mut conn, |conn| {
                 crate::db::accounts::hold_accounts(conn)?;
+                let reach = super::reach::Reach::of(conn, acting)?;
                 // A token of an account outside reads as no token at all (its owner's name
                 // is not told).
                 if let Some(t) = api_tokens::find(conn, id.trim())?

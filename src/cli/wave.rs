@@ -259,6 +259,12 @@ pub fn run(
     }
     if cmd.changes() {
         reach.require(crate::auth::Role::Organizer, "changing a wave")?;
+    } else if matches!(
+        cmd,
+        WaveCommand::Show { .. } | WaveCommand::CheckKey { .. } | WaveCommand::Unseal { .. }
+    ) {
+        // As the console's wave and key pages.
+        reach.require(crate::auth::Role::Committee, "a wave's page and keys")?;
     }
     match cmd {
         WaveCommand::Create {

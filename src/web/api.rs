@@ -235,13 +235,24 @@ pub async fn blocking<T: Send + 'static>(
 /// made before a handler runs, which would otherwise be the console's HTML page or
 /// actix-web's plain text: an id in the path that is no number (404 `not_found`), a body
 /// over the endpoint's limit (413 `too_large`), an unknown route (404), the server's own
-/// limits (429, 503). Headers set inside (`Retry-After`, security headers) are kept.
+/// limits (408 `timeout`, 429, 503). Headers set inside (`Retry-After`, security headers) are kept.
 pub async fn json_errors(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
-    let api = req.path().starts_with("/api/");
-    let res = next.call(req).await?.map_into_boxed_body();
+    // The path as the router reads it (percent-decoded where safe), so `/%61pi/…` counts.
+    let api = req.match_info().as_str().starts_with("/api/");
+    let res = match next.call(req).await {
+        Ok(res) => res.map_into_boxed_body(),
+        // An error raised as such by a middleware inside (the limits' timeout): raised on
+        // as an API error, which answers in JSON.
+        Err(e) if api => {
+            let status = e.as_response_error().status_code();
+            let (code, message) = json_error_words(status);
+            return Err(ApiError::new(status, code, message).into());
+        }
+        Err(e) => return Err(e),
+    };
     let status = res.status();
     let json = res
         .headers()
@@ -251,7 +262,20 @@ pub async fn json_errors(
     if !api || json || !(status.is_client_error() || status.is_server_error()) {
         return Ok(res);
     }
-    let (code, message) = match status.as_u16() {
+    let (code, message) = json_error_words(status);
+    let body = json!({"error": {"code": code, "message": message}}).to_string();
+    Ok(res.map_body(|head, _| {
+        head.headers.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/json"),
+        );
+        actix_web::body::BoxBody::new(body)
+    }))
+}
+
+/// The code and message of an API error answered with `status` before any handler ran.
+fn json_error_words(status: StatusCode) -> (&'static str, &'static str) {
+    match status.as_u16() {
         400 => ("bad_request", "the request could not be read"),
         401 => (
             "unauthorized",
@@ -263,6 +287,10 @@ pub async fn json_errors(
             "method_not_allowed",
             "this resource does not take that method",
         ),
+        408 => (
+            "timeout",
+            "the request took too long to arrive; send it again",
+        ),
         413 => (
             "too_large",
             "the request body is larger than this endpoint takes",
@@ -272,15 +300,7 @@ pub async fn json_errors(
         503 => ("unavailable", "the server is busy; try again shortly"),
         _ if status.is_server_error() => ("internal", "internal error"),
         _ => ("bad_request", "the request was refused"),
-    };
-    let body = json!({"error": {"code": code, "message": message}}).to_string();
-    Ok(res.map_body(|head, _| {
-        head.headers.insert(
-            header::CONTENT_TYPE,
-            header::HeaderValue::from_static("application/json"),
-        );
-        actix_web::body::BoxBody::new(body)
-    }))
+    }
 }
 
 /// The caller of a request, checked: a live token of an enabled account (else 401), within

@@ -979,9 +979,10 @@ fn tokens_are_made_and_revoked_in_the_console_and_stored_only_hashed() {
 }
 
 /// A token revoked after it was read for a request (by another process, say) does not get
-/// that request through: the count that admits it checks the token is still live.
+/// that request through: the count that admits it checks the token is still live, and
+/// `Revoked` is answered 401 like any revoked token (`web::api::caller`).
 #[test]
-fn a_revocation_between_reading_a_token_and_counting_its_request_stops_the_request() {
+fn a_revocation_between_reading_a_token_and_counting_its_request_refuses_it() {
     let db = TestDb::new();
     let state = db.state();
     let mut conn = state.pool.get().unwrap();
@@ -1022,6 +1023,7 @@ fn every_error_is_json_even_before_a_handler_runs() {
         "/api/v1/waves/abc",
         "/api/v1/waves/abc/report",
         "/api/v1/nothing",
+        "/%61pi/v1/waves/abc",
     ] {
         let r = get(&server, path, &org);
         assert_eq!((r.status, r.code()), (404, "not_found"), "{path}");

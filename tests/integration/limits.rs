@@ -115,6 +115,28 @@ fn five_hundred_stalled_bodies_leave_healthz_answering_and_are_cut_within_second
     Ok(())
 }
 
+/// A stalled body on the API is cut like any other and answered in JSON, code `timeout`
+/// (docs/api.md: every error of the API is JSON).
+#[test]
+fn a_stalled_api_body_gets_a_json_408() -> anyhow::Result<()> {
+    let db = TestDb::new();
+    let state = configured(db.state(), |c| {
+        c.body_idle_timeout = Duration::from_secs(1);
+    });
+    let server = Server::start(state);
+    let mut s = stalled(server.addr, "/api/v1/units/import", 1000)?;
+    let (response, _) = read_until_closed(&mut s, Instant::now() + Duration::from_secs(8));
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{response}"
+    );
+    assert!(response.contains("\"code\":\"timeout\""), "{response}");
+    Ok(())
+}
+
 #[test]
 fn requests_past_the_per_address_limit_get_429_until_the_others_end() -> anyhow::Result<()> {
     let db = TestDb::new();

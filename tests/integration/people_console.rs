@@ -88,7 +88,7 @@ fn final_of(conn: &mut DbConn, id: i32, email: &str) -> Option<String> {
 
 /// CS-T's eight members rate everyone 优秀; q1 and q2 rate m8 不合格 (with a reason) and the
 /// others 合格; then the wave closes and is unsealed.
-fn rate_and_close(conn: &mut DbConn, id: i32, links: &[Link]) {
+pub(crate) fn rate_and_close(conn: &mut DbConn, id: i32, links: &[Link]) {
     for n in 1..=8 {
         rate(conn, links, &format!("m{n}@demo.edu.cn"), |_| "excellent");
     }

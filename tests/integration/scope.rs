@@ -88,8 +88,12 @@ fn wave_gets(id: i32) -> Vec<String> {
         "/admin/waves/{id}/people.csv",
         "/admin/waves/{id}/edit",
         "/admin/waves/{id}/preview",
+        "/admin/waves/{id}/open",
+        "/admin/waves/{id}/remind",
+        "/admin/waves/{id}/invite-added",
         "/admin/waves/{id}/close",
         "/admin/waves/{id}/publish",
+        "/admin/waves/{id}/purge",
         "/admin/results/{id}",
         "/admin/results/{id}/unit/CS",
         "/admin/results/{id}/unit/LIB",
@@ -116,7 +120,8 @@ fn wave_posts(id: i32) -> Vec<String> {
         "/admin/waves/{id}/close",
         "/admin/waves/{id}/publish",
         "/admin/waves/{id}/remind",
-        "/admin/waves/{id}/purge-test",
+        "/admin/waves/{id}/invite-added",
+        "/admin/waves/{id}/purge",
     ]
     .iter()
     .map(|p| p.replace("{id}", &id.to_string()))
@@ -187,7 +192,122 @@ fn a_sibling_scope_gets_404_on_every_wave_route_and_the_owner_does_not() {
                 200
             );
         }
+        // The owner's POSTs reach their handlers (refused for want of fields or of the right
+        // state, or done: publishing the closed wave), so the sibling's 404s above are the
+        // scope's. A people wave's grading is 404 on a unit wave for everyone (see
+        // `a_sibling_scope_gets_404_on_a_people_wave_s_pages`).
+        for path in wave_posts(p.cs_wave) {
+            if path.ends_with("/people/grade") {
+                continue;
+            }
+            let fields = [("csrf", cs.csrf.as_str())];
+            let status = post(&p.server, Some(&cs), &path, &fields);
+            assert_ne!(status, 404, "cs POST {path}");
+        }
+        assert_eq!(wave_row(&p.db, p.cs_wave).0, "published");
     }
+}
+
+/// A people wave (民主评议) scoped to CS: its results page, downloads and grading are 404
+/// for LIB's organizer, and work for CS's.
+#[test]
+fn a_sibling_scope_gets_404_on_a_people_wave_s_pages() {
+    for db in backends() {
+        let state = db.state();
+        crate::people::load(&state);
+        let (id, links) = support::open_wave(&state, "minzhu-pingyi.toml", Some("CS"), false);
+        {
+            let mut conn = state.pool.get().unwrap();
+            crate::people_console::rate_and_close(&mut conn, id, &links);
+            add(&mut conn, "cs", Role::Organizer, Some("CS"));
+            add(&mut conn, "lib", Role::Organizer, Some("LIB"));
+        }
+        let server = Server::start(state);
+        let cs = login(&server, "cs", PW).1.unwrap();
+        let lib = login(&server, "lib", PW).1.unwrap();
+        // Status only: the XLSX is no text.
+        let status = |b: &Browser, path: &str| {
+            support::client()
+                .get(&server.url(path))
+                .header("cookie", &b.cookie)
+                .call()
+                .unwrap()
+                .status()
+                .as_u16()
+        };
+        for suffix in ["people", "people.csv", "people.xlsx", "people.json"] {
+            let path = format!("/admin/waves/{id}/{suffix}");
+            assert_eq!(status(&lib, &path), 404, "lib GET {path}");
+            assert_eq!(status(&cs, &path), 200, "cs GET {path}");
+        }
+        let grade = format!("/admin/waves/{id}/people/grade");
+        // A rated person of the wave with a grade that is none: CS's organizer is answered
+        // about the grade, LIB's as if the wave did not exist.
+        let form = |b: &Browser| {
+            post(
+                &server,
+                Some(b),
+                &grade,
+                &[
+                    ("csrf", b.csrf.as_str()),
+                    ("person", "m1@demo.edu.cn"),
+                    ("grade", "no-such-grade"),
+                ],
+            )
+        };
+        assert_eq!(form(&lib), 404);
+        let cs_post = form(&cs);
+        assert!(cs_post != 404 && cs_post >= 400, "{cs_post}");
+    }
+}
+
+/// The new-wave form offers a scoped organizer its subtree's units and accounts only (not
+/// the whole tree); the tokens page lists its own tokens, and a sibling's token is 404.
+#[test]
+fn the_new_wave_form_and_the_tokens_page_keep_to_the_scope() {
+    let p = setup(TestDb::new());
+    let (cs, root) = (who(&p, "cs"), who(&p, "root"));
+    let (status, form) = get(&p.server, Some(&cs), "/admin/waves/new");
+    assert_eq!(status, 200);
+    for inside in [
+        "<option value=\"CS\"",
+        "<option value=\"CS-T\"",
+        "value=\"cs\"",
+    ] {
+        assert!(form.contains(inside), "{inside}: {form}");
+    }
+    for outside in [
+        "<option value=\"LIB\"",
+        "<option value=\"U\"",
+        "<option value=\"\"",
+        "value=\"lib\"",
+        "value=\"root\"",
+    ] {
+        assert!(!form.contains(outside), "{outside}: {form}");
+    }
+    let (_, wide) = get(&p.server, Some(&root), "/admin/waves/new");
+    assert!(wide.contains("<option value=\"\"") && wide.contains("<option value=\"LIB\""));
+
+    let lib_token = {
+        let mut conn = p.db.state().pool.get().unwrap();
+        sanping::api_token::create(&mut conn, "test", "lib", "lib's", 10)
+            .unwrap()
+            .0
+            .id
+    };
+    let (status, page) = get(&p.server, Some(&cs), "/admin/tokens");
+    assert_eq!(status, 200);
+    assert!(!page.contains(&lib_token), "{page}");
+    let path = format!("/admin/tokens/{lib_token}/revoke");
+    assert_eq!(
+        post(&p.server, Some(&cs), &path, &[("csrf", cs.csrf.as_str())]),
+        404
+    );
+    let mut conn = p.db.state().pool.get().unwrap();
+    let t = sanping::db::api_tokens::find(&mut conn, &lib_token)
+        .unwrap()
+        .unwrap();
+    assert!(t.revoked_at.is_none());
 }
 
 #[test]
@@ -441,6 +561,64 @@ fn console_imports_refuse_rows_outside_the_scope() {
             .unwrap()
             .is_none()
     );
+    // Rows about what is stored: a LIB unit taken in under CS, a CS unit moved out under
+    // LIB, a LIB person moved into CS. Each is a line error and nothing changes.
+    for (path, csv, named) in [
+        (
+            "/admin/units",
+            "code,name,kind,parent\nLIB,图书馆直属党支部,direct_branch,CS\n",
+            "LIB",
+        ),
+        (
+            "/admin/units",
+            "code,name,kind,parent\nCS-T,计算机学院教工党支部,branch,LIB\n",
+            "CS-T",
+        ),
+        (
+            "/admin/people",
+            "email,name,unit,category,role\nsun.hao@demo.edu.cn,孙浩,CS-T,faculty,member\n",
+            "sun.hao@demo.edu.cn",
+        ),
+    ] {
+        let (status, page) = crate::organizer::upload(&p.server, &cs, path, csv);
+        assert_eq!(status, 422, "{csv}: {page}");
+        assert!(page.contains("第 2 行") && page.contains(named), "{page}");
+    }
+    // A parent or unit outside the scope reads as one that does not exist, in the same pass.
+    let (status, page) = crate::organizer::upload(
+        &p.server,
+        &cs,
+        "/admin/units",
+        "code,name,kind,parent\nX1,甲,branch,NOPE\nX2,乙,branch,LIB\n",
+    );
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("上级“NOPE”不存在") && page.contains("上级“LIB”不存在"),
+        "{page}"
+    );
+    let (status, page) = crate::organizer::upload(
+        &p.server,
+        &cs,
+        "/admin/people",
+        "email,name,unit,category,role\na@demo.edu.cn,甲,NOPE,faculty,member\nb@demo.edu.cn,乙,LIB,faculty,member\n",
+    );
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("单位“NOPE”不存在") && page.contains("单位“LIB”不存在"),
+        "{page}"
+    );
+    let parent = |conn: &mut DbConn, code| {
+        sanping::db::units::find(conn, code)
+            .unwrap()
+            .unwrap()
+            .parent
+    };
+    assert_eq!(parent(&mut conn, "LIB").as_deref(), Some("U"));
+    assert_eq!(parent(&mut conn, "CS-T").as_deref(), Some("CS"));
+    let sun = sanping::db::people::find(&mut conn, "sun.hao@demo.edu.cn")
+        .unwrap()
+        .unwrap();
+    assert_eq!(sun.unit, "LIB");
     let (status, page) = crate::organizer::upload(
         &p.server,
         &cs,
@@ -807,6 +985,8 @@ fn cli_wave_report_mail_token_and_admin_commands_keep_to_the_scope() {
         assert!(!out.0 && out.1.contains("no account"), "{}", out.1);
         let out = as_cs(&["admin", "password", "root"]);
         assert!(!out.0 && out.1.contains("no account"), "{}", out.1);
+        let out = as_cs(&["admin", "enable", "lib"]);
+        assert!(!out.0 && out.1.contains("no account"), "{}", out.1);
         let mut conn = db.state().pool.get().unwrap();
         let lib = sanping::db::accounts::find_user(&mut conn, "lib")
             .unwrap()
@@ -818,6 +998,25 @@ fn cli_wave_report_mail_token_and_admin_commands_keep_to_the_scope() {
         assert!(live.revoked_at.is_none());
         drop(conn);
         assert!(as_cs(&["admin", "disable", "csview"]).0);
+    }
+}
+
+/// `mail status --as` a scoped account counts the mail of its scope's waves only: LIB's
+/// queued invitations are not CS's.
+#[test]
+fn cli_mail_status_counts_only_the_scope() {
+    for db in backends() {
+        let p = setup(db);
+        let db = &p.db;
+        {
+            let state = db.state();
+            let id = support::create_wave(&state, "liuhao.toml", Some("LIB"), false);
+            sanping::wave::open_by_email(&mut state.pool.get().unwrap(), id).unwrap();
+        }
+        let own = cli(db, &["--as", "cs", "mail", "status"]);
+        assert!(own.0 && !own.1.contains("invitation"), "{}", own.1);
+        let lib = cli(db, &["--as", "lib", "mail", "status"]);
+        assert!(lib.0 && lib.1.contains("invitation"), "{}", lib.1);
     }
 }
 
@@ -966,6 +1165,13 @@ fn cli_units_and_people_commands_keep_to_the_scope() {
         assert!(!out.0 && out.1.contains("does not exist"), "{}", out.1);
         let out = as_cs(&["people", "deactivate", "sun.hao@demo.edu.cn"]);
         assert!(!out.0 && out.1.contains("not in the roster"), "{}", out.1);
+        // Back in use likewise: LIB's unit and person do not exist for CS.
+        assert!(cli(db, &["units", "deactivate", "LIB"]).0);
+        let out = as_cs(&["units", "activate", "LIB"]);
+        assert!(!out.0 && out.1.contains("does not exist"), "{}", out.1);
+        let out = as_cs(&["people", "activate", "sun.hao@demo.edu.cn"]);
+        assert!(!out.0 && out.1.contains("not in the roster"), "{}", out.1);
+        assert!(cli(db, &["units", "activate", "LIB"]).0);
         // A disabled account acts as nobody, not as the operator.
         assert!(cli(db, &["admin", "disable", "csview"]).0);
         let out = cli(db, &["--as", "csview", "units", "deactivate", "CS-T"]);
@@ -1015,6 +1221,16 @@ fn cli_as_a_viewer_does_only_what_its_console_lets_it() {
             let out = as_view(&args);
             assert!(!out.0 && out.1.contains("organizer"), "{args:?}: {}", out.1);
         }
+        // The wave page, its keys and the mail status need the committee, as on the console.
+        let cs_wave = p.cs_wave.to_string();
+        for args in [
+            vec!["wave", "show", cs_wave.as_str()],
+            vec!["wave", "check-key", cs_wave.as_str(), "--holder", "csview"],
+            vec!["mail", "status"],
+        ] {
+            let out = as_view(&args);
+            assert!(!out.0 && out.1.contains("committee"), "{args:?}: {}", out.1);
+        }
         let out = as_view(&[
             "admin", "add", "newview", "--role", "viewer", "--scope", "CS",
         ]);
@@ -1057,6 +1273,10 @@ fn cli_as_a_viewer_does_only_what_its_console_lets_it() {
             log.1
         );
         let lib_log = cli(db, &["--as", "lib", "audit"]);
-        assert!(!lib_log.1.contains("token.create"), "{}", lib_log.1);
+        assert!(
+            lib_log.0 && !lib_log.1.contains("token.create"),
+            "{}",
+            lib_log.1
+        );
     }
 }

@@ -84,6 +84,8 @@ struct NewWaveData {
     error: Option<String>,
     /// The wave being edited (the edit-draft form), or `None` for a new wave.
     editing: Option<i32>,
+    /// Whether "the whole tree" is offered as the scope: to installation-wide accounts only.
+    whole_tree: bool,
 }
 
 /// `GET /admin/waves/new`.
@@ -128,6 +130,7 @@ pub(super) async fn form_page(
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
     let sight = session.sight();
+    let whole_tree = sight == crate::scope::Scope::All;
     let (all, names) = blocking(state, move |conn| {
         // Only the units and accounts inside the account's own scope are offered.
         let names = crate::web::guard::accounts_in(conn, &sight)?
@@ -169,6 +172,7 @@ pub(super) async fn form_page(
         accounts,
         error,
         editing,
+        whole_tree,
     };
     let a = strings::strings(lang_of(req));
     let (title, page) = if editing.is_some() {
