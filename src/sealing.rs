@@ -198,6 +198,21 @@ impl KeyReadiness {
         self.confirmed.len() < self.threshold
     }
 
+    /// What the audit entry of an opening adds when fewer holders checked their key than
+    /// it takes to unseal (the organizer went ahead anyway); empty otherwise. The console,
+    /// the CLI and the API write the same.
+    pub fn opening_note(&self) -> String {
+        if !self.short() {
+            return String::new();
+        }
+        format!(
+            "; opened with {} of {} needed key holders checked ({} not)",
+            self.confirmed.len(),
+            self.threshold,
+            self.unconfirmed.join(", ")
+        )
+    }
+
     /// How many holders the wave has.
     pub fn holders(&self) -> usize {
         self.confirmed.len() + self.unconfirmed.len()

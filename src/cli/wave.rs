@@ -298,8 +298,8 @@ pub fn run(
             links,
             unchecked_keys,
         } => {
-            require_checked_keys(&mut conn, wave, unchecked_keys)?;
-            open(state, &mut conn, actor, wave, links.as_deref())?;
+            let note = require_checked_keys(&mut conn, wave, unchecked_keys)?;
+            open(state, &mut conn, (actor, &note), wave, links.as_deref())?;
         }
         WaveCommand::CheckKey { wave, holder } => check_key(&mut conn, actor, wave, &holder)?,
         WaveCommand::Unseal { wave, holders } => unseal(&mut conn, actor, wave, holders)?,
@@ -313,7 +313,11 @@ pub fn run(
                 actor,
                 "wave.remind",
                 |conn| wave::remind(conn, wave, min_days, max),
-                |n| format!("wave {wave} {n} reminders queued"),
+                |n| {
+                    format!(
+                        "wave {wave} {n} reminders queued (at least {min_days} days since the last mail)"
+                    )
+                },
             )?;
             println!(
                 "{n} reminder(s) queued for wave {wave}; each carries a new link and retires the old one"
@@ -455,16 +459,19 @@ fn key_holders(
 }
 
 /// Refuses to open a wave whose holders have not shown, T of them, that their keys unlock,
-/// unless told to go ahead.
+/// unless told to go ahead; then returns what its audit entry adds (as the console's).
 fn require_checked_keys(
     conn: &mut crate::db::DbConn,
     id: i32,
     go_ahead: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<String> {
     let w = wave::get(conn, id)?;
     let ready = crate::sealing::KeyReadiness::read(conn, id)?;
-    if !ready.short() || go_ahead || State::parse(&w.state) != State::Draft {
-        return Ok(());
+    if State::parse(&w.state) != State::Draft {
+        return Ok(String::new());
+    }
+    if !ready.short() || go_ahead {
+        return Ok(ready.opening_note());
     }
     let (confirmed, need) = (ready.confirmed.len(), ready.threshold);
     bail!(
@@ -635,7 +642,7 @@ fn edit(
 fn open(
     state: &AppState,
     conn: &mut crate::db::DbConn,
-    actor: &str,
+    (actor, note): (&str, &str),
     id: i32,
     links: Option<&Path>,
 ) -> anyhow::Result<()> {
@@ -647,7 +654,7 @@ fn open(
             |conn| wave::open(conn, id, &state.config.base_url, |l| write_links(links, l)),
             |n| {
                 format!(
-                    "wave {id} {n} invitations, links written to {}",
+                    "wave {id} {n} invitations, links written to {}{note}",
                     links.display()
                 )
             },
@@ -663,7 +670,7 @@ fn open(
             actor,
             "wave.open",
             |conn| wave::open_by_email(conn, id),
-            |n| format!("wave {id} {n} invitations queued"),
+            |n| format!("wave {id} {n} invitations queued{note}"),
         )?;
         println!(
             "wave {id} is open: {n} invitation mail(s) queued; `sanping serve` delivers them (or run `sanping mail send`)"

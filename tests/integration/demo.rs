@@ -260,3 +260,45 @@ fn the_command_starts_over_in_its_own_file_and_refuses_a_database_with_units() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("already holds 61 unit(s)"), "{stderr}");
 }
+
+/// `sanping demo --province` (the command, as a newcomer runs it) builds the province and
+/// prints a login for it and for each of its two universities.
+#[test]
+fn the_province_demo_command_prints_a_login_per_university_and_one_for_the_province() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = support::bin()
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .args(["demo", "--no-serve", "--seed", "7", "--province"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("province: "), "{stdout}");
+    for (name, password, scope) in sanping::demo::province::LOGINS {
+        let line = format!(
+            "(user {name}, password {password}) — organizer of {}",
+            scope.unwrap_or("the whole province")
+        );
+        assert!(stdout.contains(&line), "{line} missing:\n{stdout}");
+    }
+    let mut conn = sanping::db::pool(
+        &sanping::db::DbTarget::parse(dir.path().join("sanping-demo.db").to_str()),
+        1,
+        std::time::Duration::from_secs(5),
+        false,
+    )
+    .unwrap()
+    .get()
+    .unwrap();
+    for (name, _, scope) in sanping::demo::province::LOGINS {
+        let user = sanping::db::accounts::find_user(&mut conn, name)
+            .unwrap()
+            .unwrap();
+        assert_eq!(user.scope.as_deref(), scope, "{name}");
+    }
+}

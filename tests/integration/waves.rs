@@ -226,6 +226,17 @@ fn cli_open_writes_links_only_to_the_named_file_and_show_counts_per_unit() -> an
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Opened without the holders' checks: the entry says so, as the console's and the API's.
+    let entry = sanping::db::accounts::audit_entries(&mut *state.pool.get()?, 100)?
+        .into_iter()
+        .find(|e| e.action == "wave.open")
+        .expect("audited");
+    assert!(
+        entry.detail.contains("; opened with 0 of ")
+            && entry.detail.contains("needed key holders checked"),
+        "{}",
+        entry.detail
+    );
     let csv = std::fs::read_to_string(&links)?;
     assert_eq!(
         csv.lines().count(),

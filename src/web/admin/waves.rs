@@ -520,12 +520,7 @@ pub async fn act(
                 let what = (id, action, MIN_DAYS);
                 return confirm_page(&req, &state, &session, what, status, error).await;
             }
-            note = format!(
-                "; opened with {} of {} needed key holders checked ({} not)",
-                ready.confirmed.len(),
-                ready.threshold,
-                ready.unconfirmed.join(", ")
-            );
+            note = ready.opening_note();
         }
     }
     let min_days = min_days_of(Some(&crate::web::form_field(&fields, "min_days")))?;

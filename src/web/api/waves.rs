@@ -285,12 +285,7 @@ async fn act(
                         ),
                     ));
                 }
-                note = format!(
-                    "; opened with {} of {} needed key holders checked ({} not)",
-                    ready.confirmed.len(),
-                    ready.threshold,
-                    ready.unconfirmed.join(", ")
-                );
+                note = ready.opening_note();
             }
         }
         db::write_tx(conn, |conn| {
