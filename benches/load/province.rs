@@ -46,6 +46,8 @@ const ANSWERED: u64 = 65;
 const BATCH: usize = 1_000;
 /// The console account the pages are read with (an organizer: the wave page needs one).
 const VIEWER: (&str, &str) = ("bench-organizer", "bench-organizer-password");
+/// The measured university's own organizer (scoped to it).
+const SCOPED: (&str, &str) = ("bench-university", "bench-university-password");
 
 fn university(u: usize) -> String {
     format!("U{u:03}")
@@ -133,6 +135,24 @@ fn holder_exists(state: &AppState) {
         {
             sanping::auth::add_user(&mut conn, name, role, password).expect("add the account");
         }
+    }
+}
+
+/// The organizer of university `scope` (an account scoped to it), made once.
+fn university_organizer(state: &AppState, scope: &str) {
+    let mut conn = state.pool.get().expect("a connection");
+    let user = sanping::db::accounts::find_user(&mut conn, SCOPED.0).expect("find the account");
+    if user.is_none_or(|u| u.scope.as_deref() != Some(scope)) {
+        sanping::auth::add_scoped_user_as(
+            &mut conn,
+            "bench",
+            None,
+            SCOPED.0,
+            sanping::auth::Role::Organizer,
+            Some(scope),
+            SCOPED.1,
+        )
+        .expect("add the university's organizer");
     }
 }
 
@@ -470,27 +490,32 @@ fn dashboard(
     let port = free_port();
     let server = ServerProcess::start(db, port);
     let base = format!("http://127.0.0.1:{port}");
-    let cookie = login(&base, VIEWER.0, VIEWER.1);
-    for (path, what) in [
-        (format!("/admin/results/{this_year}"), "dashboard page"),
-        ("/admin".to_owned(), "wave list page"),
-        (format!("/admin/waves/{this_year}"), "wave page"),
-    ] {
-        let _ = get_pages(&base, &cookie, &path, 1);
-        let (lat, status, len) = get_pages(&base, &cookie, &path, 20);
-        let (p50, max) = (percentile_ms(&lat, 50.0), percentile_ms(&lat, 100.0));
-        println!(
-            "  GET {path} ({what}): {status}, {} KiB, p50 {p50:.1} ms, p95 {:.1} ms, max {max:.1} ms (20 requests)",
-            len / 1024,
-            percentile_ms(&lat, 95.0)
-        );
-        figures.check(
-            PART,
-            &format!("GET {what} of {scope} (status {status}), p50 of 20"),
-            format!("{p50:.1} ms (max {max:.1})"),
-            "≤ 200 ms",
-            status == 200 && p50 <= 200.0,
-        );
+    // The installation-wide organizer, then the university's own, whose every page checks
+    // its scope against the province's tree.
+    university_organizer(state, scope);
+    for (account, who) in [(VIEWER, "installation-wide"), (SCOPED, "the university's")] {
+        let cookie = login(&base, account.0, account.1);
+        for (path, what) in [
+            (format!("/admin/results/{this_year}"), "dashboard page"),
+            ("/admin".to_owned(), "wave list page"),
+            (format!("/admin/waves/{this_year}"), "wave page"),
+        ] {
+            let _ = get_pages(&base, &cookie, &path, 1);
+            let (lat, status, len) = get_pages(&base, &cookie, &path, 20);
+            let (p50, max) = (percentile_ms(&lat, 50.0), percentile_ms(&lat, 100.0));
+            println!(
+                "  GET {path} ({what}, {who} organizer): {status}, {} KiB, p50 {p50:.1} ms, p95 {:.1} ms, max {max:.1} ms (20 requests)",
+                len / 1024,
+                percentile_ms(&lat, 95.0)
+            );
+            figures.check(
+                PART,
+                &format!("GET {what} of {scope}, {who} organizer (status {status}), p50 of 20"),
+                format!("{p50:.1} ms (max {max:.1})"),
+                "≤ 200 ms",
+                status == 200 && p50 <= 200.0,
+            );
+        }
     }
     drop(server);
 }

@@ -803,6 +803,40 @@ fn lists_are_paginated_with_totals() {
         let r = get(&server, &format!("/api/v1/waves?{bad}"), &viewer);
         assert_eq!((r.status, r.code()), (400, "bad_pagination"), "{bad}");
     }
+    // A wave's progress (per unit) and failed mails page the same way.
+    let org = account(&server, "o", Role::Organizer, None);
+    let id = support::open_wave(&server.state, "liuhao.toml", None, false).0;
+    let all = get(
+        &server,
+        &format!("/api/v1/waves/{id}/progress?per_page=200"),
+        &org,
+    );
+    let units = all.body["total"].as_u64().unwrap();
+    assert!(units >= 2, "{}", all.body);
+    let r = get(
+        &server,
+        &format!("/api/v1/waves/{id}/progress?per_page=1&page=2"),
+        &org,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(r.body["items"][0], all.body["items"][1]);
+    assert_eq!(r.body["pages"].as_u64(), Some(units));
+    let r = get(
+        &server,
+        &format!("/api/v1/waves/{id}/mail?per_page=1"),
+        &org,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["failed"]["per_page"].as_u64(), Some(1));
+    for path in ["progress", "mail"] {
+        let r = get(
+            &server,
+            &format!("/api/v1/waves/{id}/{path}?per_page=0"),
+            &org,
+        );
+        assert_eq!((r.status, r.code()), (400, "bad_pagination"), "{path}");
+    }
 }
 
 /// The `(METHOD, path)` of every `/api/v1` route in the route table (src/web/mod.rs).

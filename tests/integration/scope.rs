@@ -208,6 +208,29 @@ fn a_sibling_scope_gets_404_on_every_wave_route_and_the_owner_does_not() {
     }
 }
 
+/// A wave of the whole tree lies outside every scoped account: 404 on the console, "does not
+/// exist" on the CLI; the installation-wide account reaches it.
+#[test]
+fn a_whole_tree_wave_does_not_exist_for_a_scoped_account() {
+    for db in backends() {
+        let p = setup(db);
+        let id = support::create_wave(&p.db.state(), "liuhao.toml", None, false);
+        let (cs, root) = (who(&p, "cs"), who(&p, "root"));
+        for path in [
+            format!("/admin/waves/{id}"),
+            format!("/admin/waves/{id}/edit"),
+        ] {
+            assert_eq!(get(&p.server, Some(&cs), &path).0, 404, "cs GET {path}");
+            assert_eq!(get(&p.server, Some(&root), &path).0, 200, "root GET {path}");
+        }
+        let (_, list) = get(&p.server, Some(&cs), "/admin");
+        assert!(!list.contains(&format!("/admin/waves/{id}\"")), "{list}");
+        let out = cli(&p.db, &["--as", "cs", "wave", "show", &id.to_string()]);
+        assert!(!out.0 && out.1.contains("does not exist"), "{}", out.1);
+        assert!(cli(&p.db, &["--as", "root", "wave", "show", &id.to_string()]).0);
+    }
+}
+
 /// A people wave (民主评议) scoped to CS: its results page, downloads and grading are 404
 /// for LIB's organizer, and work for CS's.
 #[test]
