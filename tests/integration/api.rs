@@ -1136,3 +1136,28 @@ fn a_token_follows_its_account_s_role_at_the_next_request() {
         assert_eq!((r.status, r.code()), (404, "not_found"), "{path}");
     }
 }
+
+/// A state that does not allow the action is 409 with a code naming the state it needs.
+#[test]
+fn an_action_in_the_wrong_state_names_the_state_it_needs() {
+    let (_db, server) = setup();
+    let org = account(&server, "org", Role::Organizer, None);
+    let id = support::open_wave(&server.state, "liuhao.toml", None, false).0;
+    let w = |p: &str| format!("/api/v1/waves/{id}{p}");
+    let r = post(&server, &w("/publish"), &org, &json!({}));
+    assert_eq!((r.status, r.code()), (409, "wave_not_closed"), "{}", r.body);
+    let r = post(&server, &w("/close"), &org, &json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = post(
+        &server,
+        &w("/extend"),
+        &org,
+        &json!({"closes": "2099-01-01 10:00"}),
+    );
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "wave_not_draft_or_open"),
+        "{}",
+        r.body
+    );
+}
