@@ -115,11 +115,14 @@ pub fn run(state: &AppState, cmd: MailCommand, acting: Option<&str>) -> anyhow::
                     failed.extend(outbox::failed(&mut conn, w)?);
                 }
             }
+            let any_failed = counts.keys().any(|(_, mail_state)| mail_state == "failed");
             println!("{:<12} {:<10} {:>8}", "kind", "state", "mails");
             for ((kind, mail_state), n) in counts {
                 println!("{kind:<12} {mail_state:<10} {n:>8}");
             }
-            if !failed.is_empty() {
+            if !organizer && any_failed {
+                println!("\n(the failed addresses are shown to organizers only)");
+            } else if !failed.is_empty() {
                 println!("\nfailed:");
                 for m in failed {
                     println!(

@@ -62,6 +62,7 @@ pub fn run(
             let (row, secret) = crate::db::write_tx(&mut conn, |conn| {
                 crate::db::accounts::hold_accounts(conn)?;
                 let reach = super::reach::Reach::of(conn, acting)?;
+                reach.require(crate::auth::Role::Viewer, "API tokens")?;
                 reach.own_or_account(conn, &name, what)?;
                 anyhow::Ok(api_token::create(conn, actor, &name, &label, per_minute)?)
             })?;
@@ -76,6 +77,7 @@ pub fn run(
             let row = crate::db::write_tx(&mut conn, |conn| {
                 crate::db::accounts::hold_accounts(conn)?;
                 let reach = super::reach::Reach::of(conn, acting)?;
+                reach.require(crate::auth::Role::Viewer, "API tokens")?;
                 // A token of an account outside reads as no token at all (its owner's name
                 // is not told).
                 if let Some(t) = api_tokens::find(conn, id.trim())?
