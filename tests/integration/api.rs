@@ -324,6 +324,13 @@ fn outside_the_scope_is_404_for_sibling_scopes() {
     inside["holders"] = json!(["cs-org"]);
     let r = post(&server, "/api/v1/waves", &cs, &inside);
     assert_eq!(r.status, 201, "{}", r.body);
+    // Its entry is in the scope's audit log, as the console's would be.
+    let id = r.body["id"].as_i64().unwrap();
+    let entry = audit(&server)
+        .into_iter()
+        .find(|e| e.action == "wave.create" && e.detail.starts_with(&format!("wave {id}")))
+        .expect("audited");
+    assert_eq!(entry.scope.as_deref(), Some("CS-T"), "{}", entry.detail);
 }
 
 fn ensure_holder(server: &Server) {
