@@ -144,6 +144,10 @@ pub enum WaveError {
     /// A refusal a person can act on, said in both languages (the CLI says the English).
     #[error("{0}")]
     Refused(crate::error::Msg),
+    /// Another process changed the wave between this one's check and its write: nothing
+    /// was done, and trying again may work (409 in the API).
+    #[error("{0}")]
+    Raced(crate::error::Msg),
     /// A title, closing time, scope or key holders a wave cannot have (in both languages).
     #[error(transparent)]
     Edit(EditError),
@@ -163,18 +167,18 @@ impl WaveError {
 
     /// Another process changed wave `id` between this one's check and its write.
     pub(crate) fn changed_meanwhile(id: i32) -> Self {
-        Self::refused(
+        Self::Raced(crate::error::Msg::new(
             format!("批次 {id} 刚被其他操作更改，请重试。"),
             format!("wave {id} changed meanwhile; try again"),
-        )
+        ))
     }
 
     /// Another key holder unsealed wave `id` while this unsealing was being prepared.
     pub(crate) fn unsealed_meanwhile(id: i32) -> Self {
-        Self::refused(
+        Self::Raced(crate::error::Msg::new(
             format!("批次 {id} 刚被其他人开箱。"),
             format!("wave {id} was unsealed meanwhile"),
-        )
+        ))
     }
 }
 

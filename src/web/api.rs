@@ -176,6 +176,8 @@ impl From<WaveError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "wave_sealed", m.en)
             }
             WaveError::Refused(m) => Self::unprocessable("invalid", m.en),
+            // Another process came first: nothing done, try again.
+            WaveError::Raced(m) => Self::new(StatusCode::CONFLICT, "conflict", m.en),
             WaveError::Survey(_) => Self::unprocessable("invalid_survey", message),
             WaveError::Edit(_) => Self::unprocessable("invalid", message),
             WaveError::Db(e) => e.into(),
@@ -454,4 +456,25 @@ pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiEr
 /// Any other `/api/v1/…` URL: a JSON 404.
 pub async fn not_found() -> ApiResult {
     Err(ApiError::not_found())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiError;
+    use crate::wave::WaveError;
+
+    /// A race lost to another request is 409 `conflict` (try again); a refusal of what was
+    /// asked is 422.
+    #[test]
+    fn a_race_is_a_conflict_and_a_refusal_is_unprocessable() {
+        for e in [
+            WaveError::changed_meanwhile(3),
+            WaveError::unsealed_meanwhile(3),
+        ] {
+            let e = ApiError::from(e);
+            assert_eq!((e.status.as_u16(), e.code), (409, "conflict"), "{e}");
+        }
+        let e = ApiError::from(WaveError::refused("不行", "no"));
+        assert_eq!((e.status.as_u16(), e.code), (422, "invalid"));
+    }
 }

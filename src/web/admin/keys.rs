@@ -41,9 +41,10 @@ fn wipe(fields: &mut [(String, String)]) {
 /// A refusal a person can act on, or an error that ends the request.
 fn refusal(e: WaveError) -> Result<Msg, AppError> {
     match e {
-        WaveError::Invalid(_) | WaveError::Refused(_) | WaveError::State { .. } => {
-            Ok(super::refusal::wave_msg(&e))
-        }
+        WaveError::Invalid(_)
+        | WaveError::Refused(_)
+        | WaveError::Raced(_)
+        | WaveError::State { .. } => Ok(super::refusal::wave_msg(&e)),
         other => Err(wave_error(other)),
     }
 }

@@ -93,9 +93,9 @@ fn report_for(
             "The wave is not closed yet: no results.",
         )),
         ReportError::Wave(WaveError::NotFound(_)) => AppError::NotFound,
-        ReportError::Wave(e @ (WaveError::Invalid(_) | WaveError::Refused(_))) => {
-            AppError::Conflict(super::refusal::wave_msg(&e))
-        }
+        ReportError::Wave(
+            e @ (WaveError::Invalid(_) | WaveError::Refused(_) | WaveError::Raced(_)),
+        ) => AppError::Conflict(super::refusal::wave_msg(&e)),
         other => AppError::Internal(other.to_string()),
     })?;
     let mut report = report;

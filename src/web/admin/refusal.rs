@@ -20,7 +20,7 @@ pub(crate) fn wave_error(e: WaveError) -> AppError {
 pub(crate) fn wave_msg(e: &WaveError) -> Msg {
     let en = e.to_string();
     let zh = match e {
-        WaveError::Refused(m) => return m.clone(),
+        WaveError::Refused(m) | WaveError::Raced(m) => return m.clone(),
         WaveError::State {
             id,
             state,

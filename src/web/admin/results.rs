@@ -48,7 +48,9 @@ pub(super) async fn load(
             Err(ReportError::Wave(crate::wave::WaveError::NotFound(_))) => Err(AppError::NotFound),
             // Still sealed (待开箱): say so, with what to do.
             Err(ReportError::Wave(
-                e @ (crate::wave::WaveError::Invalid(_) | crate::wave::WaveError::Refused(_)),
+                e @ (crate::wave::WaveError::Invalid(_)
+                | crate::wave::WaveError::Refused(_)
+                | crate::wave::WaveError::Raced(_)),
             )) => Err(AppError::Conflict(super::refusal::wave_msg(&e))),
             Err(e) => Err(AppError::Internal(e.to_string())),
         }
