@@ -27,22 +27,6 @@ pub enum StatusError {
     Db(#[from] diesel::result::Error),
 }
 
-/// A unit and every unit below it, by code.
-fn subtree(all: &[Unit], code: &str) -> Vec<String> {
-    let mut out = vec![code.to_owned()];
-    let mut i = 0;
-    while i < out.len() {
-        let parent = out[i].clone();
-        out.extend(
-            all.iter()
-                .filter(|u| u.parent.as_deref() == Some(parent.as_str()))
-                .map(|u| u.code.clone()),
-        );
-        i += 1;
-    }
-    out
-}
-
 /// Takes a unit and its subtree out of use (`active = false`) or back in, for `actor`
 /// acting in `scope`; returns how many units changed. The scope check, the change and its
 /// audit entry happen in one transaction under the roster lock
@@ -68,7 +52,11 @@ pub fn set_unit(
                 "unit \"{code}\" does not exist (see `sanping units list`)"
             )));
         }
-        let codes = subtree(&all, code);
+        let codes: Vec<String> = Scope::of(Some(code))
+            .units(&all)
+            .into_iter()
+            .map(|u| u.code.clone())
+            .collect();
         let n = if active {
             inactive::clear(conn, UNIT, &codes)?
         } else {

@@ -46,6 +46,45 @@ impl fmt::Display for ImportReport {
     }
 }
 
+/// Which file an import reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum File {
+    /// The unit tree: `code,name,kind,parent`.
+    Units,
+    /// The roster: `email,name,unit,category,role`.
+    People,
+}
+
+impl File {
+    /// The audit action of its import.
+    pub fn action(self) -> &'static str {
+        match self {
+            Self::Units => "units.import",
+            Self::People => "people.import",
+        }
+    }
+}
+
+/// Imports `csv` as a `file` inside `scope` ([`units_in`], [`people_in`]) and writes its
+/// audit entry (by `actor`, `detail` made from what it did, in the scope) in the same
+/// transaction: every import of the console, the API and the CLI.
+pub fn audited(
+    conn: &mut DbConn,
+    (file, csv): (File, &[u8]),
+    scope: &Scope,
+    actor: &str,
+    detail: impl FnOnce(&ImportReport) -> String,
+) -> Result<ImportReport, ImportError> {
+    db::write_tx(conn, |conn| {
+        let report = match file {
+            File::Units => units_in(conn, csv, scope)?,
+            File::People => people_in(conn, csv, scope)?,
+        };
+        crate::auth::record_in(conn, actor, file.action(), &detail(&report), scope.root())?;
+        Ok(report)
+    })
+}
+
 /// Imports a unit file (`code,name,kind,parent`).
 pub fn units(conn: &mut DbConn, csv: &[u8]) -> Result<ImportReport, ImportError> {
     units_in(conn, csv, &Scope::All)

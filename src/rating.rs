@@ -200,7 +200,7 @@ pub enum Saved {
     /// It was submitted before: nothing changed.
     AlreadySubmitted,
     /// The wave stopped taking answers.
-    Closed(WaveHead),
+    Closed(Box<WaveHead>),
 }
 
 /// Saves a 个人总结 holding the wave's lock, so that it never lands after the wave closed and
@@ -219,7 +219,7 @@ pub fn save_summary(
         };
         let now = chrono::Utc::now().naive_utc();
         if !crate::wave::accepts_answers(&wave, now) {
-            return Ok(Saved::Closed(wave));
+            return Ok(Saved::Closed(Box::new(wave)));
         }
         let summary = rated::Summary {
             wave_id,

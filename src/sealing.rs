@@ -484,10 +484,7 @@ fn rebuild_key(
         };
         let Some(sealed_share) = holder.share.as_deref() else {
             // Another process unsealed the wave a moment ago and erased the shares.
-            return Err(WaveError::refused(
-                format!("批次 {id} 的密钥份额已清除：刚刚已被开箱。"),
-                format!("the key shares of wave {id} are erased: it was unsealed meanwhile"),
-            ));
+            return Err(WaveError::unsealed_meanwhile(id));
         };
         let key = auth::unlock(conn, &g.username, &g.password).map_err(|e| key_error(e, id))?;
         shares.push(open_share(&key, id, &g.username, sealed_share)?);

@@ -172,8 +172,6 @@ fn set_disabled(
         .pool
         .get()
         .context("cannot get a database connection")?;
-    super::reach::Reach::of(&mut conn, acting)?
-        .require(Role::Organizer, "disabling and enabling accounts")?;
     let action = if disabled {
         "admin.disable"
     } else {
@@ -228,7 +226,7 @@ pub fn audit(
                 Some(code) => bail!("there is no unit \"{code}\" (inside your scope)"),
                 None => within,
             };
-            let codes: Vec<String> = sight.units(&units).iter().map(|u| u.code.clone()).collect();
+            let codes: Vec<String> = sight.codes(&units).into_iter().map(str::to_owned).collect();
             accounts::audit_entries_in(&mut conn, &codes, limit)?
         }
     };

@@ -85,7 +85,7 @@ pub fn run(state: &AppState, cmd: MailCommand, acting: Option<&str>) -> anyhow::
             // As the console's wave page: counts for the committee, failed addresses for
             // organizers.
             reach.require(crate::auth::Role::Committee, "the mail status")?;
-            let organizer = reach.require(crate::auth::Role::Organizer, "").is_ok();
+            let organizer = reach.at_least(crate::auth::Role::Organizer);
             // The waves to count: the one named, else every wave (`None`), else, for a
             // scoped account, those inside its scope.
             let waves: Vec<Option<i32>> = match wave {

@@ -47,6 +47,11 @@ impl Reach {
         }
     }
 
+    /// Whether the acting account has at least role `min` (the operator has every role).
+    pub(crate) fn at_least(&self, min: Role) -> bool {
+        self.0.as_ref().is_none_or(|(role, _)| *role >= min)
+    }
+
     /// Refuses unless the acting account has at least role `min` (the operator has every
     /// role); `what` names the command in the message.
     pub(crate) fn require(&self, min: Role, what: &str) -> anyhow::Result<()> {

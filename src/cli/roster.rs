@@ -9,7 +9,6 @@ use crate::app::AppState;
 use crate::db::{DbConn, people, units};
 use crate::domain::roster::UnitKind;
 use crate::import::{self, ImportError, ImportReport};
-use crate::scope::Scope;
 
 /// Unit tree commands.
 #[derive(Debug, clap::Subcommand)]
@@ -90,28 +89,23 @@ fn report(file: &Path, result: Result<ImportReport, ImportError>) -> anyhow::Res
 }
 
 /// How a file is imported: [`import::units_in`] or [`import::people_in`].
-type Importer = fn(&mut DbConn, &[u8], &Scope) -> Result<ImportReport, ImportError>;
-
-/// Imports `file` with `run`, audited as `action`: the scope (`--scope`, inside the `--as`
-/// account's) is checked, the file imported and the entry written in one transaction under
-/// the roster lock, so no other import moves the scope in between.
+/// Imports `file` as `kind` ([`import::audited`]): the scope (`--scope`, inside the `--as`
+/// account's) is checked under the roster lock in the import's transaction, so no other
+/// import moves the scope in between.
 fn import_file(
     conn: &mut DbConn,
     (actor, acting): (&str, Option<&str>),
     given: Option<&str>,
     file: &Path,
-    (action, run): (&str, Importer),
+    kind: import::File,
 ) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let done = crate::db::write_tx(conn, |conn| -> anyhow::Result<_> {
         units::hold_roster(conn)?;
-        let (scope, code) = super::import_scope(conn, acting, given)?;
-        let result = run(conn, &bytes, &scope);
-        if let Ok(r) = &result {
-            let detail = format!("{}: {r}", file.display());
-            crate::auth::record_in(conn, actor, action, &detail, code.as_deref())?;
-        }
-        Ok(result)
+        let (scope, _) = super::import_scope(conn, acting, given)?;
+        Ok(import::audited(conn, (kind, &bytes), &scope, actor, |r| {
+            format!("{}: {r}", file.display())
+        }))
     })?;
     report(file, done)
 }
@@ -123,10 +117,7 @@ pub fn units(
     actor: &str,
     acting: Option<&str>,
 ) -> anyhow::Result<()> {
-    let cmd_kind = match cmd {
-        UnitsCommand::Activate { .. } => Toggle::On,
-        _ => Toggle::Off,
-    };
+    let active = matches!(cmd, UnitsCommand::Activate { .. });
     let mut conn = state
         .pool
         .get()
@@ -137,7 +128,7 @@ pub fn units(
             (actor, acting),
             scope.as_deref(),
             &file,
-            ("units.import", import::units_in),
+            import::File::Units,
         ),
         UnitsCommand::List => {
             // With `--as` a scoped account: its subtree, drawn from its root.
@@ -161,7 +152,6 @@ pub fn units(
         UnitsCommand::Deactivate { code } | UnitsCommand::Activate { code } => {
             let reach = super::reach::Reach::of(&mut conn, acting)?;
             reach.require(crate::auth::Role::Organizer, "taking units out of use")?;
-            let active = matches!(cmd_kind, Toggle::On);
             let n = crate::deactivate::set_unit(&mut conn, actor, &reach.scope(), &code, active)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
@@ -175,12 +165,6 @@ pub fn units(
             Ok(())
         }
     }
-}
-
-/// Which way a deactivate/activate command goes.
-enum Toggle {
-    On,
-    Off,
 }
 
 /// The tree drawn with indentation, children in code order; units in `inactive` marked.
@@ -221,10 +205,7 @@ pub fn people(
     actor: &str,
     acting: Option<&str>,
 ) -> anyhow::Result<()> {
-    let cmd_kind = match cmd {
-        PeopleCommand::Activate { .. } => Toggle::On,
-        _ => Toggle::Off,
-    };
+    let active = matches!(cmd, PeopleCommand::Activate { .. });
     let mut conn = state
         .pool
         .get()
@@ -235,12 +216,11 @@ pub fn people(
             (actor, acting),
             scope.as_deref(),
             &file,
-            ("people.import", import::people_in),
+            import::File::People,
         ),
         PeopleCommand::Deactivate { email } | PeopleCommand::Activate { email } => {
             let reach = super::reach::Reach::of(&mut conn, acting)?;
             reach.require(crate::auth::Role::Organizer, "taking people out of use")?;
-            let active = matches!(cmd_kind, Toggle::On);
             let changed =
                 crate::deactivate::set_person(&mut conn, actor, &reach.scope(), &email, active)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -259,22 +239,14 @@ pub fn people(
             // With `--as` a scoped account: the people of its subtree.
             let reach = super::reach::Reach::of(&mut conn, acting)?;
             reach.require(crate::auth::Role::Organizer, "listing people")?;
-            let inside: Option<std::collections::HashSet<String>> = if reach.is_scoped() {
-                let all = units::all(&mut conn)?;
-                Some(
-                    reach
-                        .scope()
-                        .units(&all)
-                        .iter()
-                        .map(|u| u.code.clone())
-                        .collect(),
-                )
-            } else {
-                None
-            };
+            let all = reach.units(&mut conn)?;
+            let inside = reach.is_scoped().then(|| reach.scope().codes(&all));
             let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
             for p in people::all(&mut conn)? {
-                if inside.as_ref().is_none_or(|codes| codes.contains(&p.unit)) {
+                if inside
+                    .as_ref()
+                    .is_none_or(|codes| codes.contains(p.unit.as_str()))
+                {
                     *counts.entry((p.unit, p.category)).or_default() += 1;
                 }
             }

@@ -46,9 +46,12 @@ pub fn run(
         .pool
         .get()
         .context("cannot get a database connection")?;
-    let reach = super::reach::Reach::of(&mut conn, acting)?;
     // As the console's tokens page: any role but a branch secretary's.
-    reach.require(crate::auth::Role::Viewer, "API tokens")?;
+    let reach_of = |conn: &mut crate::db::DbConn| {
+        let reach = super::reach::Reach::of(conn, acting)?;
+        reach.require(crate::auth::Role::Viewer, "API tokens")?;
+        anyhow::Ok(reach)
+    };
     let what = "an API token of another account";
     match cmd {
         TokenCommand::Create {
@@ -61,9 +64,7 @@ pub fn run(
             // slip through).
             let (row, secret) = crate::db::write_tx(&mut conn, |conn| {
                 crate::db::accounts::hold_accounts(conn)?;
-                let reach = super::reach::Reach::of(conn, acting)?;
-                reach.require(crate::auth::Role::Viewer, "API tokens")?;
-                reach.own_or_account(conn, &name, what)?;
+                reach_of(conn)?.own_or_account(conn, &name, what)?;
                 anyhow::Ok(api_token::create(conn, actor, &name, &label, per_minute)?)
             })?;
             eprintln!(
@@ -76,8 +77,7 @@ pub fn run(
         TokenCommand::Revoke { id } => {
             let row = crate::db::write_tx(&mut conn, |conn| {
                 crate::db::accounts::hold_accounts(conn)?;
-                let reach = super::reach::Reach::of(conn, acting)?;
-                reach.require(crate::auth::Role::Viewer, "API tokens")?;
+                let reach = reach_of(conn)?;
                 // A token of an account outside reads as no token at all (its owner's name
                 // is not told).
                 if let Some(t) = api_tokens::find(conn, id.trim())?
@@ -90,7 +90,7 @@ pub fn run(
             println!("API token {} of {} is revoked", row.id, row.username);
         }
         TokenCommand::List { name } => {
-            reach.own_or_account(&mut conn, &name, what)?;
+            reach_of(&mut conn)?.own_or_account(&mut conn, &name, what)?;
             let rows = api_tokens::of_user(&mut conn, &name)?;
             if rows.is_empty() {
                 println!("{name} has no API tokens (sanping token create {name})");

@@ -61,14 +61,17 @@ impl Wave {
     }
 }
 
-/// A wave with every column but its survey text, for lists of waves and the API: a list of
-/// hundreds of waves (a province's) reads kilobytes, not 29 KB of survey per wave.
+/// A wave without its survey text: what the respondent pages and the mail worker read on
+/// every request, and what lists of waves and the API show (a province's hundreds of waves
+/// read kilobytes, not 29 KB of survey each). The text is read only when the wave's parsed
+/// survey is not cached yet.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = waves)]
-pub struct Listed {
+pub struct WaveHead {
     /// See [`Wave`].
     pub id: i32,
     pub title: String,
+    pub fingerprint: String,
     pub scope: Option<String>,
     pub state: String,
     pub is_test: bool,
@@ -83,7 +86,7 @@ pub struct Listed {
     pub kind: String,
 }
 
-impl Listed {
+impl WaveHead {
     /// Whether a people wave (民主评议).
     pub fn is_people(&self) -> bool {
         self.kind == PEOPLE
@@ -92,32 +95,6 @@ impl Listed {
     /// Whether its answers are still sealed: opened with a key and not unsealed yet.
     pub fn is_sealed(&self) -> bool {
         self.public_key.is_some() && self.unsealed_at.is_none()
-    }
-}
-
-/// A wave without its survey text: what the respondent pages and the mail worker read on
-/// every request. The text (29 KB for liuhao) is read only when the wave's parsed survey is
-/// not cached yet.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = waves)]
-pub struct WaveHead {
-    /// See [`Wave`].
-    pub id: i32,
-    pub title: String,
-    pub fingerprint: String,
-    pub scope: Option<String>,
-    pub state: String,
-    pub is_test: bool,
-    pub closes_at: Option<NaiveDateTime>,
-    pub opened_at: Option<NaiveDateTime>,
-    pub public_key: Option<Vec<u8>>,
-    pub kind: String,
-}
-
-impl WaveHead {
-    /// Whether a people wave (民主评议).
-    pub fn is_people(&self) -> bool {
-        self.kind == PEOPLE
     }
 }
 
@@ -201,15 +178,6 @@ pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Wave>> {
         .optional()
 }
 
-/// One wave without its survey text, as lists show it.
-pub fn find_listed(conn: &mut DbConn, id: i32) -> QueryResult<Option<Listed>> {
-    waves::table
-        .find(id)
-        .select(Listed::as_select())
-        .first(conn)
-        .optional()
-}
-
 /// One wave without its survey text.
 pub fn find_head(conn: &mut DbConn, id: i32) -> QueryResult<Option<WaveHead>> {
     waves::table
@@ -270,9 +238,9 @@ pub fn scope_unscoped(conn: &mut DbConn, code: &str) -> QueryResult<usize> {
 }
 
 /// Every wave without its survey text, newest first.
-pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Listed>> {
+pub fn all(conn: &mut DbConn) -> QueryResult<Vec<WaveHead>> {
     waves::table
-        .select(Listed::as_select())
+        .select(WaveHead::as_select())
         .order(waves::id.desc())
         .load(conn)
 }

@@ -97,10 +97,6 @@ impl ResponseError for ApiError {
         if self.status.is_server_error() {
             tracing::error!(code = self.code, detail = %self.message, "API request failed");
         }
-        let mut body = json!({"code": self.code, "message": self.message});
-        if let Some(d) = &self.details {
-            body["details"] = d.clone();
-        }
         let mut res = HttpResponse::build(self.status);
         if let Some(secs) = self.retry_after {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
@@ -108,8 +104,46 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"sanping\""));
         }
-        res.content_type(ContentType::json())
-            .body(json!({ "error": body }).to_string())
+        res.content_type(ContentType::json()).body(self.body())
+    }
+}
+
+impl ApiError {
+    /// The JSON body: `{"error":{"code","message"[,"details"]}}`.
+    fn body(&self) -> String {
+        let mut body = json!({"code": self.code, "message": self.message});
+        if let Some(d) = &self.details {
+            body["details"] = d.clone();
+        }
+        json!({ "error": body }).to_string()
+    }
+
+    /// The error answered with `status` before any handler ran (see [`json_errors`]).
+    fn of_status(status: StatusCode) -> Self {
+        let (code, message) = match status.as_u16() {
+            401 => return unauthorized(),
+            403 => return forbidden(),
+            404 => return Self::not_found(),
+            400 => ("bad_request", "the request could not be read"),
+            405 => (
+                "method_not_allowed",
+                "this resource does not take that method",
+            ),
+            408 => (
+                "timeout",
+                "the request took too long to arrive; send it again",
+            ),
+            413 => (
+                "too_large",
+                "the request body is larger than this endpoint takes",
+            ),
+            415 => ("unsupported_media_type", "unsupported content type"),
+            429 => ("rate_limited", "too many requests; try again later"),
+            503 => ("unavailable", "the server is busy; try again shortly"),
+            _ if status.is_server_error() => ("internal", "internal error"),
+            _ => ("bad_request", "the request was refused"),
+        };
+        Self::new(status, code, message)
     }
 }
 
@@ -249,9 +283,7 @@ pub async fn json_errors(
         // An error raised as such by a middleware inside (the limits' timeout): raised on
         // as an API error, which answers in JSON.
         Err(e) if api => {
-            let status = e.as_response_error().status_code();
-            let (code, message) = json_error_words(status);
-            return Err(ApiError::new(status, code, message).into());
+            return Err(ApiError::of_status(e.as_response_error().status_code()).into());
         }
         Err(e) => return Err(e),
     };
@@ -264,8 +296,7 @@ pub async fn json_errors(
     if !api || json || !(status.is_client_error() || status.is_server_error()) {
         return Ok(res);
     }
-    let (code, message) = json_error_words(status);
-    let body = json!({"error": {"code": code, "message": message}}).to_string();
+    let body = ApiError::of_status(status).body();
     Ok(res.map_body(|head, _| {
         head.headers.insert(
             header::CONTENT_TYPE,
@@ -273,36 +304,6 @@ pub async fn json_errors(
         );
         actix_web::body::BoxBody::new(body)
     }))
-}
-
-/// The code and message of an API error answered with `status` before any handler ran.
-fn json_error_words(status: StatusCode) -> (&'static str, &'static str) {
-    match status.as_u16() {
-        400 => ("bad_request", "the request could not be read"),
-        401 => (
-            "unauthorized",
-            "send a live API token as Authorization: Bearer TOKEN",
-        ),
-        403 => ("forbidden", "the account's role does not allow this"),
-        404 => ("not_found", "no such resource"),
-        405 => (
-            "method_not_allowed",
-            "this resource does not take that method",
-        ),
-        408 => (
-            "timeout",
-            "the request took too long to arrive; send it again",
-        ),
-        413 => (
-            "too_large",
-            "the request body is larger than this endpoint takes",
-        ),
-        415 => ("unsupported_media_type", "unsupported content type"),
-        429 => ("rate_limited", "too many requests; try again later"),
-        503 => ("unavailable", "the server is busy; try again shortly"),
-        _ if status.is_server_error() => ("internal", "internal error"),
-        _ => ("bad_request", "the request was refused"),
-    }
 }
 
 /// The caller of a request, checked: a live token of an enabled account (else 401), within
@@ -371,8 +372,8 @@ pub fn visible_wave(
     conn: &mut DbConn,
     caller: &Caller,
     id: i32,
-) -> Result<db::waves::Listed, ApiError> {
-    let wave = db::waves::find_listed(conn, id)?.ok_or_else(ApiError::not_found)?;
+) -> Result<db::waves::WaveHead, ApiError> {
+    let wave = db::waves::find_head(conn, id)?.ok_or_else(ApiError::not_found)?;
     let scope = scope_of(caller);
     // An installation-wide token sees every wave: no need to read the unit tree.
     if scope == crate::scope::Scope::All

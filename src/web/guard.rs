@@ -76,15 +76,6 @@ pub async fn wave_async(
     super::admin::blocking(state, move |conn| wave(conn, &session, id)).await
 }
 
-/// Whether unit `code` lies inside `scope`, or 404.
-pub fn unit_in(conn: &mut DbConn, scope: &Scope, code: &str) -> Result<(), AppError> {
-    if scope.contains(&units::all(conn)?, code) {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
-}
-
 /// The units inside `scope`, in code order.
 pub fn units_in(conn: &mut DbConn, scope: &Scope) -> Result<Vec<Unit>, AppError> {
     let all = units::all(conn)?;
@@ -97,9 +88,19 @@ pub fn accounts_in(
     scope: &Scope,
 ) -> Result<Vec<crate::db::accounts::AccountRow>, AppError> {
     let units = units::all(conn)?;
+    accounts_within(conn, scope, &units)
+}
+
+/// [`accounts_in`] with the unit tree already read.
+fn accounts_within(
+    conn: &mut DbConn,
+    scope: &Scope,
+    units: &[Unit],
+) -> Result<Vec<crate::db::accounts::AccountRow>, AppError> {
+    let covers = scope.covering(units);
     Ok(crate::db::accounts::accounts(conn)?
         .into_iter()
-        .filter(|a| scope.includes(&units, &Scope::of(a.scope.as_deref())))
+        .filter(|a| covers(a.scope.as_deref()))
         .collect())
 }
 
@@ -123,7 +124,7 @@ pub fn wave_misfit(
             format!("The wave's scope must lie inside yours ({root})."),
         )));
     }
-    let inside: Vec<String> = accounts_in(conn, sight)?
+    let inside: Vec<String> = accounts_within(conn, sight, &units)?
         .into_iter()
         .map(|a| a.username)
         .collect();

@@ -87,6 +87,11 @@ fn post(server: &Server, path: &str, token: &str, body: &Value) -> Res {
     )
 }
 
+/// POSTs a CSV file to an import endpoint.
+fn post_csv(server: &Server, path: &str, token: &str, csv: &[u8]) -> Res {
+    call(server, "POST", path, Some(token), Some(("text/csv", csv)))
+}
+
 /// An account (password `password-of-NAME`) with a token; returns the token.
 fn account(server: &Server, name: &str, role: Role, scope: Option<&str>) -> String {
     account_limited(server, name, role, scope, 1000)
@@ -263,50 +268,30 @@ fn outside_the_scope_is_404_for_sibling_scopes() {
 
     // Imports: rows outside the scope are line errors, nothing is written.
     let csv = "code,name,kind,parent\nCS-S2,计算机学院本科生第二党支部,branch,CS\nLIB-2,图书馆第二支部,branch,LIB\n";
-    let r = call(
-        &server,
-        "POST",
-        "/api/v1/units/import",
-        Some(&cs),
-        Some(("text/csv", csv.as_bytes())),
-    );
+    let r = post_csv(&server, "/api/v1/units/import", &cs, csv.as_bytes());
     assert_eq!((r.status, r.code()), (422, "invalid_rows"));
     let rows = r.body["error"]["details"]["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["line"], 3);
     assert!(codes(&root).iter().all(|c| c != "CS-S2"));
     let people = "email,name,unit,category,role\nnew1@demo.edu.cn,新人,CS-T,faculty,member\nnew2@demo.edu.cn,新人二,LIB,faculty,member\n";
-    let r = call(
-        &server,
-        "POST",
-        "/api/v1/people/import",
-        Some(&cs),
-        Some(("text/csv", people.as_bytes())),
-    );
+    let r = post_csv(&server, "/api/v1/people/import", &cs, people.as_bytes());
     assert_eq!((r.status, r.code()), (422, "invalid_rows"));
     assert_eq!(r.body["error"]["details"]["rows"][0]["line"], 3);
     // The root of one's scope may not be moved under a sibling.
-    let r = call(
+    let r = post_csv(
         &server,
-        "POST",
         "/api/v1/units/import",
-        Some(&cs),
-        Some((
-            "text/csv",
-            "code,name,kind,parent\nCS,计算机学院党总支,general_branch,LIB\n".as_bytes(),
-        )),
+        &cs,
+        "code,name,kind,parent\nCS,计算机学院党总支,general_branch,LIB\n".as_bytes(),
     );
     assert_eq!(r.status, 422);
     // Inside the scope it works.
-    let r = call(
+    let r = post_csv(
         &server,
-        "POST",
         "/api/v1/units/import",
-        Some(&cs),
-        Some((
-            "text/csv",
-            "code,name,kind,parent\nCS-S2,计算机学院本科生第二党支部,branch,CS\n".as_bytes(),
-        )),
+        &cs,
+        "code,name,kind,parent\nCS-S2,计算机学院本科生第二党支部,branch,CS\n".as_bytes(),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["added"], json!(["CS-S2"]));
@@ -358,13 +343,7 @@ fn imports_take_csv_or_json_rows_with_the_cli_line_errors() {
             Err(sanping::import::ImportError::Rows(rows)) => rows,
             other => panic!("{other:?}"),
         };
-    let r = call(
-        &server,
-        "POST",
-        "/api/v1/units/import",
-        Some(&org),
-        Some(("text/csv", bad.as_bytes())),
-    );
+    let r = post_csv(&server, "/api/v1/units/import", &org, bad.as_bytes());
     assert_eq!((r.status, r.code()), (422, "invalid_rows"));
     let got: Vec<(u64, String)> = r.body["error"]["details"]["rows"]
         .as_array()
@@ -418,12 +397,11 @@ fn imports_take_csv_or_json_rows_with_the_cli_line_errors() {
         Some(("application/xml", b"<x/>")),
     );
     assert_eq!((r.status, r.code()), (415, "unsupported_media_type"));
-    let r = call(
+    let r = post_csv(
         &server,
-        "POST",
         "/api/v1/units/import",
-        Some(&viewer),
-        Some(("text/csv", b"code,name,kind,parent\n")),
+        &viewer,
+        b"code,name,kind,parent\n",
     );
     assert_eq!((r.status, r.code()), (403, "forbidden"));
     let r = get(&server, "/api/v1/units", &viewer);
@@ -1076,13 +1054,7 @@ fn every_error_is_json_even_before_a_handler_runs() {
         big +=
             "BIGUNIT,一个很长的单位名称用来填满请求体一个很长的单位名称用来填满请求体,branch,CS\n";
     }
-    let r = call(
-        &server,
-        "POST",
-        "/api/v1/units/import",
-        Some(&org),
-        Some(("text/csv", big.as_bytes())),
-    );
+    let r = post_csv(&server, "/api/v1/units/import", &org, big.as_bytes());
     assert_eq!((r.status, r.code()), (413, "too_large"));
     let units = sanping::db::units::all(&mut server.state.pool.get().unwrap()).unwrap();
     assert!(!units.iter().any(|u| u.code == "BIGUNIT"));

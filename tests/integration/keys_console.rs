@@ -45,7 +45,7 @@ fn conn(server: &Server) -> impl std::ops::DerefMut<Target = DbConn> {
     server.state.pool.get().unwrap()
 }
 
-fn wave_titled(server: &Server, title: &str) -> Option<waves::Listed> {
+fn wave_titled(server: &Server, title: &str) -> Option<waves::WaveHead> {
     waves::all(&mut conn(server))
         .unwrap()
         .into_iter()

@@ -634,28 +634,22 @@ fn console_imports_refuse_rows_outside_the_scope() {
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("新增 0，修改 0"), "{page}");
     // A parent or unit outside the scope reads as one that does not exist, in the same pass.
-    let (status, page) = crate::organizer::upload(
-        &p.server,
-        &cs,
-        "/admin/units",
-        "code,name,kind,parent\nX1,甲,branch,NOPE\nX2,乙,branch,LIB\n",
-    );
-    assert_eq!(status, 422, "{page}");
-    assert!(
-        page.contains("上级“NOPE”不存在") && page.contains("上级“LIB”不存在"),
-        "{page}"
-    );
-    let (status, page) = crate::organizer::upload(
-        &p.server,
-        &cs,
-        "/admin/people",
-        "email,name,unit,category,role\na@demo.edu.cn,甲,NOPE,faculty,member\nb@demo.edu.cn,乙,LIB,faculty,member\n",
-    );
-    assert_eq!(status, 422, "{page}");
-    assert!(
-        page.contains("单位“NOPE”不存在") && page.contains("单位“LIB”不存在"),
-        "{page}"
-    );
+    for (path, csv, unknown) in [
+        (
+            "/admin/units",
+            "code,name,kind,parent\nX1,甲,branch,NOPE\nX2,乙,branch,LIB\n",
+            ["上级“NOPE”不存在", "上级“LIB”不存在"],
+        ),
+        (
+            "/admin/people",
+            "email,name,unit,category,role\na@demo.edu.cn,甲,NOPE,faculty,member\nb@demo.edu.cn,乙,LIB,faculty,member\n",
+            ["单位“NOPE”不存在", "单位“LIB”不存在"],
+        ),
+    ] {
+        let (status, page) = crate::organizer::upload(&p.server, &cs, path, csv);
+        assert_eq!(status, 422, "{page}");
+        assert!(unknown.iter().all(|u| page.contains(u)), "{page}");
+    }
     let parent = |conn: &mut DbConn, code| {
         sanping::db::units::find(conn, code)
             .unwrap()
@@ -1257,10 +1251,15 @@ fn cli_as_a_viewer_does_only_what_its_console_lets_it() {
             Some("CS"),
         );
         let as_view = |args: &[&str]| cli(db, &[&["--as", "csview"][..], args].concat());
+        let units_file = support::fixture("units.csv");
+        let units_file = units_file.to_str().unwrap();
         for args in [
             vec!["audit"],
             vec!["units", "list"],
             vec!["people", "list"],
+            vec!["units", "import", units_file],
+            vec!["units", "deactivate", "CS-T"],
+            vec!["people", "deactivate", "wang.li@demo.edu.cn"],
             vec!["admin", "disable", "csview2"],
             vec!["admin", "enable", "csview2"],
             vec!["admin", "password", "csview2"],
@@ -1275,10 +1274,25 @@ fn cli_as_a_viewer_does_only_what_its_console_lets_it() {
         for args in [
             vec!["wave", "show", cs_wave.as_str()],
             vec!["wave", "check-key", cs_wave.as_str(), "--holder", "csview"],
+            vec!["wave", "unseal", cs_wave.as_str(), "--holder", "csview"],
             vec!["mail", "status"],
         ] {
             let out = as_view(&args);
             assert!(!out.0 && out.1.contains("committee"), "{args:?}: {}", out.1);
+        }
+        // A branch secretary has no tokens page on the console, nor tokens here.
+        add(
+            &mut db.state().pool.get().unwrap(),
+            "cssec",
+            Role::Secretary,
+            Some("CS-T"),
+        );
+        for args in [
+            vec!["--as", "cssec", "token", "create", "cssec"],
+            vec!["--as", "cssec", "token", "list", "cssec"],
+        ] {
+            let out = cli(db, &args);
+            assert!(!out.0 && out.1.contains("viewer"), "{args:?}: {}", out.1);
         }
         let out = as_view(&[
             "admin", "add", "newview", "--role", "viewer", "--scope", "CS",

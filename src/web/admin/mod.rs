@@ -366,8 +366,7 @@ struct Counts {
 
 fn counts(conn: &mut db::DbConn, scope: &crate::scope::Scope) -> Result<Counts, AppError> {
     let all = units::all(conn)?;
-    let inside: std::collections::HashSet<&str> =
-        scope.units(&all).iter().map(|u| u.code.as_str()).collect();
+    let inside = scope.codes(&all);
     Ok(Counts {
         units: inside.len(),
         people: db::people::all(conn)?
@@ -577,26 +576,12 @@ pub async fn upload(
     let (before, outcome, now, all) = blocking(&state, move |conn| {
         let before = counts(conn, &scope)?;
         // A scoped organizer imports inside its subtree only: a row outside is a line error.
-        // The import and its audit entry in one transaction.
-        let result = db::write_tx(conn, |conn| {
-            let report = if units_file {
-                import::units_in(conn, &file, &scope)
-            } else {
-                import::people_in(conn, &file, &scope)
-            }?;
-            auth::record_in(
-                conn,
-                &user,
-                if units_file {
-                    "units.import"
-                } else {
-                    "people.import"
-                },
-                &report.to_string(),
-                scope.root(),
-            )?;
-            Ok(report)
-        });
+        let kind = if units_file {
+            import::File::Units
+        } else {
+            import::File::People
+        };
+        let result = import::audited(conn, (kind, &file), &scope, &user, ToString::to_string);
         let outcome = match result {
             Ok(report) => Ok(import_result(lang, &report)),
             Err(ImportError::Rows(rows)) => Err(rows

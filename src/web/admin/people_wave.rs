@@ -82,7 +82,7 @@ pub(super) fn results_href(id: i32, people: bool) -> String {
 /// with results and a unit of its frame inside the scope.
 pub(super) fn secretary_sees(
     conn: &mut crate::db::DbConn,
-    w: &db_waves::Listed,
+    w: &db_waves::WaveHead,
     scope: Option<&str>,
 ) -> diesel::QueryResult<bool> {
     let st = State::parse(&w.state);

@@ -296,12 +296,7 @@ pub async fn show(
     let id = id.into_inner();
     let lang = lang_of(&req);
     // `load` guards the wave: outside the scope, 404.
-    let Ok(report) = super::results::load(&state, &session, id).await? else {
-        return Err(AppError::Conflict(crate::error::Msg::new(
-            "测评尚未结束，还没有得分。",
-            "the wave is still open: no scores yet",
-        )));
-    };
+    let report = super::results::load(&state, &session, id).await?.report()?;
     let w = blocking(&state, move |conn| {
         db_waves::find(conn, id)?.ok_or(AppError::NotFound)
     })

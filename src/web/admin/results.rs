@@ -19,21 +19,45 @@ use crate::web::home::lang_of;
 use crate::web::query_param as query;
 use crate::web::session::require;
 
+/// What [`load`] found for a wave the account may see.
+pub(super) enum Loaded {
+    /// The wave's report.
+    Report(Box<WaveReport>),
+    /// The wave is still open: no scores yet.
+    Open,
+    /// A people wave: its results are per person (`/admin/waves/{id}/people`).
+    People,
+}
+
+impl Loaded {
+    /// The report, else why there is none: 409 while the wave is open; 404 for a people
+    /// wave, whose unit dashboard, pages and downloads do not exist.
+    pub(super) fn report(self) -> Result<WaveReport, AppError> {
+        match self {
+            Self::Report(r) => Ok(*r),
+            Self::Open => Err(AppError::Conflict(crate::error::Msg::new(
+                "测评尚未结束，还没有得分。",
+                "the wave is still open: no scores yet",
+            ))),
+            Self::People => Err(AppError::NotFound),
+        }
+    }
+}
+
 /// The report the dashboard shows (and its print view prints), as `session` may see it: a
-/// wave inside its scope (else 404), compared with the previous wave inside it, and without
-/// the comments unless its scope lies inside the wave's ([`report::words_readable`]).
+/// wave inside its scope (else 404: the one guard of every result page), compared with the
+/// previous wave inside it, and without the comments unless its scope lies inside the
+/// wave's ([`report::words_readable`]).
 pub(super) async fn load(
     state: &aw::Data<AppState>,
     session: &crate::web::session::Session,
     id: i32,
-) -> Result<Result<WaveReport, String>, AppError> {
+) -> Result<Loaded, AppError> {
     let session = session.clone();
     blocking(state, move |conn| {
         let (head, comments) = crate::web::guard::wave_and_words(conn, &session, id)?;
-        // A people wave's results are per person (`/admin/waves/{id}/people`): the unit
-        // dashboard, its pages and downloads do not exist for it.
-        if head.kind == db_waves::PEOPLE {
-            return Err(AppError::NotFound);
+        if head.is_people() {
+            return Ok(Loaded::People);
         }
         // Compared with the previous closed or published wave of the same scope.
         let prev = db_waves::previous_final(conn, id, head.scope.as_deref())?;
@@ -42,9 +66,9 @@ pub(super) async fn load(
                 if !comments {
                     r.comments.clear();
                 }
-                Ok(Ok(r))
+                Ok(Loaded::Report(Box::new(r)))
             }
-            Err(ReportError::Open(_)) => Ok(Err("open".into())),
+            Err(ReportError::Open(_)) => Ok(Loaded::Open),
             Err(ReportError::Wave(crate::wave::WaveError::NotFound(_))) => Err(AppError::NotFound),
             // Still sealed (待开箱): say so, with what to do.
             Err(ReportError::Wave(
@@ -321,20 +345,15 @@ pub async fn show(
     id: aw::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Viewer).await?;
-    let head = crate::web::guard::wave_async(&state, &session, *id).await?;
     let id = id.into_inner();
-    if head.is_people() {
-        return Ok(super::see_other(&format!("/admin/waves/{id}/people")));
-    }
     let admin = Admin::new(&req, &session, strings::strings(lang_of(&req)).results);
-    let Ok(report) = load(&state, &session, id).await? else {
-        return render(
-            &state,
-            StatusCode::OK,
-            "pages/admin/results",
-            admin,
-            open_data(id),
-        );
+    let report = match load(&state, &session, id).await? {
+        Loaded::Report(report) => report,
+        Loaded::People => return Ok(super::see_other(&format!("/admin/waves/{id}/people"))),
+        Loaded::Open => {
+            let data = open_data(id);
+            return render(&state, StatusCode::OK, "pages/admin/results", admin, data);
+        }
     };
     let data = results_data(
         &report,
@@ -584,12 +603,7 @@ pub async fn unit(
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Viewer).await?;
     let (id, code) = path.into_inner();
-    let Ok(report) = load(&state, &session, id).await? else {
-        return Err(AppError::Conflict(crate::error::Msg::new(
-            "测评尚未结束，还没有得分。",
-            "the wave is still open: no scores yet",
-        )));
-    };
+    let report = load(&state, &session, id).await?.report()?;
     let u = report
         .units
         .iter()
@@ -625,12 +639,7 @@ pub async fn export(
 ) -> Result<HttpResponse, AppError> {
     let session = require(&req, &state, Role::Committee).await?;
     let (id, format) = path.into_inner();
-    let Ok(report) = load(&state, &session, id).await? else {
-        return Err(AppError::Conflict(crate::error::Msg::new(
-            "测评尚未结束，还没有得分。",
-            "the wave is still open: no scores yet",
-        )));
-    };
+    let report = load(&state, &session, id).await?.report()?;
     let (bytes, mime, ext) = match format.as_str() {
         "csv" => (
             export::csv(&report).map_err(|e| AppError::Internal(e.to_string()))?,
@@ -745,12 +754,7 @@ pub async fn tree(
     let session = require(&req, &state, Role::Viewer).await?;
     let id = id.into_inner();
     // `load` guards the wave: outside the scope, 404.
-    let Ok(report) = load(&state, &session, id).await? else {
-        return Err(AppError::Conflict(crate::error::Msg::new(
-            "测评尚未结束，还没有得分。",
-            "the wave is still open: no scores yet",
-        )));
-    };
+    let report = load(&state, &session, id).await?.report()?;
     let a = strings::strings(lang_of(&req));
     let admin = Admin::new(&req, &session, a.rollup);
     render(

@@ -13,10 +13,10 @@ use serde_json::{Value, json};
 
 use super::{ApiError, ApiResult, Paging, blocking, caller, detail, ok, scope_of};
 use crate::app::AppState;
-use crate::auth::{self, Role};
+use crate::auth::Role;
 use crate::db;
 use crate::domain::roster::RowError;
-use crate::import::{self, ImportError, ImportReport};
+use crate::import::{self, ImportError};
 
 /// The columns of the unit file.
 const UNIT_COLUMNS: [&str; 4] = ["code", "name", "kind", "parent"];
@@ -105,28 +105,15 @@ async fn import(
             "send the CSV file as text/csv, or JSON rows as application/json",
         ));
     };
-    let action = if units_file {
-        "units.import"
+    let kind = if units_file {
+        import::File::Units
     } else {
-        "people.import"
+        import::File::People
     };
     let outcome = blocking(&state, move |conn| {
         let scope = scope_of(&who);
-        // The import (scope check included) and its audit entry in one transaction.
-        let result = db::write_tx(conn, |conn| -> Result<ImportReport, ImportError> {
-            let report = if units_file {
-                import::units_in(conn, &csv, &scope)?
-            } else {
-                import::people_in(conn, &csv, &scope)?
-            };
-            auth::record_in(
-                conn,
-                &who.username,
-                action,
-                &detail(&who, &report.to_string()),
-                scope.root(),
-            )?;
-            Ok(report)
+        let result = import::audited(conn, (kind, &csv), &scope, &who.username, |r| {
+            detail(&who, &r.to_string())
         });
         match result {
             Ok(report) => Ok(Ok(report)),

@@ -45,8 +45,8 @@ struct WaveOut {
     threshold: Option<i32>,
 }
 
-impl From<&db::waves::Listed> for WaveOut {
-    fn from(w: &db::waves::Listed) -> Self {
+impl From<&db::waves::WaveHead> for WaveOut {
+    fn from(w: &db::waves::WaveHead) -> Self {
         Self {
             id: w.id,
             title: w.title.clone(),
@@ -67,8 +67,8 @@ impl From<&db::waves::Listed> for WaveOut {
 }
 
 /// Wave `id` as the API shows it (it was just made or changed: it exists).
-fn listed(conn: &mut DbConn, id: i32) -> Result<db::waves::Listed, ApiError> {
-    db::waves::find_listed(conn, id)?.ok_or_else(ApiError::not_found)
+fn head_of(conn: &mut DbConn, id: i32) -> Result<db::waves::WaveHead, ApiError> {
+    db::waves::find_head(conn, id)?.ok_or_else(ApiError::not_found)
 }
 
 /// `GET /api/v1/waves[?state=…]`: the waves the account may see, newest first, paginated.
@@ -148,19 +148,8 @@ pub async fn create(req: HttpRequest, state: aw::Data<AppState>, body: aw::Bytes
         threshold: form.threshold,
     };
     let id = blocking(&state, move |conn| {
-        let units = db::units::all(conn)?;
-        if !scope_of(&who).covers(&units, spec.scope.as_deref()) {
-            return Err(ApiError::unprocessable(
-                "scope_outside",
-                match &spec.scope {
-                    Some(code) => format!("there is no unit \"{code}\" in your scope"),
-                    None => {
-                        "your account is scoped: give a scope (a unit code inside yours)".to_owned()
-                    }
-                },
-            ));
-        }
-        // Key holders inside the scope too, as on the console and the command line.
+        // A scope inside the account's, key holders inside it too, as on the console and
+        // the command line.
         if let Some(why) = crate::web::guard::wave_misfit(
             conn,
             &scope_of(&who),
@@ -189,7 +178,7 @@ pub async fn create(req: HttpRequest, state: aw::Data<AppState>, body: aw::Bytes
         })
     })
     .await?;
-    let w = blocking(&state, move |conn| listed(conn, id)).await?;
+    let w = blocking(&state, move |conn| head_of(conn, id)).await?;
     Ok(actix_web::HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/waves/{id}")))
         .json(WaveOut::from(&w)))
@@ -322,7 +311,7 @@ async fn act(
         })
     })
     .await?;
-    let w = blocking(&state, move |conn| listed(conn, id)).await?;
+    let w = blocking(&state, move |conn| head_of(conn, id)).await?;
     let mut out = serde_json::to_value(WaveOut::from(&w))
         .map_err(|e| ApiError::from(crate::error::AppError::Internal(e.to_string())))?;
     if let Some(n) = done {
@@ -356,7 +345,7 @@ pub async fn extend(
         // The library writes the entry; the actor names the account, as the console.
         let actor = who.username.clone();
         crate::deadline::extend(conn, id, closes, &actor)?;
-        listed(conn, id)
+        head_of(conn, id)
     })
     .await?;
     ok(&WaveOut::from(&w))

@@ -230,7 +230,7 @@ pub async fn post(
     .await?;
     let notice = match saved {
         crate::rating::Saved::Closed(wave) => {
-            return message(&state, lang, &format!("/s/{token}"), &Lookup::Closed(wave));
+            return message(&state, lang, &format!("/s/{token}"), &Lookup::Closed(*wave));
         }
         crate::rating::Saved::Done if !submit => Some(r.own_saved),
         crate::rating::Saved::Done | crate::rating::Saved::AlreadySubmitted => None,
@@ -349,8 +349,13 @@ mod tests {
             state: "published".into(),
             is_test: false,
             closes_at: None,
+            created_at: chrono::NaiveDateTime::default(),
             opened_at: None,
+            closed_at: None,
+            published_at: None,
+            threshold: None,
             public_key: None,
+            unsealed_at: None,
             kind: "people".into(),
         };
         for lang in [Lang::Zh, Lang::En] {

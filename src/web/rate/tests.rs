@@ -73,8 +73,13 @@ fn ctx() -> Ctx {
             state: "open".into(),
             is_test: false,
             closes_at: None,
+            created_at: chrono::NaiveDateTime::default(),
             opened_at: None,
+            closed_at: None,
+            published_at: None,
+            threshold: None,
             public_key: None,
+            unsealed_at: None,
             kind: "people".into(),
         },
         invitation: crate::db::waves::Invitation {
