@@ -1060,6 +1060,29 @@ fn cli_mail_status_counts_only_the_scope() {
         assert!(own.0 && !own.1.contains("invitation"), "{}", own.1);
         let lib = cli(db, &["--as", "lib", "mail", "status"]);
         assert!(lib.0 && lib.1.contains("invitation"), "{}", lib.1);
+        // A failed mail: its address is for organizers; a committee member learns it failed.
+        let mut conn = db.state().pool.get().unwrap();
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query(
+                "UPDATE outbox SET state = 'failed', last_error = '550 no such user' \
+                 WHERE recipient = 'sun.hao@demo.edu.cn'",
+            ),
+            &mut *conn,
+        )
+        .unwrap();
+        drop(conn);
+        add(
+            &mut db.state().pool.get().unwrap(),
+            "libcom",
+            Role::Committee,
+            Some("LIB"),
+        );
+        let org = cli(db, &["--as", "lib", "mail", "status"]);
+        assert!(org.0 && org.1.contains("sun.hao@demo.edu.cn"), "{}", org.1);
+        let com = cli(db, &["--as", "libcom", "mail", "status"]);
+        assert!(com.0 && com.1.contains("failed"), "{}", com.1);
+        assert!(!com.1.contains("sun.hao@demo.edu.cn"), "{}", com.1);
+        assert!(com.1.contains("organizers only"), "{}", com.1);
     }
 }
 
